@@ -1,0 +1,205 @@
+"""The web application: factory, lifespan, middleware and the one place errors become HTTP."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette_csrf import CSRFMiddleware
+
+from qc.config import Settings, get_settings
+from qc.db import get_engine
+from qc.errors import NotAuthenticated, PayloadTooLarge, QCError
+from qc.kit.logging import configure_logging
+from qc.kit.web import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE, is_htmx_fragment, render
+
+log = logging.getLogger(__name__)
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api") or request.url.path == "/healthz"
+
+
+def _error_response(request: Request, status_code: int, message: str, body: dict[str, Any]) -> Response:
+    if _wants_json(request):
+        return JSONResponse(body, status_code=status_code)
+    template = "errors/_message.html" if is_htmx_fragment(request) else "errors/error.html"
+    return render(
+        request, template, {"status_code": status_code, "message": message}, status_code=status_code
+    )
+
+
+async def _qc_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, QCError)
+    if isinstance(exc, NotAuthenticated) and not _wants_json(request):
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        login = request.url_for("users:login").include_query_params(next=target)
+        if request.headers.get("hx-request") == "true":
+            return Response(status_code=401, headers={"HX-Redirect": str(login.path) + "?" + login.query})
+        return RedirectResponse(f"{login.path}?{login.query}", status_code=303)
+    return _error_response(request, exc.status_code, exc.message, exc.to_dict())
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    problems = [
+        {
+            "field": ".".join(str(p) for p in e["loc"] if p not in ("body", "query", "path")),
+            "message": e["msg"],
+        }
+        for e in exc.errors()
+    ]
+    message = "; ".join(f"{p['field']}: {p['message']}" for p in problems)
+    return _error_response(
+        request, 422, message, {"error": "invalid_input", "detail": message, "problems": problems}
+    )
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    message = {404: "There is no such page", 405: "That action is not allowed here"}.get(
+        exc.status_code, str(exc.detail)
+    )
+    return _error_response(request, exc.status_code, message, {"error": "http_error", "detail": message})
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    message = "Something went wrong on our side; the error was logged. Try again in a moment."
+    return _error_response(request, 500, message, {"error": "internal", "detail": message})
+
+
+class QCCSRFMiddleware(CSRFMiddleware):
+    """CSRF double-submit check with our error rendering.
+
+    Requests carrying a session cookie (browsers) must echo the csrftoken cookie in a
+    header; htmx and the upload script do. Token-authenticated API calls carry no
+    session cookie and are not CSRF-able. The login form is always checked.
+    """
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # `required_urls` would otherwise check safe methods too (GET /login).
+        if scope["type"] == "http" and scope["method"] in self.safe_methods:
+            await self.app(scope, receive, functools.partial(self.send, send=send, scope=scope))
+            return
+        await super().__call__(scope, receive, send)
+
+    def _get_error_response(self, request: Request) -> Response:
+        message = "Your form expired or was sent from another site. Reload the page and try again."
+        if request.url.path.startswith("/api"):
+            return JSONResponse({"error": "csrf_failed", "detail": message}, status_code=403)
+        return Response(message, status_code=403, media_type="text/plain")
+
+
+class BodySizeLimit:
+    """Refuse request bodies over the upload limit before they are read."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._refuse(scope, receive, send)
+            return
+        received = 0
+
+        async def counted() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise PayloadTooLarge(self._message())
+            return message
+
+        await self.app(scope, counted, send)
+
+    def _message(self) -> str:
+        return f"The upload is larger than the {self.max_bytes // (1024 * 1024)} MB limit (QC_MAX_UPLOAD_MB)"
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = JSONResponse({"error": "payload_too_large", "detail": self._message()}, status_code=413)
+        await response(scope, receive, send)
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    worker = None
+    if app.state.run_worker:
+        from qc.jobs.queue import WorkerHandle
+
+        worker = WorkerHandle(settings.workers)
+        worker.start()
+        log.info("embedded worker started with %d thread(s)", settings.workers)
+    try:
+        yield
+    finally:
+        if worker is not None:
+            worker.stop()
+
+
+def create_app(settings: Settings | None = None, *, run_worker: bool | None = None) -> FastAPI:
+    """Build the app. Migrations are applied by the caller (`qc serve`) before this."""
+    settings = settings or get_settings()
+    configure_logging(settings)
+    settings.ensure_dirs()
+    app = FastAPI(
+        title="qc",
+        summary="Call quality control: recordings in, transcripts out",
+        version="0.1.0",
+        lifespan=_lifespan,
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.run_worker = settings.embedded_worker if run_worker is None else run_worker
+
+    app.add_exception_handler(QCError, _qc_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected_error)
+
+    app.add_middleware(
+        QCCSRFMiddleware,
+        secret=settings.session_secret(),
+        sensitive_cookies={SESSION_COOKIE},
+        required_urls=[re.compile(r"^/login$")],
+        cookie_name=CSRF_COOKIE,
+        header_name=CSRF_HEADER,
+        cookie_secure=settings.cookie_secure,
+        cookie_samesite="lax",
+    )
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes + 1024 * 1024)
+
+    from qc.calls import routes as calls
+    from qc.users import routes as users
+
+    for router in (users.pages, users.api, calls.pages, calls.api):
+        app.include_router(router)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        with get_engine().connect() as connection:
+            connection.execute(text("SELECT 1"))
+        return {"status": "ok"}
+
+    app.mount("/static", StaticFiles(directory=str(settings.web_dir / "static")), name="static")
+    return app

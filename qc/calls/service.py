@@ -1,0 +1,276 @@
+"""Calls: accept recordings, list and show them, retry failures."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from pathlib import PurePath
+from typing import Any, BinaryIO
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from qc.calls import audio
+from qc.calls import repository as repo
+from qc.calls.models import Call, CallStatus, ChannelLayout, Direction
+from qc.calls.schemas import CallMeta
+from qc.config import Settings
+from qc.db import after_rollback, utcnow
+from qc.errors import Conflict, Forbidden, InvalidInput, NotFound
+from qc.jobs import pipeline
+from qc.kit.pagination import Page, PageRequest
+from qc.kit.storage import Storage
+from qc.kit.uploads import spool
+from qc.transcription import service as transcription
+from qc.transcription.models import Transcript
+from qc.users import access
+from qc.users import service as users
+from qc.users.models import Role
+from qc.users.schemas import Principal
+
+MAX_METADATA_BYTES = 16 * 1024
+_LANGUAGE = re.compile(r"^[a-z]{2,3}$")
+_KNOWN_EXTENSIONS = {
+    ".wav",
+    ".mp3",
+    ".ogg",
+    ".opus",
+    ".oga",
+    ".flac",
+    ".m4a",
+    ".mp4",
+    ".aac",
+    ".webm",
+    ".wma",
+    ".amr",
+}
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    call: Call
+    created: bool
+
+
+def ingest_recording(
+    session: Session,
+    *,
+    principal: Principal,
+    source: BinaryIO,
+    filename: str,
+    meta: CallMeta,
+    settings: Settings,
+    storage: Storage,
+) -> IngestResult:
+    """Validate and store a recording as a new call, or return the call it duplicates."""
+    rep = users.get_rep(session, principal, meta.rep)
+    language = _clean_language(meta.language)
+    external_id = (meta.external_id or "").strip() or None
+    _check_metadata(meta.metadata)
+    started_at = meta.started_at
+    if started_at.tzinfo is None:
+        raise InvalidInput(
+            "started_at needs a UTC offset, e.g. 2026-11-22T09:30:00+02:00", field="started_at"
+        )
+    suffix = _extension(filename)
+    with spool(
+        source, tmp_dir=settings.tmp_dir, max_bytes=settings.max_upload_bytes, suffix=suffix
+    ) as upload:
+        existing = repo.get_by_sha256(session, upload.sha256)
+        if existing is not None:
+            return IngestResult(_visible_duplicate(principal, existing), created=False)
+        if external_id and repo.get_by_external_id(session, external_id):
+            raise Conflict(
+                f"external_id {external_id!r} is already used by another call", field="external_id"
+            )
+        info = audio.probe_audio(upload.path, max_duration_s=settings.max_call_duration_s)
+        _check_audio(info, meta.channels, settings)
+        key = f"calls/{utcnow():%Y/%m}/{uuid.uuid4().hex}{suffix or '.' + info.container_format}"
+        storage.put_file(key, upload.path)
+    after_rollback(session, lambda: storage.delete(key))
+    call = Call(
+        rep_id=rep.id,
+        team_id=rep.team_id,
+        uploaded_by_id=principal.id,
+        started_at=started_at,
+        direction=meta.direction,
+        channel_layout=meta.channels,
+        language=language,
+        external_id=external_id,
+        call_metadata=meta.metadata,
+        sha256=upload.sha256,
+        storage_key=key,
+        original_filename=PurePath(filename or "recording").name[:300],
+        container_format=info.container_format[:40],
+        codec=info.codec[:40],
+        size_bytes=upload.size,
+        duration_s=round(info.duration_s, 3),
+        sample_rate=info.sample_rate,
+        channels=info.channels,
+        status=CallStatus.RECEIVED,
+    )
+    try:
+        with session.begin_nested():
+            session.add(call)
+    except IntegrityError:
+        # Another upload of the same bytes won the race: ours was never visible.
+        storage.delete(key)
+        existing = repo.get_by_sha256(session, upload.sha256)
+        if existing is None:  # the other unique column
+            raise Conflict(
+                f"external_id {external_id!r} is already used by another call", field="external_id"
+            ) from None
+        return IngestResult(_visible_duplicate(principal, existing), created=False)
+    pipeline.schedule(session, call)
+    return IngestResult(call, created=True)
+
+
+def _visible_duplicate(principal: Principal, call: Call) -> Call:
+    if not access.can_see_call(principal, rep_id=call.rep_id, team_id=call.team_id):
+        raise Conflict("This recording was already uploaded by someone else")
+    return call
+
+
+def _extension(filename: str) -> str:
+    suffix = PurePath(filename or "").suffix.lower()
+    return suffix if suffix in _KNOWN_EXTENSIONS else ""
+
+
+def _clean_language(language: str | None) -> str | None:
+    if not language or not language.strip():
+        return None
+    code = language.strip().lower()
+    if not _LANGUAGE.match(code):
+        raise InvalidInput("language must be an ISO 639-1 code such as en, ru, ro, sr, it", field="language")
+    return code
+
+
+def _check_metadata(metadata: dict[str, Any]) -> None:
+    if len(json.dumps(metadata, default=str)) > MAX_METADATA_BYTES:
+        raise InvalidInput(f"metadata is larger than {MAX_METADATA_BYTES // 1024} KB", field="metadata")
+
+
+def _check_audio(info: audio.AudioInfo, layout: ChannelLayout, settings: Settings) -> None:
+    if info.peak_dbfs < settings.silence_threshold_dbfs:
+        raise InvalidInput(
+            f"The recording contains only silence (peak {info.peak_dbfs:.0f} dBFS); check the recorder",
+            field="file",
+        )
+    if layout.is_stereo and info.channels == 1:
+        raise InvalidInput(
+            f"Channels were declared {layout.value} (stereo) but the file is mono; "
+            "upload it with channels=mono",
+            field="channels",
+        )
+    if layout.is_stereo and info.channels > 2:
+        raise InvalidInput(
+            f"The file has {info.channels} channels; stereo layouts need exactly 2", field="channels"
+        )
+    if layout.is_stereo and info.channels_identical:
+        raise InvalidInput(
+            "Channels were declared stereo but both channels carry the same signal "
+            "(a mono recording saved as stereo); upload it with channels=mono",
+            field="channels",
+        )
+
+
+# Reading -----------------------------------------------------------------------
+
+
+def get_call(session: Session, principal: Principal, call_id: int) -> Call:
+    """The call, if it exists and `principal` may see it (NotFound otherwise)."""
+    call = repo.get(session, call_id)
+    if call is None or not access.can_see_call(principal, rep_id=call.rep_id, team_id=call.team_id):
+        raise NotFound(f"Call {call_id} does not exist or you cannot see it")
+    return call
+
+
+def get_call_with_transcript(
+    session: Session, principal: Principal, call_id: int
+) -> tuple[Call, Transcript | None]:
+    call = get_call(session, principal, call_id)
+    return call, transcription.get_transcript(session, call.id)
+
+
+def list_calls(
+    session: Session,
+    principal: Principal,
+    *,
+    rep: str | None = None,
+    team_id: int | None = None,
+    day: date | None = None,
+    status: CallStatus | None = None,
+    page: PageRequest,
+) -> Page[Call]:
+    """Calls `principal` may see, newest first, filtered."""
+    return repo.list_page(
+        session, _filter_for(session, principal, rep=rep, team_id=team_id, day=day, status=status), page
+    )
+
+
+def status_counts(session: Session, principal: Principal) -> dict[CallStatus, int]:
+    return repo.status_counts(session, _filter_for(session, principal))
+
+
+def _filter_for(
+    session: Session,
+    principal: Principal,
+    *,
+    rep: str | None = None,
+    team_id: int | None = None,
+    day: date | None = None,
+    status: CallStatus | None = None,
+) -> repo.CallFilter:
+    rep_id = None
+    if rep:
+        person = users.find_person(session, rep)
+        rep_id = person.id if person else -1  # an unknown rep matches no calls
+    return repo.CallFilter(
+        rep_id=rep_id,
+        team_id=team_id,
+        day=day,
+        status=status,
+        visible_team_ids=access.visible_team_ids(principal),
+        only_rep_id=principal.id if principal.role is Role.REP else None,
+    )
+
+
+# Changing --------------------------------------------------------------------------
+
+
+def retry_call(session: Session, principal: Principal, call_id: int) -> Call:
+    """Send a failed call back through the stage that failed."""
+    call = get_call(session, principal, call_id)
+    if not access.can_act_for_team(principal, call.team_id):
+        raise Forbidden("Only administrators, QC leads and the team's managers can retry calls")
+    pipeline.retry(session, call)
+    return call
+
+
+def parse_direction(value: str) -> Direction:
+    try:
+        return Direction(value.strip().lower())
+    except ValueError as exc:
+        raise InvalidInput("direction must be inbound or outbound", field="direction") from exc
+
+
+def parse_layout(value: str) -> ChannelLayout:
+    try:
+        return ChannelLayout(value.strip().lower())
+    except ValueError as exc:
+        raise InvalidInput("channels must be agent-left, agent-right or mono", field="channels") from exc
+
+
+def parse_metadata(value: str | None) -> dict[str, Any]:
+    if not value or not value.strip():
+        return {}
+    try:
+        data = json.loads(value)
+    except ValueError as exc:
+        raise InvalidInput("metadata must be a JSON object", field="metadata") from exc
+    if not isinstance(data, dict):
+        raise InvalidInput("metadata must be a JSON object", field="metadata")
+    return data

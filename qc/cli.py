@@ -1,0 +1,236 @@
+"""The `qc` command. Thin: each command opens one transaction and calls services."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from qc.config import get_settings
+
+app = typer.Typer(
+    help="qc: call quality control. Every command reads the same QC_* settings.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+team_app = typer.Typer(help="Manage teams.", no_args_is_help=True)
+user_app = typer.Typer(help="Manage people.", no_args_is_help=True)
+token_app = typer.Typer(help="Manage API tokens for integrations.", no_args_is_help=True)
+app.add_typer(team_app, name="team")
+app.add_typer(user_app, name="user")
+app.add_typer(token_app, name="token")
+
+log = logging.getLogger("qc.cli")
+
+
+def _fail(message: str, code: int = 1) -> None:
+    typer.secho(f"Error: {message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(code)
+
+
+def _migrate() -> None:
+    from qc.db import get_engine
+    from qc.kit.logging import configure_logging
+    from qc.migrations import upgrade
+
+    settings = get_settings()
+    configure_logging(settings)
+    settings.ensure_dirs()
+    upgrade(get_engine())
+
+
+@app.command()
+def migrate() -> None:
+    """Apply database migrations (also done by `serve` at start-up)."""
+    _migrate()
+    from qc.db import get_engine
+    from qc.migrations import current_revision
+
+    typer.echo(f"Database is at revision {current_revision(get_engine())}.")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
+    worker: Annotated[
+        bool, typer.Option("--worker/--no-worker", help="Run the job worker inside the web process")
+    ] = True,
+) -> None:
+    """Run the web app (and, unless --no-worker, the embedded job worker)."""
+    import uvicorn
+
+    from qc.app import create_app
+
+    _migrate()
+    settings = get_settings()
+    application = create_app(settings, run_worker=worker and settings.embedded_worker)
+    typer.echo(f"qc is listening on http://{host}:{port}  (data: {settings.data_dir.resolve()})")
+    uvicorn.run(application, host=host, port=port, log_config=None, proxy_headers=True)
+
+
+@app.command()
+def worker(
+    workers: Annotated[int | None, typer.Option(help="Worker threads (default QC_WORKERS)")] = None,
+    periodic: Annotated[bool, typer.Option(help="Also run periodic jobs such as the reaper")] = True,
+) -> None:
+    """Run a job worker: transcription and the other pipeline stages."""
+    from huey.consumer import Consumer
+
+    from qc.jobs.queue import get_jobs, run_reaper
+
+    _migrate()
+    settings = get_settings()
+    run_reaper()
+    consumer = Consumer(
+        get_jobs().huey,
+        workers=workers or settings.workers,
+        periodic=periodic,
+        worker_type="thread",
+        max_delay=2.0,
+    )
+    consumer.run()
+
+
+@app.command()
+def ingest(
+    directory: Annotated[
+        Path, typer.Argument(help="Folder with the recordings", exists=True, file_okay=False)
+    ],
+    manifest: Annotated[
+        Path,
+        typer.Option(
+            help="CSV with columns file, rep, started_at, direction, channels "
+            "[, language, external_id, metadata]; other columns go into metadata",
+            exists=True,
+            dir_okay=False,
+        ),
+    ],
+    as_user: Annotated[
+        str | None, typer.Option("--as", help="Email of the uploader (default: the first administrator)")
+    ] = None,
+) -> None:
+    """Bulk-import recordings listed in a manifest, with a progress bar and a summary."""
+    from qc.calls.bulk import import_manifest
+
+    _migrate()
+    report = import_manifest(directory, manifest, as_user=as_user, progress=True)
+    typer.echo("")
+    typer.echo(
+        f"Imported: {len(report.imported)}   Duplicates: {len(report.duplicates)}   "
+        f"Rejected: {len(report.rejected)}"
+    )
+    for row, name, reason in report.rejected:
+        typer.secho(f"  line {row}: {name}: {reason}", fg=typer.colors.YELLOW)
+    if report.rejected:
+        raise typer.Exit(1)
+
+
+@team_app.command("create")
+def team_create(
+    name: Annotated[str, typer.Argument(help="Team name")],
+    language: Annotated[str | None, typer.Option(help="Language of the team's calls (ISO 639-1)")] = None,
+) -> None:
+    """Create a team."""
+    from qc.db import session_scope
+    from qc.errors import QCError
+    from qc.users import service
+
+    _migrate()
+    try:
+        with session_scope() as session:
+            team = service.create_team(session, name=name, language=language)
+            typer.echo(f"Created team {team.name} (id {team.id}).")
+    except QCError as exc:
+        _fail(exc.message)
+
+
+@user_app.command("create")
+def user_create(
+    email: Annotated[str, typer.Option(help="Sign-in email")],
+    name: Annotated[str, typer.Option(help="Full name")],
+    role: Annotated[str, typer.Option(help="admin, qc_lead, reviewer, manager or rep")],
+    password: Annotated[
+        str | None, typer.Option(help="At least 10 characters; omit for a token-only account")
+    ] = None,
+    team: Annotated[str | None, typer.Option(help="Team name (required for reps)")] = None,
+    manages: Annotated[list[str] | None, typer.Option(help="Team a manager supervises (repeatable)")] = None,
+    external_id: Annotated[str | None, typer.Option(help="The id your phone system uses")] = None,
+) -> None:
+    """Create a person."""
+    from qc.db import session_scope
+    from qc.errors import QCError
+    from qc.users import service
+
+    _migrate()
+    try:
+        with session_scope() as session:
+            user = service.create_user(
+                session,
+                email=email,
+                name=name,
+                role=role,
+                password=password,
+                team=team,
+                external_id=external_id,
+                managed_teams=manages or [],
+            )
+            typer.echo(f"Created {user.role.value} {user.name} <{user.email}> (id {user.id}).")
+    except QCError as exc:
+        _fail(exc.message)
+
+
+@token_app.command("create")
+def token_create(
+    user: Annotated[str, typer.Option(help="Email of the user the token acts as")],
+    name: Annotated[str, typer.Option(help="A label, e.g. the integration's name")] = "cli",
+) -> None:
+    """Create an API token; the token is printed on the last line, once."""
+    from qc.db import session_scope
+    from qc.errors import QCError
+    from qc.users import service
+
+    _migrate()
+    try:
+        with session_scope() as session:
+            person = service.find_person(session, user)
+            if person is None:
+                _fail(f"No user with email {user}")
+                return
+            token = service.create_api_token(session, user=person, name=name)
+    except QCError as exc:
+        _fail(exc.message)
+        return
+    typer.echo(f"Token {name!r} for {user} (shown once; store it safely):", err=True)
+    typer.echo(token)
+
+
+@app.command()
+def demo(
+    transcribe: Annotated[
+        bool, typer.Option(help="Run the sample calls through the pipeline now (else the worker will)")
+    ] = True,
+) -> None:
+    """Seed a demo organisation and run the bundled sample calls through the real pipeline."""
+    from qc.demo.seed import seed_demo
+
+    _migrate()
+    summary = seed_demo(process=transcribe, echo=typer.echo)
+    typer.echo("")
+    typer.echo(f"Demo logins (password for all: {summary.password}):")
+    for role, email in summary.logins:
+        typer.echo(f"  {role:<9} {email}")
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,153 @@
+"""Settings: the one place that reads the environment.
+
+Every `qc` command and the web app read the same `Settings`. Values come from
+`QC_*` environment variables (or a `.env` file); secrets may also come from a
+file named by `QC_<NAME>_FILE`, which is how container orchestrators hand them out.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Secrets that may be read from a file named by QC_<NAME>_FILE.
+_SECRET_FIELDS = ("secret_key", "database_url", "s3_secret_access_key")
+_PLACEHOLDER_SECRETS = {"", "change-me", "changeme", "secret", "dev", "development", "please-change"}
+_MIN_SECRET_LENGTH = 32
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="QC_", env_file=".env", extra="ignore", populate_by_name=True
+    )
+
+    env: Literal["development", "production", "test"] = "production"
+    data_dir: Path = Path("var")
+    web_dir: Path = Path(__file__).resolve().parent.parent / "web"
+
+    # Where things live. Empty means "embedded default inside data_dir".
+    database_url: SecretStr = SecretStr("")
+    queue_url: str = ""
+    storage_url: str = ""
+    s3_endpoint_url: str | None = None
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: SecretStr | None = None
+
+    # Web.
+    secret_key: SecretStr = SecretStr("")
+    session_days: int = Field(default=14, ge=1)
+    cookie_secure: bool = False
+    embedded_worker: bool = True
+    log_level: str = "INFO"
+    log_json: bool = False
+
+    # Worker and pipeline.
+    workers: int = Field(default=1, ge=1, le=64)
+    lease_seconds: int = Field(default=300, ge=5)
+    reaper_every_minutes: int = Field(default=1, ge=1, le=30)
+    requeue_after_seconds: int = Field(default=1800, ge=10)
+    max_attempts: int = Field(default=3, ge=1)
+
+    # Speech recognition.
+    asr_model: str = "auto"
+    asr_device: Literal["auto", "cpu", "cuda"] = "auto"
+    asr_compute_type: str = "auto"
+    asr_cpu_threads: int = Field(default=0, ge=0)
+    asr_beam_size: int = Field(default=5, ge=1)
+    asr_batch_size: int = Field(default=0, ge=0)
+    language: str | None = None
+
+    # Upload limits.
+    max_upload_mb: int = Field(default=200, ge=1)
+    max_call_duration_s: int = Field(default=4 * 3600, ge=1)
+    silence_threshold_dbfs: float = -55.0
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read_secret_files(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        for name in _SECRET_FIELDS:
+            path = os.environ.get(f"QC_{name.upper()}_FILE")
+            if path and not data.get(name):
+                data[name] = Path(path).read_text(encoding="utf-8").strip()
+        return data
+
+    @field_validator("language")
+    @classmethod
+    def _blank_language_is_none(cls, value: str | None) -> str | None:
+        return value.strip().lower() or None if value else None
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secret(self) -> Settings:
+        key = self.secret_key.get_secret_value()
+        weak = key.lower() in _PLACEHOLDER_SECRETS or len(key) < _MIN_SECRET_LENGTH
+        if key and weak and self.env != "development":
+            raise ValueError(
+                "QC_SECRET_KEY is a placeholder or shorter than 32 characters; "
+                "set a long random value or leave it unset to generate one in the data dir"
+            )
+        return self
+
+    # Derived values -------------------------------------------------------
+
+    @property
+    def database_dsn(self) -> str:
+        url = self.database_url.get_secret_value()
+        return url or f"sqlite:///{self.data_dir.resolve() / 'qc.sqlite3'}"
+
+    @property
+    def queue_dsn(self) -> str:
+        return self.queue_url or f"sqlite:///{self.data_dir.resolve() / 'queue.sqlite3'}"
+
+    @property
+    def storage_dsn(self) -> str:
+        return self.storage_url or f"file://{self.data_dir.resolve() / 'audio'}"
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return self.max_upload_mb * 1024 * 1024
+
+    @property
+    def tmp_dir(self) -> Path:
+        return self.data_dir / "tmp"
+
+    @property
+    def model_cache_dir(self) -> Path:
+        return self.data_dir / "models"
+
+    def session_secret(self) -> str:
+        """The signing secret: configured, or generated once and kept in the data dir."""
+        configured = self.secret_key.get_secret_value()
+        if configured:
+            return configured
+        path = self.data_dir / "secret_key"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            draft = path.with_name(f".secret_key.{os.getpid()}")
+            fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(48))
+            try:
+                os.link(draft, path)  # atomic: the first process to link wins
+            except FileExistsError:
+                pass
+            finally:
+                draft.unlink()
+        return path.read_text().strip()
+
+    def ensure_dirs(self) -> None:
+        for path in (self.data_dir, self.tmp_dir, self.model_cache_dir):
+            path.mkdir(parents=True, exist_ok=True)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,123 @@
+"""`qc demo`: a small organisation and the bundled sample calls, through the real pipeline."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+from qc.calls import service as calls
+from qc.calls.schemas import CallMeta
+from qc.config import get_settings
+from qc.db import session_scope
+from qc.jobs.queue import drain
+from qc.kit.storage import get_storage
+from qc.users import service as users
+from qc.users.models import Role
+
+SAMPLES = Path(__file__).resolve().parent / "samples"
+PASSWORD = "demo-password"  # noqa: S105 - printed for the demo on purpose
+DOMAIN = "demo.qc"
+
+TEAMS = [("Sales North", "en"), ("Sales International", None)]
+# name, email local part, role, team, supervised teams
+PEOPLE = [
+    ("Ada Admin", "admin", Role.ADMIN, None, []),
+    ("Quinn Lead", "lead", Role.QC_LEAD, None, []),
+    ("Riley Reviewer", "reviewer1", Role.REVIEWER, None, []),
+    ("Rosa Reviewer", "reviewer2", Role.REVIEWER, None, []),
+    ("Nora North", "manager.north", Role.MANAGER, None, ["Sales North"]),
+    ("Ivan East", "manager.intl", Role.MANAGER, None, ["Sales International"]),
+    ("Daniel Brooks", "daniel", Role.REP, "Sales North", []),
+    ("Emma Clarke", "emma", Role.REP, "Sales North", []),
+    ("Laura Bennett", "laura", Role.REP, "Sales North", []),
+    ("Olga Ivanova", "olga", Role.REP, "Sales International", []),
+    ("Andrei Popescu", "andrei", Role.REP, "Sales International", []),
+    ("Marco Rossi", "marco", Role.REP, "Sales International", []),
+    ("Milan Jovanović", "milan", Role.REP, "Sales International", []),
+    ("Sofia Turner", "sofia", Role.REP, "Sales North", []),
+]
+# samples.json refers to reps by index into this list
+REP_EMAILS = [f"{p[1]}@{DOMAIN}" for p in PEOPLE if p[2] is Role.REP]
+
+
+@dataclass
+class DemoSummary:
+    password: str = PASSWORD
+    logins: list[tuple[str, str]] = field(default_factory=list)
+    calls: list[int] = field(default_factory=list)
+
+
+def sample_manifest() -> list[dict[str, Any]]:
+    data: list[dict[str, Any]] = json.loads((SAMPLES / "samples.json").read_text(encoding="utf-8"))
+    return data
+
+
+def _seed_people() -> None:
+    with session_scope() as session:
+        if users.find_person(session, f"admin@{DOMAIN}"):
+            return
+        for name, language in TEAMS:
+            users.create_team(session, name=name, language=language)
+        for name, local, role, team, manages in PEOPLE:
+            users.create_user(
+                session,
+                email=f"{local}@{DOMAIN}",
+                name=name,
+                role=role,
+                password=PASSWORD,
+                team=team,
+                managed_teams=manages,
+                external_id=f"ext-{local}" if role is Role.REP else None,
+            )
+
+
+def _upload_samples(echo: Callable[[str], None]) -> list[int]:
+    settings, storage = get_settings(), get_storage()
+    today = datetime.now(UTC).date()
+    ids = []
+    with session_scope() as session:
+        admin = users.principal_for(session, users.get_by_email(session, f"admin@{DOMAIN}"))
+    for index, sample in enumerate(sample_manifest()):
+        started = datetime.combine(today, time(9, 0), tzinfo=UTC) + timedelta(minutes=47 * index)
+        meta = CallMeta(
+            rep=REP_EMAILS[sample["rep"]],
+            started_at=started,
+            direction=sample["direction"],
+            channels=sample["channels"],
+            language=None if sample["language"] == "en" else sample["language"],
+            external_id=f"demo-{Path(sample['file']).stem}",
+            metadata={
+                "source": "qc demo",
+                "campaign": "autumn" if sample["direction"] == "outbound" else "support",
+            },
+        )
+        with session_scope() as session, (SAMPLES / sample["file"]).open("rb") as source:
+            result = calls.ingest_recording(
+                session,
+                principal=admin,
+                source=source,
+                filename=sample["file"],
+                meta=meta,
+                settings=settings,
+                storage=storage,
+            )
+            ids.append(result.call.id)
+        echo(f"{'Uploaded' if result.created else 'Already there'}: {sample['file']} -> call {ids[-1]}")
+    return ids
+
+
+def seed_demo(*, process: bool = True, echo: Callable[[str], None] = print) -> DemoSummary:
+    """Create the demo organisation (once) and load the sample calls; optionally transcribe now."""
+    _seed_people()
+    summary = DemoSummary(logins=[(p[2].label, f"{p[1]}@{DOMAIN}") for p in PEOPLE if p[2] is not Role.REP])
+    summary.logins.append(("Rep", REP_EMAILS[0]))
+    summary.calls = _upload_samples(echo)
+    if process:
+        echo("Transcribing the sample calls (the first run prepares the speech models)...")
+        done = drain()
+        echo(f"Pipeline ran {done} job(s).")
+    return summary

@@ -1,0 +1,320 @@
+"""The call pipeline: leases, stages, failures and the reaper.
+
+The database is the source of truth; the queue only says "look at call N". A worker
+claims a stage with a conditional UPDATE that also writes a lease (token + expiry),
+does the heavy work outside any transaction while a heartbeat extends the lease,
+and stores the result in one transaction that succeeds only if it still holds the
+lease. A worker that dies stops heart-beating; the reaper sees the expired lease
+and hands the call to the next worker. Each stage replaces its own previous output,
+so running it twice leaves exactly one result.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session
+
+from qc.calls.models import Call, CallStatus
+from qc.config import Settings, get_settings
+from qc.db import after_commit, session_scope, utcnow
+from qc.errors import AudioError, InvalidTransition, QCError
+
+log = logging.getLogger(__name__)
+
+MAX_REASON_LENGTH = 1000
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One step of the pipeline. `run` does the work outside any transaction; `store`
+    writes its output (replacing an earlier one) inside the completing transaction."""
+
+    name: str
+    ready: CallStatus
+    running: CallStatus
+    done: CallStatus
+    run: Callable[[int], Any]
+    store: Callable[[Session, Call, Any], None]
+
+
+class PermanentFailure(QCError):
+    """Retrying the stage on the same input cannot succeed (bad audio, unsupported language)."""
+
+
+_PERMANENT = (AudioError, PermanentFailure)
+
+
+def stages() -> list[Stage]:
+    from qc.transcription.jobs import TRANSCRIPTION
+
+    return [TRANSCRIPTION]
+
+
+def stage_named(name: str) -> Stage:
+    for stage in stages():
+        if stage.name == name:
+            return stage
+    raise KeyError(name)
+
+
+def _stage_for_status(status: CallStatus) -> Stage | None:
+    return next((s for s in stages() if status in (s.ready, s.running)), None)
+
+
+# Scheduling ------------------------------------------------------------------
+
+
+def schedule(session: Session, call: Call, *, delay_s: float = 0) -> None:
+    """Ask a worker to look at `call` once the current transaction has committed."""
+    call.enqueued_at = utcnow()
+    call_id = call.id
+
+    def _enqueue() -> None:
+        from qc.jobs.queue import enqueue_process_call
+
+        enqueue_process_call(call_id, delay_s=delay_s)
+
+    after_commit(session, _enqueue)
+
+
+def retry(session: Session, call: Call) -> None:
+    """Put a failed call back at the start of the stage that failed."""
+    if call.status is not CallStatus.FAILED:
+        raise InvalidTransition(f"Only failed calls can be retried; this call is {call.status.value}")
+    stage = stage_named(call.failed_stage) if call.failed_stage else stages()[0]
+    call.status = stage.ready
+    call.failure_reason = None
+    call.failed_stage = None
+    call.attempts = 0
+    call.lease_token = None
+    call.lease_expires_at = None
+    schedule(session, call)
+
+
+# Claiming and leases -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Lease:
+    call_id: int
+    token: str
+    stage: Stage
+    attempt: int
+
+
+def claim(session: Session, call_id: int, *, settings: Settings, now: datetime | None = None) -> Lease | None:
+    """Take the call's next stage if nobody holds it; None when there is nothing to do."""
+    now = now or utcnow()
+    call = session.get(Call, call_id)
+    if call is None:
+        return None
+    stage = _stage_for_status(call.status)
+    if stage is None:
+        return None
+    lease_expired = call.lease_expires_at is not None and call.lease_expires_at < now
+    if call.status is stage.running and not lease_expired:
+        return None  # another worker holds it
+    if call.attempts >= settings.max_attempts:
+        _give_up(session, call, stage)
+        return None
+    token = uuid.uuid4().hex
+    result = session.execute(
+        update(Call)
+        .where(
+            Call.id == call_id,
+            or_(
+                Call.status == stage.ready,
+                and_(Call.status == stage.running, Call.lease_expires_at < now),
+            ),
+            Call.attempts < settings.max_attempts,
+        )
+        .values(
+            status=stage.running,
+            lease_token=token,
+            lease_expires_at=now + timedelta(seconds=settings.lease_seconds),
+            attempts=Call.attempts + 1,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    return Lease(call_id=call_id, token=token, stage=stage, attempt=call.attempts + 1)
+
+
+def extend_lease(session: Session, lease: Lease, *, seconds: int) -> bool:
+    result = session.execute(
+        update(Call)
+        .where(Call.id == lease.call_id, Call.lease_token == lease.token)
+        .values(lease_expires_at=utcnow() + timedelta(seconds=seconds))
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _held(session: Session, lease: Lease) -> Call | None:
+    """The call, locked for update, if `lease` still holds it."""
+    return session.scalar(
+        select(Call).where(Call.id == lease.call_id, Call.lease_token == lease.token).with_for_update()
+    )
+
+
+def complete(session: Session, lease: Lease, output: Any) -> bool:
+    """Store the stage's output and advance the call; False if the lease was lost."""
+    call = _held(session, lease)
+    if call is None:
+        return False
+    lease.stage.store(session, call, output)
+    call.status = lease.stage.done
+    call.lease_token = None
+    call.lease_expires_at = None
+    call.attempts = 0
+    call.failure_reason = None
+    call.failed_stage = None
+    return True
+
+
+def fail(session: Session, lease: Lease, reason: str, *, permanent: bool, settings: Settings) -> bool:
+    """Record a failure: final when permanent or out of attempts, else back in line."""
+    call = _held(session, lease)
+    if call is None:
+        return False
+    call.lease_token = None
+    call.lease_expires_at = None
+    if permanent or call.attempts >= settings.max_attempts:
+        _mark_failed(call, lease.stage, reason)
+    else:
+        call.status = lease.stage.ready
+        call.failure_reason = f"Attempt {call.attempts} failed, retrying: {reason}"[:MAX_REASON_LENGTH]
+        schedule(session, call, delay_s=min(600, 30 * 2 ** (call.attempts - 1)))
+    return True
+
+
+def _mark_failed(call: Call, stage: Stage, reason: str) -> None:
+    call.status = CallStatus.FAILED
+    call.failed_stage = stage.name
+    call.failure_reason = reason[:MAX_REASON_LENGTH]
+
+
+def _give_up(session: Session, call: Call, stage: Stage) -> None:
+    _mark_failed(
+        call,
+        stage,
+        f"{stage.name.capitalize()} did not finish after {call.attempts} attempts "
+        "(the worker stopped or crashed each time); retry once the cause is fixed",
+    )
+    call.lease_token = None
+    call.lease_expires_at = None
+
+
+# Running -------------------------------------------------------------------------
+
+
+@contextmanager
+def heartbeat(lease: Lease, settings: Settings) -> Iterator[None]:
+    """Keep extending the lease while the body runs."""
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.wait(max(1.0, settings.lease_seconds / 3)):
+            try:
+                with session_scope() as session:
+                    if not extend_lease(session, lease, seconds=settings.lease_seconds):
+                        return
+            except Exception:
+                log.exception("lease heartbeat failed for call %s", lease.call_id)
+
+    thread = threading.Thread(target=beat, name=f"lease-{lease.call_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+
+
+def process_call(call_id: int, *, settings: Settings | None = None) -> CallStatus | None:
+    """Run every stage the call is ready for; the queue's task body. Returns the final status."""
+    settings = settings or get_settings()
+    while True:
+        with session_scope() as session:
+            lease = claim(session, call_id, settings=settings)
+        if lease is None:
+            break
+        log.info("call %s: %s attempt %s", call_id, lease.stage.name, lease.attempt)
+        _run_stage(lease, settings)
+    with session_scope() as session:
+        call = session.get(Call, call_id)
+        return call.status if call else None
+
+
+def _run_stage(lease: Lease, settings: Settings) -> None:
+    try:
+        with heartbeat(lease, settings):
+            output = lease.stage.run(lease.call_id)
+    except _PERMANENT as exc:
+        _record_failure(lease, exc.message, permanent=True, settings=settings)
+        return
+    except QCError as exc:
+        _record_failure(lease, exc.message, permanent=exc.status_code < 500, settings=settings)
+        return
+    except Exception as exc:
+        log.exception("call %s: %s failed", lease.call_id, lease.stage.name)
+        _record_failure(lease, f"{type(exc).__name__}: {exc}", permanent=False, settings=settings)
+        return
+    with session_scope() as session:
+        if not complete(session, lease, output):
+            log.warning("call %s: lease lost during %s; result discarded", lease.call_id, lease.stage.name)
+
+
+def _record_failure(lease: Lease, reason: str, *, permanent: bool, settings: Settings) -> None:
+    with session_scope() as session:
+        fail(session, lease, reason, permanent=permanent, settings=settings)
+
+
+# Reaper ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReapReport:
+    expired: list[int]
+    requeued: list[int]
+    failed: list[int]
+
+
+def reap(session: Session, *, settings: Settings, now: datetime | None = None) -> ReapReport:
+    """Hand back calls whose worker died, and re-dispatch calls the queue lost."""
+    now = now or utcnow()
+    expired, failed, requeued = [], [], []
+    running = [s.running for s in stages()]
+    for call in session.scalars(
+        select(Call).where(Call.status.in_(running), Call.lease_expires_at < now).with_for_update()
+    ):
+        stage = _stage_for_status(call.status)
+        assert stage is not None
+        if call.attempts >= settings.max_attempts:
+            _give_up(session, call, stage)
+            failed.append(call.id)
+            continue
+        call.status = stage.ready
+        call.lease_token = None
+        call.lease_expires_at = None
+        schedule(session, call)
+        expired.append(call.id)
+    stale = now - timedelta(seconds=settings.requeue_after_seconds)
+    ready = [s.ready for s in stages()]
+    for call in session.scalars(
+        select(Call).where(Call.status.in_(ready), or_(Call.enqueued_at.is_(None), Call.enqueued_at < stale))
+    ):
+        schedule(session, call)
+        requeued.append(call.id)
+    return ReapReport(expired=expired, requeued=requeued, failed=failed)

@@ -1,0 +1,118 @@
+"""Request plumbing shared by every domain's routes: the DB session, who is asking,
+and rendering templates."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import Session
+from starlette.responses import Response
+
+from qc.config import Settings, get_settings
+from qc.db import get_session_factory
+from qc.errors import NotAuthenticated
+from qc.kit.storage import Storage, get_storage
+from qc.kit.timeutil import format_clock
+from qc.users import service as users
+from qc.users.schemas import Principal
+
+SESSION_COOKIE = "qc_session"
+CSRF_COOKIE = "csrftoken"
+CSRF_HEADER = "x-csrftoken"
+
+
+def get_db() -> Iterator[Session]:
+    """One transaction per request: commit on success, roll back on error."""
+    session = get_session_factory()()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+# `scope="function"` commits before the response is sent, so a failed commit is an
+# error the client sees rather than a success that never happened.
+DB = Annotated[Session, Depends(get_db, scope="function")]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+StorageDep = Annotated[Storage, Depends(get_storage)]
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+
+def optional_principal(request: Request, session: DB) -> Principal | None:
+    """The person or integration behind the request: API token first, then the cookie."""
+    token = _bearer(request)
+    if token is not None:
+        principal = users.resolve_api_token(session, token)
+        if principal is None:
+            raise NotAuthenticated("The API token is invalid or revoked")
+    else:
+        cookie = request.cookies.get(SESSION_COOKIE)
+        principal = users.resolve_session(session, cookie) if cookie else None
+    request.state.principal = principal
+    return principal
+
+
+def require_principal(principal: Annotated[Principal | None, Depends(optional_principal)]) -> Principal:
+    if principal is None:
+        raise NotAuthenticated("Sign in to continue")
+    return principal
+
+
+CurrentUser = Annotated[Principal, Depends(require_principal)]
+MaybeUser = Annotated[Principal | None, Depends(optional_principal)]
+
+
+# Templates -------------------------------------------------------------------------
+
+
+def _datetime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    return value.strftime(fmt) if value else ""
+
+
+def _iso(value: datetime | None) -> str:
+    return value.isoformat() if value else ""
+
+
+def build_templates(settings: Settings) -> Jinja2Templates:
+    templates = Jinja2Templates(directory=str(settings.web_dir / "templates"))
+    env = templates.env
+    env.filters["clock"] = format_clock
+    env.filters["dt"] = _datetime
+    env.filters["iso"] = _iso
+    env.globals["app_name"] = "qc"
+    return templates
+
+
+_templates: Jinja2Templates | None = None
+
+
+def templates() -> Jinja2Templates:
+    global _templates
+    if _templates is None:
+        _templates = build_templates(get_settings())
+    return _templates
+
+
+def is_htmx_fragment(request: Request) -> bool:
+    """An htmx request for part of a page (boosted navigation wants the whole page)."""
+    return request.headers.get("hx-request") == "true" and request.headers.get("hx-boosted") != "true"
+
+
+def render(
+    request: Request, name: str, context: dict[str, Any] | None = None, *, status_code: int = 200
+) -> Response:
+    ctx = {"principal": getattr(request.state, "principal", None), **(context or {})}
+    return templates().TemplateResponse(request, name, ctx, status_code=status_code)

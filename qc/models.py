@@ -1,0 +1,8 @@
+"""Import every domain's models so `Base.metadata` knows all tables (Alembic, tests)."""
+
+from qc.calls.models import Call
+from qc.db import Base
+from qc.transcription.models import Transcript, TranscriptSegment
+from qc.users.models import ApiToken, Team, User, UserSession
+
+__all__ = ["ApiToken", "Base", "Call", "Team", "Transcript", "TranscriptSegment", "User", "UserSession"]

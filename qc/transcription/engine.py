@@ -1,0 +1,267 @@
+"""Speech to text with faster-whisper: channels to speakers, words with timings.
+
+Stereo calls carry one speaker per channel. Each channel is decoded, its silence is
+skipped by the Silero VAD that ships with faster-whisper, and its speech is
+transcribed; the two are labelled by the channel layout and merged by time. Mono
+calls are transcribed as one stream with speaker `unknown`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from qc.calls.models import ChannelLayout
+from qc.errors import AudioError, QCError
+from qc.transcription.models import Speaker
+from qc.transcription.weights import ModelSpec
+
+SAMPLE_RATE = 16_000
+# A pause longer than this inside one Whisper segment starts a new utterance, so that
+# the other channel's reply can sit between the two halves when channels are merged.
+SPLIT_GAP_S = 1.0
+MAX_CLIP_S = 30.0
+MERGE_CLIP_GAP_S = 1.5
+
+
+class LanguageNotSupported(QCError):
+    status_code = 422
+    code = "language_not_supported"
+
+
+@dataclass(frozen=True)
+class AsrOptions:
+    beam_size: int = 5
+    batch_size: int = 0  # 0: transcribe channels one after the other; >0: batch speech clips
+    hotwords: str | None = None
+
+
+@dataclass
+class WordData:
+    start: float
+    end: float
+    word: str
+    probability: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "start": round(self.start, 3),
+            "end": round(self.end, 3),
+            "word": self.word,
+            "probability": round(self.probability, 4),
+        }
+
+
+@dataclass
+class SegmentData:
+    speaker: Speaker
+    start: float
+    end: float
+    text: str
+    words: list[WordData] = field(default_factory=list)
+    avg_logprob: float | None = None
+    no_speech_prob: float | None = None
+
+
+@dataclass
+class TranscriptionResult:
+    language: str
+    language_probability: float | None
+    model: str
+    speakers_separated: bool
+    audio_duration_s: float
+    speech_duration_s: float
+    processing_s: float
+    segments: list[SegmentData]
+
+    @property
+    def mean_word_probability(self) -> float | None:
+        probabilities = [w.probability for s in self.segments for w in s.words]
+        return float(np.mean(probabilities)) if probabilities else None
+
+
+def decode(path: Path, *, stereo: bool) -> tuple[np.ndarray, ...]:
+    """16 kHz float32 audio: (mono,) or (left, right)."""
+    from faster_whisper.audio import decode_audio
+
+    try:
+        if stereo:
+            left, right = decode_audio(str(path), sampling_rate=SAMPLE_RATE, split_stereo=True)
+            return left, right
+        return (decode_audio(str(path), sampling_rate=SAMPLE_RATE),)
+    except Exception as exc:  # PyAV raises many error types for broken media
+        raise AudioError(f"The recording could not be decoded: {exc}") from exc
+
+
+def transcribe(
+    model: Any,
+    spec: ModelSpec,
+    path: Path,
+    *,
+    layout: ChannelLayout,
+    language: str | None,
+    options: AsrOptions,
+) -> TranscriptionResult:
+    """Transcribe one recording with speakers from its channel layout."""
+    started = time.perf_counter()
+    if language and not spec.multilingual and language != "en":
+        raise LanguageNotSupported(
+            f"The ASR model {spec.label} only knows English but the call is in {language!r}; "
+            "set QC_ASR_MODEL to a multilingual model (e.g. base)"
+        )
+    if not spec.multilingual:
+        language = "en"
+    channels = decode(path, stereo=layout.is_stereo)
+    if layout.is_stereo:
+        agent, customer = channels if layout is ChannelLayout.AGENT_LEFT else channels[::-1]
+        tracks = [(Speaker.AGENT, agent), (Speaker.CUSTOMER, customer)]
+    else:
+        tracks = [(Speaker.UNKNOWN, channels[0])]
+    probability: float | None = 1.0 if language else None
+    if language is None:
+        language, probability = _detect_language(model, [audio for _, audio in tracks])
+    if options.batch_size > 0:
+        segments, speech_s = _transcribe_batched(model, tracks, language, options)
+    else:
+        segments, speech_s = _transcribe_sequential(model, tracks, language, options)
+    segments.sort(key=lambda s: (s.start, s.end))
+    return TranscriptionResult(
+        language=language,
+        language_probability=probability,
+        model=spec.label,
+        speakers_separated=layout.is_stereo,
+        audio_duration_s=len(tracks[0][1]) / SAMPLE_RATE,
+        speech_duration_s=speech_s,
+        processing_s=time.perf_counter() - started,
+        segments=segments,
+    )
+
+
+def _detect_language(model: Any, tracks: Sequence[np.ndarray]) -> tuple[str, float]:
+    # Detect on the channel with the most signal energy: most likely the most speech.
+    audio = max(tracks, key=lambda a: float(np.sum(np.square(a, dtype=np.float64))))
+    language, probability, _ = model.detect_language(audio=audio, vad_filter=True)
+    return language, float(probability)
+
+
+def _transcribe_kwargs(language: str, options: AsrOptions) -> dict[str, Any]:
+    return {
+        "language": language,
+        "beam_size": options.beam_size,
+        "word_timestamps": True,
+        "hotwords": options.hotwords or None,
+    }
+
+
+def _transcribe_sequential(
+    model: Any, tracks: Sequence[tuple[Speaker, np.ndarray]], language: str, options: AsrOptions
+) -> tuple[list[SegmentData], float]:
+    segments: list[SegmentData] = []
+    speech_s = 0.0
+    for speaker, audio in tracks:
+        raw, info = model.transcribe(
+            audio,
+            vad_filter=True,
+            vad_parameters={"min_silence_duration_ms": 500},
+            **_transcribe_kwargs(language, options),
+        )
+        segments.extend(_split_segments(raw, speaker, offset=0.0))
+        speech_s += float(info.duration_after_vad)
+    return segments, speech_s
+
+
+def _transcribe_batched(
+    model: Any, tracks: Sequence[tuple[Speaker, np.ndarray]], language: str, options: AsrOptions
+) -> tuple[list[SegmentData], float]:
+    """Both channels' speech clips in one batched pass (pays off on GPUs and long calls)."""
+    from faster_whisper import BatchedInferencePipeline
+
+    clips: list[dict[str, float]] = []
+    owners: list[tuple[Speaker, float]] = []  # per clip: speaker and the track's offset
+    pieces: list[np.ndarray] = []
+    offset = 0.0
+    speech_s = 0.0
+    for speaker, audio in tracks:
+        for start, end in _speech_clips(audio):
+            clips.append({"start": offset + start, "end": offset + end})
+            owners.append((speaker, offset))
+            speech_s += end - start
+        pieces.append(audio)
+        offset += len(audio) / SAMPLE_RATE
+    if not clips:
+        return [], 0.0
+    pipeline = BatchedInferencePipeline(model)
+    raw, _ = pipeline.transcribe(
+        np.concatenate(pieces),
+        clip_timestamps=clips,
+        batch_size=options.batch_size,
+        **_transcribe_kwargs(language, options),
+    )
+    segments: list[SegmentData] = []
+    for segment in raw:
+        speaker, track_offset = _owner_of(segment.start, clips, owners)
+        segments.extend(_split_segments([segment], speaker, offset=track_offset))
+    return segments, speech_s
+
+
+def _speech_clips(audio: np.ndarray) -> list[tuple[float, float]]:
+    """VAD speech regions merged into clips of at most 30 s, in seconds."""
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    regions = get_speech_timestamps(
+        audio, VadOptions(max_speech_duration_s=MAX_CLIP_S, min_silence_duration_ms=500)
+    )
+    clips: list[tuple[float, float]] = []
+    for region in regions:
+        start, end = region["start"] / SAMPLE_RATE, region["end"] / SAMPLE_RATE
+        if clips and start - clips[-1][1] < MERGE_CLIP_GAP_S and end - clips[-1][0] <= MAX_CLIP_S:
+            clips[-1] = (clips[-1][0], end)
+        else:
+            clips.append((start, end))
+    return clips
+
+
+def _owner_of(
+    start: float, clips: Sequence[dict[str, float]], owners: Sequence[tuple[Speaker, float]]
+) -> tuple[Speaker, float]:
+    for clip, owner in zip(clips, owners, strict=True):
+        if clip["start"] - 0.5 <= start < clip["end"]:
+            return owner
+    return owners[-1]
+
+
+def _split_segments(raw: Iterable[Any], speaker: Speaker, *, offset: float) -> list[SegmentData]:
+    """Whisper segments as utterances: split at long pauses, shifted by `offset`."""
+    result: list[SegmentData] = []
+    for segment in raw:
+        words = [
+            WordData(w.start - offset, w.end - offset, w.word.strip(), float(w.probability))
+            for w in segment.words or []
+            if w.word.strip()
+        ]
+        if not words:
+            continue
+        groups: list[list[WordData]] = [[words[0]]]
+        for previous, word in pairwise(words):
+            if word.start - previous.end > SPLIT_GAP_S:
+                groups.append([])
+            groups[-1].append(word)
+        for group in groups:
+            result.append(
+                SegmentData(
+                    speaker=speaker,
+                    start=group[0].start,
+                    end=max(w.end for w in group),
+                    text=" ".join(w.word for w in group),
+                    words=group,
+                    avg_logprob=float(segment.avg_logprob),
+                    no_speech_prob=float(segment.no_speech_prob),
+                )
+            )
+    return result

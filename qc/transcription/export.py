@@ -1,0 +1,70 @@
+"""Transcript downloads: JSON (the API shape), plain text with speakers, WebVTT."""
+
+from __future__ import annotations
+
+from qc.calls.schemas import transcript_read
+from qc.kit.timeutil import format_clock, format_timestamp
+from qc.transcription.models import Speaker, Transcript, TranscriptSegment
+
+FORMATS = {
+    "json": ("application/json", "json"),
+    "txt": ("text/plain; charset=utf-8", "txt"),
+    "vtt": ("text/vtt; charset=utf-8", "vtt"),
+}
+
+
+def to_json(transcript: Transcript) -> str:
+    return transcript_read(transcript).model_dump_json(indent=2)
+
+
+def to_text(transcript: Transcript) -> str:
+    """One line per speaker turn: `[0:05] Agent: Good morning...`."""
+    lines = []
+    if not transcript.speakers_separated:
+        lines.append("# Speakers not separated (mono recording)")
+    for turn in turns(transcript):
+        lines.append(f"[{format_clock(turn.start)}] {turn.speaker.label}: {turn.text}")
+    return "\n".join(lines) + "\n"
+
+
+def to_vtt(transcript: Transcript) -> str:
+    cues = ["WEBVTT", ""]
+    for segment in transcript.segments:
+        start, end = format_timestamp(segment.start), format_timestamp(max(segment.end, segment.start + 0.01))
+        text = segment.text.replace("-->", "->")
+        cues += [f"{start} --> {end}", f"<v {segment.speaker.label}>{text}", ""]
+    return "\n".join(cues)
+
+
+class Turn:
+    """Consecutive segments of one speaker, as shown on the call page."""
+
+    def __init__(self, speaker: Speaker, segments: list[TranscriptSegment]) -> None:
+        self.speaker = speaker
+        self.segments = segments
+
+    @property
+    def start(self) -> float:
+        return float(self.segments[0].start)
+
+    @property
+    def end(self) -> float:
+        return float(self.segments[-1].end)
+
+    @property
+    def text(self) -> str:
+        return " ".join(s.text for s in self.segments)
+
+
+def turns(transcript: Transcript) -> list[Turn]:
+    result: list[Turn] = []
+    for segment in transcript.segments:
+        if result and result[-1].speaker is segment.speaker:
+            result[-1].segments.append(segment)
+        else:
+            result.append(Turn(segment.speaker, [segment]))
+    return result
+
+
+def render(transcript: Transcript, fmt: str) -> str:
+    return {"json": to_json, "txt": to_text, "vtt": to_vtt}[fmt](transcript)

@@ -1,0 +1,111 @@
+"""Transcripts: produce one from a stored recording, store it, read it back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session, selectinload
+
+from qc.calls.models import Call, ChannelLayout
+from qc.config import Settings
+from qc.db import session_scope, utcnow
+from qc.errors import NotFound
+from qc.kit.storage import Storage
+from qc.transcription import engine, weights
+from qc.transcription.models import Transcript, TranscriptSegment
+from qc.users.models import Team
+
+
+@dataclass(frozen=True)
+class CallAudio:
+    """What the ASR stage needs to know about a call, read in a short transaction."""
+
+    call_id: int
+    storage_key: str
+    layout: ChannelLayout
+    language: str | None
+
+
+def call_audio(session: Session, call_id: int, *, default_language: str | None) -> CallAudio:
+    row = session.execute(
+        select(Call.storage_key, Call.channel_layout, Call.language, Team.language)
+        .join(Team, Team.id == Call.team_id)
+        .where(Call.id == call_id)
+    ).one_or_none()
+    if row is None:
+        raise NotFound(f"Call {call_id} does not exist")
+    storage_key, layout, call_language, team_language = row
+    return CallAudio(call_id, storage_key, layout, call_language or team_language or default_language)
+
+
+def asr_options(settings: Settings, *, hotwords: str | None = None) -> engine.AsrOptions:
+    return engine.AsrOptions(
+        beam_size=settings.asr_beam_size, batch_size=settings.asr_batch_size, hotwords=hotwords
+    )
+
+
+def transcribe_recording(
+    audio: CallAudio, *, settings: Settings, storage: Storage
+) -> engine.TranscriptionResult:
+    """Run ASR on a call's recording with the configured model (no transaction held)."""
+    name = weights.choose_model_name(settings.asr_model, audio.language)
+    spec = weights.resolve_model(name, settings.model_cache_dir)
+    device = weights.pick_device(settings.asr_device)
+    model = weights.load_model(
+        spec,
+        device=device,
+        compute_type=weights.pick_compute_type(settings.asr_compute_type, device),
+        cpu_threads=settings.asr_cpu_threads,
+    )
+    with storage.local_copy(audio.storage_key) as path:
+        return engine.transcribe(
+            model, spec, path, layout=audio.layout, language=audio.language, options=asr_options(settings)
+        )
+
+
+def transcribe_call(call_id: int, *, settings: Settings, storage: Storage) -> engine.TranscriptionResult:
+    with session_scope() as session:
+        audio = call_audio(session, call_id, default_language=settings.language)
+    return transcribe_recording(audio, settings=settings, storage=storage)
+
+
+def store_transcript(session: Session, call: Call, result: engine.TranscriptionResult) -> Transcript:
+    """Replace the call's transcript with `result` (so a re-run leaves exactly one)."""
+    session.execute(delete(Transcript).where(Transcript.call_id == call.id))
+    transcript = Transcript(
+        call_id=call.id,
+        language=result.language,
+        language_probability=result.language_probability,
+        model=result.model,
+        speakers_separated=result.speakers_separated,
+        audio_duration_s=result.audio_duration_s,
+        speech_duration_s=result.speech_duration_s,
+        processing_s=result.processing_s,
+        mean_word_probability=result.mean_word_probability,
+    )
+    session.add(transcript)
+    session.flush()
+    session.add_all(
+        TranscriptSegment(
+            transcript_id=transcript.id,
+            position=position,
+            speaker=segment.speaker,
+            start=round(segment.start, 3),
+            end=round(segment.end, 3),
+            text=segment.text,
+            avg_logprob=segment.avg_logprob,
+            no_speech_prob=segment.no_speech_prob,
+            words=[w.as_dict() for w in segment.words],
+        )
+        for position, segment in enumerate(result.segments)
+    )
+    call.detected_language = result.language
+    call.transcribed_at = utcnow()
+    return transcript
+
+
+def get_transcript(session: Session, call_id: int) -> Transcript | None:
+    return session.scalar(
+        select(Transcript).where(Transcript.call_id == call_id).options(selectinload(Transcript.segments))
+    )

@@ -1,0 +1,292 @@
+"""People: teams, users, logins and API tokens."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from qc.db import utcnow
+from qc.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, NotFound
+from qc.kit.security import hash_password, new_token, token_hash, verify_password
+from qc.users import access
+from qc.users import repository as repo
+from qc.users.models import ApiToken, Role, Team, User, UserSession
+from qc.users.schemas import Principal
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_LANGUAGE = re.compile(r"^[a-z]{2,3}$")
+MIN_PASSWORD_LENGTH = 10
+API_TOKEN_PREFIX = "qc_"  # noqa: S105 - a prefix, not a secret
+
+
+def principal_for(session: Session, user: User, *, via_token: bool = False) -> Principal:
+    """The access-checking view of `user`."""
+    managed = repo.managed_team_ids(session, user.id) if user.role is Role.MANAGER else frozenset()
+    return Principal(
+        id=user.id,
+        email=user.email,
+        name=user.name,
+        role=user.role,
+        team_id=user.team_id,
+        managed_team_ids=managed,
+        via_token=via_token,
+    )
+
+
+# Teams ---------------------------------------------------------------------
+
+
+def create_team(session: Session, *, name: str, language: str | None = None) -> Team:
+    """Create a team; names are unique regardless of case."""
+    name = name.strip()
+    if not name:
+        raise InvalidInput("Team name is required", field="name")
+    if repo.get_team_by_name(session, name):
+        raise Conflict(f"A team named {name!r} already exists", field="name")
+    team = Team(name=name, language=_clean_language(language))
+    session.add(team)
+    session.flush()
+    return team
+
+
+def list_visible_teams(session: Session, principal: Principal) -> list[Team]:
+    """Teams `principal` may see: all for staff, managed ones for managers, own for reps."""
+    return repo.list_teams(session, access.visible_team_ids(principal))
+
+
+def team_overview(session: Session, principal: Principal) -> list[tuple[Team, int]]:
+    """Every team with its number of members (administrators only)."""
+    require_admin(principal)
+    members = repo.count_members(session)
+    return [(team, members.get(team.id, 0)) for team in repo.list_teams(session)]
+
+
+def _clean_language(language: str | None) -> str | None:
+    if not language or not language.strip():
+        return None
+    code = language.strip().lower()
+    if not _LANGUAGE.match(code):
+        raise InvalidInput("Language must be an ISO 639-1 code such as en, ru, ro, sr, it", field="language")
+    return code
+
+
+def _team_by_name(session: Session, name: str, field: str) -> Team:
+    team = repo.get_team_by_name(session, name)
+    if team is None:
+        raise InvalidInput(f"No team named {name!r}; create it first", field=field)
+    return team
+
+
+# Users ---------------------------------------------------------------------
+
+
+def create_user(
+    session: Session,
+    *,
+    email: str,
+    name: str,
+    role: Role | str,
+    password: str | None = None,
+    team: str | None = None,
+    external_id: str | None = None,
+    managed_teams: list[str] | None = None,
+) -> User:
+    """Create a person; a rep needs a team, a manager may supervise several."""
+    role = _parse_role(role)
+    email = email.strip().lower()
+    if not _EMAIL.match(email):
+        raise InvalidInput("Enter a valid email address", field="email")
+    if not name.strip():
+        raise InvalidInput("Name is required", field="name")
+    if repo.get_user_by_email(session, email):
+        raise Conflict(f"A user with email {email} already exists", field="email")
+    external_id = (external_id or "").strip() or None
+    if external_id and repo.get_user_by_reference(session, external_id):
+        raise Conflict(f"External id {external_id!r} is already used", field="external_id")
+    if password is not None and len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(f"Password must be at least {MIN_PASSWORD_LENGTH} characters", field="password")
+    if role is Role.REP and not team:
+        raise InvalidInput("A rep must belong to a team", field="team")
+    user = User(
+        email=email,
+        name=name.strip(),
+        role=role,
+        team_id=_team_by_name(session, team, "team").id if team else None,
+        external_id=external_id,
+        password_hash=hash_password(password) if password else None,
+    )
+    session.add(user)
+    session.flush()
+    if managed_teams:
+        if role is not Role.MANAGER:
+            raise InvalidInput("Only managers supervise teams", field="managed_teams")
+        user_teams = [_team_by_name(session, t, "managed_teams") for t in managed_teams]
+        session.refresh(user, ["managed_teams"])
+        user.managed_teams.extend(user_teams)
+        session.flush()
+    return user
+
+
+def _parse_role(role: Role | str) -> Role:
+    try:
+        return Role(role)
+    except ValueError as exc:
+        choices = ", ".join(r.value for r in Role)
+        raise InvalidInput(f"Role must be one of: {choices}", field="role") from exc
+
+
+def list_people(session: Session, principal: Principal, *, role: Role | None = None) -> list[User]:
+    """People `principal` may see, optionally of one role."""
+    if not access.can_list_people(principal):
+        raise Forbidden("Only staff and managers can list people")
+    team_ids = access.visible_team_ids(principal)
+    return repo.list_users(session, role=role, team_ids=team_ids)
+
+
+def get_rep(session: Session, principal: Principal, reference: str) -> User:
+    """The active rep known by email or external id, if `principal` may act for them."""
+    user = repo.get_user_by_reference(session, reference)
+    if user is None or user.role is not Role.REP:
+        raise InvalidInput(f"Unknown rep {reference!r}: use a rep's email or external id", field="rep")
+    if not user.is_active:
+        raise InvalidInput(f"Rep {reference!r} is deactivated", field="rep")
+    if not access.can_act_for_team(principal, user.team_id):
+        raise Forbidden(f"You cannot upload calls for {reference!r}")
+    return user
+
+
+def list_all(session: Session, *, role: Role | None = None) -> list[User]:
+    """Everyone (or everyone with `role`), for operator commands run on the server."""
+    return repo.list_users(session, role=role)
+
+
+def get_by_email(session: Session, email: str) -> User:
+    user = repo.get_user_by_email(session, email)
+    if user is None:
+        raise NotFound(f"No user with email {email}")
+    return user
+
+
+def find_person(session: Session, reference: str) -> User | None:
+    """A user by email or external id, or None."""
+    return repo.get_user_by_reference(session, reference)
+
+
+def get_person(session: Session, user_id: int) -> User:
+    user = repo.get_user(session, user_id)
+    if user is None:
+        raise NotFound("No such user")
+    return user
+
+
+def set_active(session: Session, principal: Principal, *, user_id: int, active: bool) -> User:
+    """Activate or deactivate a person; a deactivated one can neither sign in nor use tokens."""
+    require_admin(principal)
+    user = get_person(session, user_id)
+    if user.id == principal.id and not active:
+        raise Conflict("You cannot deactivate your own account")
+    user.is_active = active
+    if not active:
+        repo.delete_sessions_of(session, user.id)
+    return user
+
+
+def require_admin(principal: Principal) -> None:
+    if not principal.is_admin:
+        raise Forbidden("Only administrators can manage teams, people and tokens")
+
+
+# Logins --------------------------------------------------------------------
+
+
+def authenticate(session: Session, *, email: str, password: str) -> User:
+    """The active user with these credentials, or NotAuthenticated."""
+    user = repo.get_user_by_email(session, email)
+    valid = verify_password(password, user.password_hash if user else None)
+    if user is None or not valid:
+        raise NotAuthenticated("Email or password is incorrect")
+    if not user.is_active:
+        raise NotAuthenticated("This account is deactivated; ask an administrator")
+    return user
+
+
+def start_session(session: Session, *, user: User, lifetime: timedelta, user_agent: str | None = None) -> str:
+    """Open a login session and return the cookie value (only its hash is stored)."""
+    token = new_token()
+    now = utcnow()
+    session.add(
+        UserSession(
+            token_hash=token_hash(token),
+            user_id=user.id,
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + lifetime,
+            user_agent=(user_agent or "")[:300] or None,
+        )
+    )
+    repo.delete_expired_sessions(session, now)
+    return token
+
+
+def resolve_session(session: Session, token: str) -> Principal | None:
+    """The principal behind a session cookie, or None when unknown, expired or inactive."""
+    record = repo.get_session_by_hash(session, token_hash(token))
+    now = utcnow()
+    if record is None or record.expires_at <= now:
+        return None
+    user = repo.get_user(session, record.user_id)
+    if user is None or not user.is_active:
+        return None
+    if now - record.last_seen_at > timedelta(minutes=5):
+        record.last_seen_at = now
+    return principal_for(session, user)
+
+
+def end_session(session: Session, token: str) -> None:
+    repo.delete_session_by_hash(session, token_hash(token))
+
+
+# API tokens ------------------------------------------------------------------
+
+
+def create_api_token(session: Session, *, user: User, name: str) -> str:
+    """Issue a bearer token for `user`; the plain value is returned once and never stored."""
+    name = name.strip() or "default"
+    clash = next((t for t in repo.list_tokens(session, user.id) if t.name == name), None)
+    if clash is not None and clash.revoked_at is None:
+        raise Conflict(f"{user.email} already has a token named {name!r}", field="name")
+    if clash is not None:  # revoked tokens stay for the audit trail; free the name
+        clash.name = f"{name} (revoked #{clash.id})"
+        session.flush()
+    token = new_token(API_TOKEN_PREFIX)
+    session.add(ApiToken(user_id=user.id, name=name, prefix=token[:10], token_hash=token_hash(token)))
+    session.flush()
+    return token
+
+
+def resolve_api_token(session: Session, token: str, *, now: datetime | None = None) -> Principal | None:
+    record = repo.get_token_by_hash(session, token_hash(token))
+    if record is None or record.revoked_at is not None:
+        return None
+    user = repo.get_user(session, record.user_id)
+    if user is None or not user.is_active:
+        return None
+    now = now or utcnow()
+    if record.last_used_at is None or now - record.last_used_at > timedelta(minutes=5):
+        record.last_used_at = now
+    return principal_for(session, user, via_token=True)
+
+
+def list_api_tokens(session: Session, *, user: User) -> list[ApiToken]:
+    return repo.list_tokens(session, user.id)
+
+
+def revoke_api_token(session: Session, *, user: User, token_id: int) -> ApiToken:
+    token = next((t for t in repo.list_tokens(session, user.id) if t.id == token_id), None)
+    if token is None:
+        raise NotFound("No such token")
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+    return token

@@ -1,0 +1,184 @@
+"""Typed builders for test data and the fixed personas."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from bs4 import BeautifulSoup
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from qc.calls.models import Call, CallStatus, ChannelLayout, Direction
+from qc.kit.storage import get_storage
+from qc.kit.web import CSRF_COOKIE, SESSION_COOKIE
+from qc.transcription.models import Speaker, Transcript, TranscriptSegment
+from qc.users import service as users
+from qc.users.models import Role, Team, User
+
+SAMPLES = Path(__file__).resolve().parents[1] / "qc" / "demo" / "samples"
+_counter = itertools.count(1)
+
+
+def make_team(session: Session, **overrides: Any) -> Team:
+    values = {"name": f"Team {next(_counter)}", "language": "en", **overrides}
+    return users.create_team(session, **values)
+
+
+def make_user(session: Session, *, role: Role = Role.REP, team: Team | None = None, **overrides: Any) -> User:
+    n = next(_counter)
+    values: dict[str, Any] = {
+        "email": f"user{n}@example.test",
+        "name": f"User {n}",
+        "role": role,
+        "team": team.name if team else None,
+        **overrides,
+    }
+    if role is Role.REP and values["team"] is None:
+        values["team"] = make_team(session).name
+    return users.create_user(session, **values)
+
+
+@dataclass
+class Org:
+    """Two teams and one persona per role; `outsider_*` belong to the other team."""
+
+    team: Team
+    other_team: Team
+    admin: User
+    qc_lead: User
+    reviewer: User
+    manager: User
+    rep: User
+    other_rep: User
+    outsider_manager: User
+
+
+def make_org(session: Session) -> Org:
+    team = make_team(session, name="Alpha", language="en")
+    other = make_team(session, name="Bravo", language="en")
+    return Org(
+        team=team,
+        other_team=other,
+        admin=make_user(session, role=Role.ADMIN, name="Ada Admin", email="admin@example.test"),
+        qc_lead=make_user(session, role=Role.QC_LEAD, name="Quinn Lead", email="lead@example.test"),
+        reviewer=make_user(session, role=Role.REVIEWER, name="Riley Reviewer", email="reviewer@example.test"),
+        manager=make_user(
+            session, role=Role.MANAGER, name="Mia Manager", email="manager@example.test", managed_teams=["Alpha"]
+        ),
+        rep=make_user(
+            session, role=Role.REP, team=team, name="Rex Rep", email="rep@example.test", external_id="crm-rex"
+        ),
+        other_rep=make_user(session, role=Role.REP, team=other, name="Olly Other", email="other@example.test"),
+        outsider_manager=make_user(
+            session, role=Role.MANAGER, name="Otto Outsider", email="outsider@example.test", managed_teams=["Bravo"]
+        ),
+    )
+
+
+def make_call(session: Session, *, rep: User, sample: str = "outbound_en_followed.ogg", **overrides: Any) -> Call:
+    """A call row with a real recording in storage, without running the pipeline."""
+    data = (SAMPLES / sample).read_bytes()
+    key = f"calls/test/{uuid.uuid4().hex}{Path(sample).suffix}"
+    source = SAMPLES / sample
+    get_storage().put_file(key, source)
+    values: dict[str, Any] = {
+        "rep_id": rep.id,
+        "team_id": rep.team_id,
+        "started_at": datetime(2026, 11, 20, 9, 30, tzinfo=UTC),
+        "direction": Direction.OUTBOUND,
+        "channel_layout": ChannelLayout.AGENT_LEFT,
+        "sha256": hashlib.sha256(data + uuid.uuid4().bytes).hexdigest(),
+        "storage_key": key,
+        "original_filename": sample,
+        "container_format": Path(sample).suffix.lstrip("."),
+        "codec": "vorbis",
+        "size_bytes": len(data),
+        "duration_s": 41.2,
+        "sample_rate": 16000,
+        "channels": 2,
+        "status": CallStatus.RECEIVED,
+        "call_metadata": {},
+        **overrides,
+    }
+    call = Call(**values)
+    session.add(call)
+    session.flush()
+    return call
+
+
+def make_transcript(session: Session, call: Call, turns: list[tuple[str, str]] | None = None) -> Transcript:
+    """A transcript with one segment per (speaker, text), two seconds each."""
+    turns = turns or [("agent", "Good morning, this is Daniel from Acme."), ("customer", "Hello, go ahead.")]
+    transcript = Transcript(
+        call_id=call.id, language="en", language_probability=1.0, model="tiny.en", speakers_separated=True,
+        audio_duration_s=2.0 * len(turns), speech_duration_s=1.8 * len(turns), processing_s=0.5,
+        mean_word_probability=0.9,
+    )
+    session.add(transcript)
+    session.flush()
+    for position, (speaker, text) in enumerate(turns):
+        start = 2.0 * position
+        words = text.split()
+        step = 1.8 / len(words)
+        session.add(
+            TranscriptSegment(
+                transcript_id=transcript.id, position=position, speaker=Speaker(speaker), start=start,
+                end=start + 1.8, text=text, avg_logprob=-0.2, no_speech_prob=0.01,
+                words=[
+                    {"start": round(start + i * step, 3), "end": round(start + (i + 1) * step, 3), "word": w,
+                     "probability": 0.9}
+                    for i, w in enumerate(words)
+                ],
+            )
+        )
+    call.status = CallStatus.TRANSCRIBED
+    call.transcribed_at = datetime.now(UTC)
+    session.flush()
+    return transcript
+
+
+class Browser(TestClient):
+    """A TestClient that signs in as a persona and sends the CSRF header like htmx does."""
+
+    def __init__(self, app: Any) -> None:
+        super().__init__(app, base_url="http://testserver", follow_redirects=False)
+
+    def login_as(self, user: User) -> Browser:
+        from qc.db import session_scope
+
+        with session_scope() as session:
+            token = users.start_session(session, user=user, lifetime=timedelta(hours=1))
+        self.cookies.set(SESSION_COOKIE, token)
+        self.ensure_csrf()
+        return self
+
+    def ensure_csrf(self) -> str:
+        if CSRF_COOKIE not in self.cookies:
+            self.get("/login")
+        return str(self.cookies[CSRF_COOKIE])
+
+    def request(self, method: str, url: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        if method.upper() not in {"GET", "HEAD", "OPTIONS"} and CSRF_COOKIE in self.cookies:
+            headers = dict(kwargs.pop("headers", None) or {})
+            headers.setdefault("X-CSRFToken", str(self.cookies[CSRF_COOKIE]))
+            kwargs["headers"] = headers
+        return super().request(method, url, *args, **kwargs)
+
+    def page(self, url: str, *, status: int = 200) -> BeautifulSoup:
+        response = self.get(url)
+        assert response.status_code == status, (response.status_code, response.text[:500])
+        return BeautifulSoup(response.text, "html.parser")
+
+
+def api_token(session: Session, user: User, name: str = "tests") -> str:
+    return users.create_api_token(session, user=user, name=name)
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
