@@ -15,6 +15,7 @@ app = typer.Typer(
     help="qc: call quality control. Every command reads the same QC_* settings.",
     no_args_is_help=True,
     add_completion=False,
+    pretty_exceptions_enable=False,
 )
 team_app = typer.Typer(help="Manage teams.", no_args_is_help=True)
 user_app = typer.Typer(help="Manage people.", no_args_is_help=True)
@@ -226,8 +227,14 @@ def demo(
 
 
 def main() -> None:
+    from pydantic import ValidationError
+
     try:
         app()
+    except ValidationError as exc:  # settings from the environment
+        problems = "; ".join(f"QC_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
+        typer.secho(f"Invalid settings: {problems}", fg=typer.colors.RED, err=True)
+        sys.exit(2)
     except KeyboardInterrupt:
         sys.exit(130)
 

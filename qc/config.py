@@ -50,7 +50,7 @@ class Settings(BaseSettings):
 
     # Worker and pipeline.
     workers: int = Field(default=1, ge=1, le=64)
-    lease_seconds: int = Field(default=300, ge=5)
+    lease_seconds: int = Field(default=300, ge=2)
     reaper_every_minutes: int = Field(default=1, ge=1, le=30)
     requeue_after_seconds: int = Field(default=1800, ge=10)
     max_attempts: int = Field(default=3, ge=1)

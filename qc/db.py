@@ -87,7 +87,8 @@ def _sqlite_begin_immediate(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def build_engine(url: str) -> Engine:
+def build_engine(url: str, *, immediate: bool = True) -> Engine:
+    """An engine; on SQLite, `immediate` makes every transaction take the write lock up front."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 15})
         event.listen(engine, "connect", _sqlite_pragmas)
@@ -96,7 +97,8 @@ def build_engine(url: str) -> Engine:
         def _no_pysqlite_transactions(dbapi_connection: Any, _record: Any) -> None:
             dbapi_connection.isolation_level = None  # let SQLAlchemy issue BEGIN itself
 
-        event.listen(engine, "begin", _sqlite_begin_immediate)
+        if immediate:
+            event.listen(engine, "begin", _sqlite_begin_immediate)
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")

@@ -64,7 +64,7 @@ from sqlalchemy import text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from qc.config import Settings, get_settings  # noqa: E402
-from qc.db import get_engine, get_session_factory  # noqa: E402
+from qc.db import build_engine, get_engine  # noqa: E402
 from qc.models import Base  # noqa: E402
 
 SHARED_AUDIO = Path(__file__).resolve().parents[2] / "shared" / "audio"
@@ -136,10 +136,19 @@ def configure() -> Iterator[Any]:
     get_settings.cache_clear()
 
 
+@pytest.fixture(scope="session")
+def _test_engine() -> Iterator[Any]:
+    # Deferred transactions: a test reading the database must not hold SQLite's write
+    # lock while the code under test, in other sessions, needs it.
+    engine = build_engine(get_settings().database_dsn, immediate=False)
+    yield engine
+    engine.dispose()
+
+
 @pytest.fixture
-def db() -> Iterator[Session]:
+def db(_test_engine: Any) -> Iterator[Session]:
     """A session for arranging and checking data; commit explicitly to make rows visible."""
-    session = get_session_factory()()
+    session = Session(bind=_test_engine, expire_on_commit=False)
     try:
         yield session
     finally:

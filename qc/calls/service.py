@@ -65,13 +65,15 @@ def ingest_recording(
     settings: Settings,
     storage: Storage,
 ) -> IngestResult:
-    """Validate and store a recording as a new call, or return the call it duplicates."""
-    rep = users.get_rep(session, principal, meta.rep)
+    """Validate and store a recording as a new call, or return the call it duplicates.
+
+    The file is spooled, hashed and decoded before the first query, so the database
+    transaction (a write lock on SQLite) stays short however long the recording is.
+    """
     language = _clean_language(meta.language)
     external_id = (meta.external_id or "").strip() or None
     _check_metadata(meta.metadata)
-    started_at = meta.started_at
-    if started_at.tzinfo is None:
+    if meta.started_at.tzinfo is None:
         raise InvalidInput(
             "started_at needs a UTC offset, e.g. 2026-11-22T09:30:00+02:00", field="started_at"
         )
@@ -79,15 +81,16 @@ def ingest_recording(
     with spool(
         source, tmp_dir=settings.tmp_dir, max_bytes=settings.max_upload_bytes, suffix=suffix
     ) as upload:
+        info = audio.probe_audio(upload.path, max_duration_s=settings.max_call_duration_s)
+        rep = users.get_rep(session, principal, meta.rep)
         existing = repo.get_by_sha256(session, upload.sha256)
         if existing is not None:
             return IngestResult(_visible_duplicate(principal, existing), created=False)
+        _check_audio(info, meta.channels, settings)
         if external_id and repo.get_by_external_id(session, external_id):
             raise Conflict(
                 f"external_id {external_id!r} is already used by another call", field="external_id"
             )
-        info = audio.probe_audio(upload.path, max_duration_s=settings.max_call_duration_s)
-        _check_audio(info, meta.channels, settings)
         key = f"calls/{utcnow():%Y/%m}/{uuid.uuid4().hex}{suffix or '.' + info.container_format}"
         storage.put_file(key, upload.path)
     after_rollback(session, lambda: storage.delete(key))
@@ -95,7 +98,7 @@ def ingest_recording(
         rep_id=rep.id,
         team_id=rep.team_id,
         uploaded_by_id=principal.id,
-        started_at=started_at,
+        started_at=meta.started_at,
         direction=meta.direction,
         channel_layout=meta.channels,
         language=language,

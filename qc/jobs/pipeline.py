@@ -251,29 +251,33 @@ def process_call(call_id: int, *, settings: Settings | None = None) -> CallStatu
         if lease is None:
             break
         log.info("call %s: %s attempt %s", call_id, lease.stage.name, lease.attempt)
-        _run_stage(lease, settings)
+        if not _run_stage(lease, settings):
+            break  # a retry, if any, was scheduled with a delay
     with session_scope() as session:
         call = session.get(Call, call_id)
         return call.status if call else None
 
 
-def _run_stage(lease: Lease, settings: Settings) -> None:
+def _run_stage(lease: Lease, settings: Settings) -> bool:
+    """Run one claimed stage; True if its result was stored."""
     try:
         with heartbeat(lease, settings):
             output = lease.stage.run(lease.call_id)
     except _PERMANENT as exc:
         _record_failure(lease, exc.message, permanent=True, settings=settings)
-        return
+        return False
     except QCError as exc:
         _record_failure(lease, exc.message, permanent=exc.status_code < 500, settings=settings)
-        return
+        return False
     except Exception as exc:
         log.exception("call %s: %s failed", lease.call_id, lease.stage.name)
         _record_failure(lease, f"{type(exc).__name__}: {exc}", permanent=False, settings=settings)
-        return
+        return False
     with session_scope() as session:
-        if not complete(session, lease, output):
-            log.warning("call %s: lease lost during %s; result discarded", lease.call_id, lease.stage.name)
+        stored = complete(session, lease, output)
+    if not stored:
+        log.warning("call %s: lease lost during %s; result discarded", lease.call_id, lease.stage.name)
+    return stored
 
 
 def _record_failure(lease: Lease, reason: str, *, permanent: bool, settings: Settings) -> None:

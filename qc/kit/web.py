@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from qc.config import Settings, get_settings
-from qc.db import get_session_factory
+from qc.db import get_session_factory, session_scope
 from qc.errors import NotAuthenticated
 from qc.kit.storage import Storage, get_storage
 from qc.kit.timeutil import format_clock
@@ -51,16 +51,22 @@ def _bearer(request: Request) -> str | None:
     return value.strip() if scheme.lower() == "bearer" and value.strip() else None
 
 
-def optional_principal(request: Request, session: DB) -> Principal | None:
-    """The person or integration behind the request: API token first, then the cookie."""
+def optional_principal(request: Request) -> Principal | None:
+    """The person or integration behind the request: API token first, then the cookie.
+
+    Resolved in its own short transaction, so that the request's own transaction starts
+    only when its service touches the database: on SQLite a transaction holds the write
+    lock, and an upload must not hold it while its audio is being checked.
+    """
     token = _bearer(request)
-    if token is not None:
-        principal = users.resolve_api_token(session, token)
-        if principal is None:
-            raise NotAuthenticated("The API token is invalid or revoked")
-    else:
-        cookie = request.cookies.get(SESSION_COOKIE)
-        principal = users.resolve_session(session, cookie) if cookie else None
+    cookie = request.cookies.get(SESSION_COOKIE)
+    with session_scope() as session:
+        if token is not None:
+            principal = users.resolve_api_token(session, token)
+        else:
+            principal = users.resolve_session(session, cookie) if cookie else None
+    if token is not None and principal is None:
+        raise NotAuthenticated("The API token is invalid or revoked")
     request.state.principal = principal
     return principal
 

@@ -125,7 +125,7 @@ def transcribe(
         tracks = [(Speaker.UNKNOWN, channels[0])]
     probability: float | None = 1.0 if language else None
     if language is None:
-        language, probability = _detect_language(model, [audio for _, audio in tracks])
+        language, probability = detect_language(model, [audio for _, audio in tracks])
     if options.batch_size > 0:
         segments, speech_s = _transcribe_batched(model, tracks, language, options)
     else:
@@ -143,11 +143,19 @@ def transcribe(
     )
 
 
-def _detect_language(model: Any, tracks: Sequence[np.ndarray]) -> tuple[str, float]:
-    # Detect on the channel with the most signal energy: most likely the most speech.
-    audio = max(tracks, key=lambda a: float(np.sum(np.square(a, dtype=np.float64))))
-    language, probability, _ = model.detect_language(audio=audio, vad_filter=True)
-    return language, float(probability)
+def detect_language(model: Any, tracks: Sequence[np.ndarray]) -> tuple[str, float]:
+    """The language most probable on average over the channels' speech.
+
+    Averaging both speakers is markedly more robust than trusting one channel: a short
+    or accented side alone is often mistaken for a neighbouring language.
+    """
+    totals: dict[str, float] = {}
+    for audio in tracks:
+        _, _, probabilities = model.detect_language(audio=audio, vad_filter=True)
+        for language, probability in probabilities:
+            totals[language] = totals.get(language, 0.0) + probability / len(tracks)
+    best = max(totals, key=totals.__getitem__)
+    return best, totals[best]
 
 
 def _transcribe_kwargs(language: str, options: AsrOptions) -> dict[str, Any]:

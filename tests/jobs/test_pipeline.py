@@ -1,0 +1,209 @@
+"""The pipeline: leases, the reaper, failures and retries, exactly one transcript."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from qc.calls.models import Call, CallStatus
+from qc.db import session_scope, utcnow
+from qc.jobs import pipeline
+from qc.jobs.queue import drain, get_jobs, run_reaper
+from qc.kit.storage import get_storage
+from qc.transcription.models import Transcript, TranscriptSegment
+from tests.factories import make_call
+
+
+def transcript_count(db: Any, call_id: int) -> int:
+    db.rollback()
+    return int(db.scalar(select(func.count()).select_from(Transcript).where(Transcript.call_id == call_id)))
+
+
+def reload(db: Any, call_id: int) -> Call:
+    db.rollback()
+    call = db.get(Call, call_id)
+    db.refresh(call)
+    return call
+
+
+@pytest.fixture
+def call_id(db: Any, org: Any) -> int:
+    call = make_call(db, rep=org.rep, sample="outbound_en_pushy.mp3", channel_layout="agent-right")
+    db.commit()
+    return call.id
+
+
+def test_scheduled_call_is_transcribed_by_the_queue(db: Any, call_id: int) -> None:
+    with session_scope() as session:
+        pipeline.schedule(session, session.get(Call, call_id))
+    assert get_jobs().huey.pending_count() == 1
+
+    assert drain() == 1
+
+    call = reload(db, call_id)
+    assert call.status is CallStatus.TRANSCRIBED
+    assert call.lease_token is None
+    assert call.attempts == 0
+    assert call.detected_language == "en"
+    assert transcript_count(db, call_id) == 1
+
+
+def test_claim_is_exclusive_while_the_lease_is_alive(settings: Any, call_id: int) -> None:
+    with session_scope() as session:
+        first = pipeline.claim(session, call_id, settings=settings)
+    with session_scope() as session:
+        second = pipeline.claim(session, call_id, settings=settings)
+    assert first is not None
+    assert second is None
+
+
+def test_worker_that_died_mid_call_is_replaced_and_result_stored_once(db: Any, settings: Any, call_id: int) -> None:
+    # Worker A claims the call and dies: no heartbeat, no result.
+    with session_scope() as session:
+        dead = pipeline.claim(session, call_id, settings=settings)
+    assert dead is not None
+    assert reload(db, call_id).status is CallStatus.TRANSCRIBING
+
+    # Before the lease runs out the reaper leaves it alone...
+    with session_scope() as session:
+        assert pipeline.reap(session, settings=settings).expired == []
+    # ...afterwards it hands the call back and re-dispatches it.
+    later = utcnow() + timedelta(seconds=settings.lease_seconds + 1)
+    with session_scope() as session:
+        report = pipeline.reap(session, settings=settings, now=later)
+    assert report.expired == [call_id]
+    assert reload(db, call_id).status is CallStatus.RECEIVED
+
+    drain()
+    call = reload(db, call_id)
+    assert call.status is CallStatus.TRANSCRIBED
+    assert transcript_count(db, call_id) == 1
+
+    # Worker A comes back to life and tries to store its (stale) result: refused.
+    with session_scope() as session:
+        assert pipeline.complete(session, dead, output=None) is False
+    assert transcript_count(db, call_id) == 1
+
+
+def test_running_the_stage_twice_leaves_exactly_one_transcript(db: Any, call_id: int) -> None:
+    with session_scope() as session:
+        pipeline.schedule(session, session.get(Call, call_id))
+    drain()
+    first_segments = db.scalar(select(func.count()).select_from(TranscriptSegment))
+
+    with session_scope() as session:  # e.g. an operator re-runs transcription
+        session.get(Call, call_id).status = CallStatus.RECEIVED
+        pipeline.schedule(session, session.get(Call, call_id))
+    drain()
+
+    db.rollback()
+    assert transcript_count(db, call_id) == 1
+    assert db.scalar(select(func.count()).select_from(TranscriptSegment)) == first_segments
+
+
+def test_duplicate_dispatch_of_the_same_call_is_harmless(db: Any, call_id: int) -> None:
+    with session_scope() as session:
+        call = session.get(Call, call_id)
+        pipeline.schedule(session, call)
+        pipeline.schedule(session, call)
+    assert drain() == 2
+    assert transcript_count(db, call_id) == 1
+
+
+def test_reaper_redispatches_calls_the_queue_lost(db: Any, settings: Any, call_id: int) -> None:
+    with session_scope() as session:
+        session.get(Call, call_id).enqueued_at = utcnow() - timedelta(seconds=settings.requeue_after_seconds + 5)
+    report = run_reaper()
+    assert report.requeued == [call_id]
+    assert get_jobs().huey.pending_count() == 1
+
+
+def test_transient_failure_is_retried_then_gives_up(db: Any, settings: Any, call_id: int, monkeypatch: Any) -> None:
+    from qc.transcription import jobs
+
+    def broken(call_id: int) -> None:
+        raise RuntimeError("GPU fell off the bus")
+
+    monkeypatch.setattr(pipeline, "stages", lambda: [_replace_run(jobs.TRANSCRIPTION, broken)])
+
+    for attempt in range(1, settings.max_attempts + 1):
+        pipeline.process_call(call_id)
+        call = reload(db, call_id)
+        if attempt < settings.max_attempts:
+            assert call.status is CallStatus.RECEIVED
+            assert f"Attempt {attempt} failed, retrying: RuntimeError: GPU fell off the bus" == call.failure_reason
+        else:
+            assert call.status is CallStatus.FAILED
+            assert call.failure_reason == "RuntimeError: GPU fell off the bus"
+            assert call.failed_stage == "transcription"
+    assert get_storage().exists(call.storage_key), "a failure must never delete the recording"
+
+
+def test_recording_that_cannot_be_decoded_fails_permanently_and_is_kept(db: Any, call_id: int) -> None:
+    call = reload(db, call_id)
+    path = get_storage().path(call.storage_key)  # type: ignore[attr-defined]
+    path.write_bytes(b"\x00garbage" * 1000)  # the disk corrupted it after upload
+
+    assert pipeline.process_call(call_id) is CallStatus.FAILED
+
+    call = reload(db, call_id)
+    assert call.failure_reason.startswith("The recording could not be decoded")
+    assert call.attempts == 1
+    assert path.exists()
+
+
+def test_failed_call_can_be_retried_and_then_succeeds(db: Any, call_id: int, monkeypatch: Any) -> None:
+    with session_scope() as session:
+        call = session.get(Call, call_id)
+        call.status = CallStatus.FAILED
+        call.failed_stage = "transcription"
+        call.failure_reason = "The model was missing"
+        call.attempts = 3
+    with session_scope() as session:
+        pipeline.retry(session, session.get(Call, call_id))
+    drain()
+    call = reload(db, call_id)
+    assert call.status is CallStatus.TRANSCRIBED
+    assert call.failure_reason is None
+
+
+def test_only_failed_calls_can_be_retried(db: Any, call_id: int) -> None:
+    from qc.errors import InvalidTransition
+
+    with session_scope() as session, pytest.raises(InvalidTransition):
+        pipeline.retry(session, session.get(Call, call_id))
+
+
+def test_call_out_of_attempts_after_crashes_is_failed_by_the_reaper(db: Any, settings: Any, call_id: int) -> None:
+    later = utcnow()
+    for _ in range(settings.max_attempts):
+        with session_scope() as session:
+            assert pipeline.claim(session, call_id, settings=settings, now=later) is not None
+        later += timedelta(seconds=settings.lease_seconds + 1)
+    with session_scope() as session:
+        report = pipeline.reap(session, settings=settings, now=later)
+    assert report.failed == [call_id]
+    call = reload(db, call_id)
+    assert call.status is CallStatus.FAILED
+    assert "did not finish after 3 attempts" in call.failure_reason
+
+
+def test_heartbeat_extends_the_lease(db: Any, configure: Any, call_id: int) -> None:
+    import time
+
+    settings = configure(lease_seconds=5)
+    with session_scope() as session:
+        lease = pipeline.claim(session, call_id, settings=settings)
+    first_expiry = reload(db, call_id).lease_expires_at
+    with pipeline.heartbeat(lease, settings):
+        time.sleep(2.3)
+    assert reload(db, call_id).lease_expires_at > first_expiry
+
+
+def _replace_run(stage: pipeline.Stage, run: Any) -> pipeline.Stage:
+    from dataclasses import replace
+
+    return replace(stage, run=run)
