@@ -21,7 +21,7 @@ run: $(STAMP)
 
 ## Run the test suite (SQLite; set QC_TEST_DATABASE_URL / QC_TEST_REDIS_URL for PostgreSQL + Redis)
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
+	$(BIN)/python -m pytest -n 2 -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check qc tests bench scripts

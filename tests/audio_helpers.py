@@ -32,8 +32,17 @@ def encode(path: Path, samples: np.ndarray, *, rate: int = 16000, codec: str | N
     """Write (channels, n) float samples with PyAV; the container follows the suffix."""
     channels = samples.shape[0]
     layout = "mono" if channels == 1 else "stereo"
-    codec = codec or {".wav": "pcm_s16le", ".mp3": "libmp3lame", ".ogg": "libopus", ".flac": "flac",
-                      ".m4a": "aac", ".opus": "libopus"}[path.suffix]
+    codec = (
+        codec
+        or {
+            ".wav": "pcm_s16le",
+            ".mp3": "libmp3lame",
+            ".ogg": "libopus",
+            ".flac": "flac",
+            ".m4a": "aac",
+            ".opus": "libopus",
+        }[path.suffix]
+    )
     out_rate = 48000 if codec == "libopus" else rate
     with av.open(str(path), "w") as container:
         stream = container.add_stream(codec, rate=out_rate, layout=layout)

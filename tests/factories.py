@@ -69,19 +69,31 @@ def make_org(session: Session) -> Org:
         qc_lead=make_user(session, role=Role.QC_LEAD, name="Quinn Lead", email="lead@example.test"),
         reviewer=make_user(session, role=Role.REVIEWER, name="Riley Reviewer", email="reviewer@example.test"),
         manager=make_user(
-            session, role=Role.MANAGER, name="Mia Manager", email="manager@example.test", managed_teams=["Alpha"]
+            session,
+            role=Role.MANAGER,
+            name="Mia Manager",
+            email="manager@example.test",
+            managed_teams=["Alpha"],
         ),
         rep=make_user(
             session, role=Role.REP, team=team, name="Rex Rep", email="rep@example.test", external_id="crm-rex"
         ),
-        other_rep=make_user(session, role=Role.REP, team=other, name="Olly Other", email="other@example.test"),
+        other_rep=make_user(
+            session, role=Role.REP, team=other, name="Olly Other", email="other@example.test"
+        ),
         outsider_manager=make_user(
-            session, role=Role.MANAGER, name="Otto Outsider", email="outsider@example.test", managed_teams=["Bravo"]
+            session,
+            role=Role.MANAGER,
+            name="Otto Outsider",
+            email="outsider@example.test",
+            managed_teams=["Bravo"],
         ),
     )
 
 
-def make_call(session: Session, *, rep: User, sample: str = "outbound_en_followed.ogg", **overrides: Any) -> Call:
+def make_call(
+    session: Session, *, rep: User, sample: str = "outbound_en_followed.ogg", **overrides: Any
+) -> Call:
     """A call row with a real recording in storage, without running the pipeline."""
     data = (SAMPLES / sample).read_bytes()
     key = f"calls/test/{uuid.uuid4().hex}{Path(sample).suffix}"
@@ -116,8 +128,14 @@ def make_transcript(session: Session, call: Call, turns: list[tuple[str, str]] |
     """A transcript with one segment per (speaker, text), two seconds each."""
     turns = turns or [("agent", "Good morning, this is Daniel from Acme."), ("customer", "Hello, go ahead.")]
     transcript = Transcript(
-        call_id=call.id, language="en", language_probability=1.0, model="tiny.en", speakers_separated=True,
-        audio_duration_s=2.0 * len(turns), speech_duration_s=1.8 * len(turns), processing_s=0.5,
+        call_id=call.id,
+        language="en",
+        language_probability=1.0,
+        model="tiny.en",
+        speakers_separated=True,
+        audio_duration_s=2.0 * len(turns),
+        speech_duration_s=1.8 * len(turns),
+        processing_s=0.5,
         mean_word_probability=0.9,
     )
     session.add(transcript)
@@ -128,11 +146,21 @@ def make_transcript(session: Session, call: Call, turns: list[tuple[str, str]] |
         step = 1.8 / len(words)
         session.add(
             TranscriptSegment(
-                transcript_id=transcript.id, position=position, speaker=Speaker(speaker), start=start,
-                end=start + 1.8, text=text, avg_logprob=-0.2, no_speech_prob=0.01,
+                transcript_id=transcript.id,
+                position=position,
+                speaker=Speaker(speaker),
+                start=start,
+                end=start + 1.8,
+                text=text,
+                avg_logprob=-0.2,
+                no_speech_prob=0.01,
                 words=[
-                    {"start": round(start + i * step, 3), "end": round(start + (i + 1) * step, 3), "word": w,
-                     "probability": 0.9}
+                    {
+                        "start": round(start + i * step, 3),
+                        "end": round(start + (i + 1) * step, 3),
+                        "word": w,
+                        "probability": 0.9,
+                    }
                     for i, w in enumerate(words)
                 ],
             )

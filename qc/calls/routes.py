@@ -21,7 +21,7 @@ from qc.users import access
 from qc.users import service as users
 from qc.users.models import Role
 
-pages = APIRouter()
+pages = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api", tags=["calls"])
 
 

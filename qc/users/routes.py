@@ -12,10 +12,10 @@ from fastapi.responses import RedirectResponse, Response
 from qc.errors import QCError
 from qc.kit.web import DB, SESSION_COOKIE, CurrentUser, MaybeUser, SettingsDep, render
 from qc.users import service
-from qc.users.models import Role
+from qc.users.models import Role, User
 from qc.users.schemas import TeamRead, UserRead
 
-pages = APIRouter()
+pages = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api", tags=["people"])
 
 
@@ -229,10 +229,17 @@ def revoke_token(
 # API -----------------------------------------------------------------------------------
 
 
-def _user_read(user: Any) -> UserRead:
-    data = UserRead.model_validate(user)
-    data.team = user.team.name if user.team else None
-    return data
+def _user_read(user: User) -> UserRead:
+    return UserRead(
+        id=user.id,
+        email=user.email,
+        name=user.name,
+        role=user.role,
+        team_id=user.team_id,
+        team=user.team.name if user.team else None,
+        external_id=user.external_id,
+        is_active=user.is_active,
+    )
 
 
 @api.get("/me", response_model=UserRead, name="api:me")

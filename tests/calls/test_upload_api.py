@@ -28,7 +28,9 @@ def upload(client: Any, path: Path, headers: dict[str, str] | None = None, **fie
     for key in [k for k, v in fields.items() if v is None]:
         data.pop(key, None)
     with path.open("rb") as handle:
-        return client.post("/api/calls", files={"file": (path.name, handle)}, data=data, headers=headers or {})
+        return client.post(
+            "/api/calls", files={"file": (path.name, handle)}, data=data, headers=headers or {}
+        )
 
 
 def stored_files() -> list[Path]:
@@ -62,7 +64,9 @@ def api(browser: Any, token: str) -> Any:
 
 
 def test_upload_creates_call_in_received_state(api: Any, db: Any, org: Any) -> None:
-    response = upload(api, SAMPLES / "outbound_en_followed.ogg", external_id="pbx-1", metadata='{"campaign": "autumn"}')
+    response = upload(
+        api, SAMPLES / "outbound_en_followed.ogg", external_id="pbx-1", metadata='{"campaign": "autumn"}'
+    )
 
     assert response.status_code == 201, response.text
     body = response.json()
@@ -205,11 +209,15 @@ def test_mono_declared_for_stereo_file_is_accepted_as_mixed(api: Any) -> None:
 
 
 def test_unknown_rep_is_refused(api: Any, db: Any) -> None:
-    assert_refused(upload(api, SAMPLES / "outbound_en_followed.ogg", rep="nobody@example.test"), 422, "unknown rep", db)
+    assert_refused(
+        upload(api, SAMPLES / "outbound_en_followed.ogg", rep="nobody@example.test"), 422, "unknown rep", db
+    )
 
 
 def test_non_rep_is_not_a_rep(api: Any, db: Any) -> None:
-    assert_refused(upload(api, SAMPLES / "outbound_en_followed.ogg", rep="reviewer@example.test"), 422, "unknown rep", db)
+    assert_refused(
+        upload(api, SAMPLES / "outbound_en_followed.ogg", rep="reviewer@example.test"), 422, "unknown rep", db
+    )
 
 
 @pytest.mark.parametrize(
@@ -279,7 +287,9 @@ def test_reviewer_cannot_upload(browser: Any, db: Any, org: Any) -> None:
 def test_manager_uploads_for_own_team_only(browser: Any, db: Any, org: Any) -> None:
     browser.login_as(org.manager)
     assert upload(browser, SAMPLES / "outbound_en_followed.ogg").status_code == 201
-    outsider = upload(browser, SAMPLES / "outbound_en_pushy.mp3", rep="other@example.test", channels="agent-right")
+    outsider = upload(
+        browser, SAMPLES / "outbound_en_pushy.mp3", rep="other@example.test", channels="agent-right"
+    )
     assert outsider.status_code == 403
     assert call_count(db) == 1
 

@@ -60,7 +60,9 @@ def test_claim_is_exclusive_while_the_lease_is_alive(settings: Any, call_id: int
     assert second is None
 
 
-def test_worker_that_died_mid_call_is_replaced_and_result_stored_once(db: Any, settings: Any, call_id: int) -> None:
+def test_worker_that_died_mid_call_is_replaced_and_result_stored_once(
+    db: Any, settings: Any, call_id: int
+) -> None:
     # Worker A claims the call and dies: no heartbeat, no result.
     with session_scope() as session:
         dead = pipeline.claim(session, call_id, settings=settings)
@@ -115,13 +117,17 @@ def test_duplicate_dispatch_of_the_same_call_is_harmless(db: Any, call_id: int) 
 
 def test_reaper_redispatches_calls_the_queue_lost(db: Any, settings: Any, call_id: int) -> None:
     with session_scope() as session:
-        session.get(Call, call_id).enqueued_at = utcnow() - timedelta(seconds=settings.requeue_after_seconds + 5)
+        session.get(Call, call_id).enqueued_at = utcnow() - timedelta(
+            seconds=settings.requeue_after_seconds + 5
+        )
     report = run_reaper()
     assert report.requeued == [call_id]
     assert get_jobs().huey.pending_count() == 1
 
 
-def test_transient_failure_is_retried_then_gives_up(db: Any, settings: Any, call_id: int, monkeypatch: Any) -> None:
+def test_transient_failure_is_retried_then_gives_up(
+    db: Any, settings: Any, call_id: int, monkeypatch: Any
+) -> None:
     from qc.transcription import jobs
 
     def broken(call_id: int) -> None:
@@ -134,7 +140,10 @@ def test_transient_failure_is_retried_then_gives_up(db: Any, settings: Any, call
         call = reload(db, call_id)
         if attempt < settings.max_attempts:
             assert call.status is CallStatus.RECEIVED
-            assert f"Attempt {attempt} failed, retrying: RuntimeError: GPU fell off the bus" == call.failure_reason
+            assert (
+                f"Attempt {attempt} failed, retrying: RuntimeError: GPU fell off the bus"
+                == call.failure_reason
+            )
         else:
             assert call.status is CallStatus.FAILED
             assert call.failure_reason == "RuntimeError: GPU fell off the bus"
@@ -177,7 +186,9 @@ def test_only_failed_calls_can_be_retried(db: Any, call_id: int) -> None:
         pipeline.retry(session, session.get(Call, call_id))
 
 
-def test_call_out_of_attempts_after_crashes_is_failed_by_the_reaper(db: Any, settings: Any, call_id: int) -> None:
+def test_call_out_of_attempts_after_crashes_is_failed_by_the_reaper(
+    db: Any, settings: Any, call_id: int
+) -> None:
     later = utcnow()
     for _ in range(settings.max_attempts):
         with session_scope() as session:
@@ -207,3 +218,22 @@ def _replace_run(stage: pipeline.Stage, run: Any) -> pipeline.Stage:
     from dataclasses import replace
 
     return replace(stage, run=run)
+
+
+def test_concurrent_claims_have_exactly_one_winner(settings: Any, call_id: int) -> None:
+    import threading
+
+    barrier = threading.Barrier(6)
+    leases: list[Any] = []
+
+    def contender() -> None:
+        barrier.wait()
+        with session_scope() as session:
+            leases.append(pipeline.claim(session, call_id, settings=settings))
+
+    threads = [threading.Thread(target=contender) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len([lease for lease in leases if lease is not None]) == 1

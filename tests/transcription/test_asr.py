@@ -33,10 +33,17 @@ def model_for(name: str) -> tuple[Any, weights.ModelSpec]:
     return weights.load_model(spec, device="cpu", compute_type="int8", cpu_threads=0), spec
 
 
-def run(path: Path, layout: str, language: str | None, *, model: str = "tiny.en", batch: int = 0) -> TranscriptionResult:
+def run(
+    path: Path, layout: str, language: str | None, *, model: str = "tiny.en", batch: int = 0
+) -> TranscriptionResult:
     loaded, spec = model_for(model)
     return engine.transcribe(
-        loaded, spec, path, layout=ChannelLayout(layout), language=language, options=AsrOptions(batch_size=batch)
+        loaded,
+        spec,
+        path,
+        layout=ChannelLayout(layout),
+        language=language,
+        options=AsrOptions(batch_size=batch),
     )
 
 
