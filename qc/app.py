@@ -15,12 +15,12 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 from starlette_csrf import CSRFMiddleware
 
 from qc.config import Settings, get_settings
 from qc.db import get_engine
-from qc.errors import NotAuthenticated, PayloadTooLarge, QCError
+from qc.errors import NotAuthenticated, QCError
 from qc.kit.logging import configure_logging
 from qc.kit.web import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE, is_htmx_fragment, render
 
@@ -68,9 +68,12 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
-    message = {404: "There is no such page", 405: "That action is not allowed here"}.get(
-        exc.status_code, str(exc.detail)
-    )
+    settings: Settings = request.app.state.settings
+    message = {
+        404: "There is no such page",
+        405: "That action is not allowed here",
+        413: f"The upload is larger than the {settings.max_upload_mb} MB limit (QC_MAX_UPLOAD_MB)",
+    }.get(exc.status_code, str(exc.detail))
     return _error_response(request, exc.status_code, message, {"error": "http_error", "detail": message})
 
 
@@ -102,43 +105,6 @@ class QCCSRFMiddleware(CSRFMiddleware):
         return Response(message, status_code=403, media_type="text/plain")
 
 
-class BodySizeLimit:
-    """Refuse request bodies over the upload limit before they are read."""
-
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        headers = dict(scope.get("headers") or [])
-        declared = headers.get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(scope, receive, send)
-            return
-        received = 0
-
-        async def counted() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise PayloadTooLarge(self._message())
-            return message
-
-        await self.app(scope, counted, send)
-
-    def _message(self) -> str:
-        return f"The upload is larger than the {self.max_bytes // (1024 * 1024)} MB limit (QC_MAX_UPLOAD_MB)"
-
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = JSONResponse({"error": "payload_too_large", "detail": self._message()}, status_code=413)
-        await response(scope, receive, send)
-
-
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
@@ -168,6 +134,9 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         lifespan=_lifespan,
         docs_url="/docs",
         redoc_url=None,
+        # Refuse bodies over the upload limit (plus room for the form fields) as they
+        # arrive, with or without a Content-Length.
+        max_body_size=settings.max_upload_bytes + 1024 * 1024,
     )
     app.state.settings = settings
     app.state.run_worker = settings.embedded_worker if run_worker is None else run_worker
@@ -187,7 +156,6 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         cookie_secure=settings.cookie_secure,
         cookie_samesite="lax",
     )
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes + 1024 * 1024)
 
     from qc.calls import routes as calls
     from qc.users import routes as users

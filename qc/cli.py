@@ -116,9 +116,14 @@ def ingest(
 ) -> None:
     """Bulk-import recordings listed in a manifest, with a progress bar and a summary."""
     from qc.calls.bulk import import_manifest
+    from qc.errors import QCError
 
     _migrate()
-    report = import_manifest(directory, manifest, as_user=as_user, progress=True)
+    try:
+        report = import_manifest(directory, manifest, as_user=as_user, progress=True)
+    except QCError as exc:
+        _fail(exc.message)
+        return
     typer.echo("")
     typer.echo(
         f"Imported: {len(report.imported)}   Duplicates: {len(report.duplicates)}   "
@@ -217,9 +222,14 @@ def demo(
 ) -> None:
     """Seed a demo organisation and run the bundled sample calls through the real pipeline."""
     from qc.demo.seed import seed_demo
+    from qc.errors import QCError
 
     _migrate()
-    summary = seed_demo(process=transcribe, echo=typer.echo)
+    try:
+        summary = seed_demo(process=transcribe, echo=typer.echo)
+    except QCError as exc:
+        _fail(exc.message)
+        return
     typer.echo("")
     typer.echo(f"Demo logins (password for all: {summary.password}):")
     for role, email in summary.logins:

@@ -17,7 +17,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Secrets that may be read from a file named by QC_<NAME>_FILE.
-_SECRET_FIELDS = ("secret_key", "database_url", "s3_secret_access_key")
+_SECRET_FIELDS = ("secret_key", "database_url", "queue_url", "s3_secret_access_key")
 _PLACEHOLDER_SECRETS = {"", "change-me", "changeme", "secret", "dev", "development", "please-change"}
 _MIN_SECRET_LENGTH = 32
 
@@ -33,7 +33,7 @@ class Settings(BaseSettings):
 
     # Where things live. Empty means "embedded default inside data_dir".
     database_url: SecretStr = SecretStr("")
-    queue_url: str = ""
+    queue_url: SecretStr = SecretStr("")
     storage_url: str = ""
     s3_endpoint_url: str | None = None
     s3_region: str = "us-east-1"
@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     reaper_every_minutes: int = Field(default=1, ge=1, le=30)
     requeue_after_seconds: int = Field(default=1800, ge=10)
     max_attempts: int = Field(default=3, ge=1)
+    stage_timeout_base_s: float = Field(default=900, ge=1)
+    stage_timeout_per_audio_second: float = Field(default=3.0, ge=0)
 
     # Speech recognition.
     asr_model: str = "auto"
@@ -98,6 +100,10 @@ class Settings(BaseSettings):
 
     # Derived values -------------------------------------------------------
 
+    def stage_timeout_seconds(self, audio_duration_s: float) -> float:
+        """How long one pipeline stage may run on a call before it counts as hung."""
+        return self.stage_timeout_base_s + self.stage_timeout_per_audio_second * audio_duration_s
+
     @property
     def database_dsn(self) -> str:
         url = self.database_url.get_secret_value()
@@ -105,7 +111,8 @@ class Settings(BaseSettings):
 
     @property
     def queue_dsn(self) -> str:
-        return self.queue_url or f"sqlite:///{self.data_dir.resolve() / 'queue.sqlite3'}"
+        url = self.queue_url.get_secret_value()
+        return url or f"sqlite:///{self.data_dir.resolve() / 'queue.sqlite3'}"
 
     @property
     def storage_dsn(self) -> str:

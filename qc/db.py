@@ -151,8 +151,13 @@ def _run(callbacks: list[Callable[[], None]], what: str) -> None:
             log.exception("%s callback failed", what)
 
 
+# Savepoints (begin_nested) fire these events too; only the outermost transaction counts.
+
+
 @event.listens_for(Session, "after_commit")
 def _run_after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return
     session.info.pop(_AFTER_ROLLBACK_KEY, None)
     # The data is committed; if a callback fails (queue down), the reaper recovers.
     _run(session.info.pop(_AFTER_COMMIT_KEY, []), "after-commit")
@@ -160,5 +165,7 @@ def _run_after_commit(session: Session) -> None:
 
 @event.listens_for(Session, "after_rollback")
 def _run_after_rollback(session: Session) -> None:
+    if session.in_nested_transaction():
+        return
     session.info.pop(_AFTER_COMMIT_KEY, None)
     _run(session.info.pop(_AFTER_ROLLBACK_KEY, []), "after-rollback")

@@ -71,6 +71,11 @@ class UnsupportedMedia(InvalidInput):
     code = "unsupported_media"
 
 
+class TooManyRequests(QCError):
+    status_code = 429
+    code = "too_many_requests"
+
+
 class PayloadTooLarge(QCError):
     status_code = 413
     code = "payload_too_large"

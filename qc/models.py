@@ -3,6 +3,16 @@
 from qc.calls.models import Call
 from qc.db import Base
 from qc.transcription.models import Transcript, TranscriptSegment
-from qc.users.models import ApiToken, Team, User, UserSession
+from qc.users.models import ApiToken, LoginFailure, Team, User, UserSession
 
-__all__ = ["ApiToken", "Base", "Call", "Team", "Transcript", "TranscriptSegment", "User", "UserSession"]
+__all__ = [
+    "ApiToken",
+    "Base",
+    "Call",
+    "LoginFailure",
+    "Team",
+    "Transcript",
+    "TranscriptSegment",
+    "User",
+    "UserSession",
+]

@@ -68,3 +68,37 @@ def transcode(source: Path, target: Path) -> Path:
         resampler = av.AudioResampler(format="fltp", layout="mono" if channels == 1 else "stereo", rate=rate)
         chunks = [r.to_ndarray() for f in container.decode(stream) for r in resampler.resample(f)]
     return encode(target, np.concatenate(chunks, axis=1), rate=rate)
+
+
+def vbr_mp3_without_header(path: Path, *, silence_s: float = 10, speech_s: float = 30) -> Path:
+    """A VBR MP3 (quiet start, busy rest) whose Xing header frame was cut off, as some
+    recorders write them: FFmpeg can then only guess its duration from the first frame."""
+    rate = 16000
+    t = np.arange(int(rate * speech_s)) / rate
+    rng = np.random.default_rng(7)
+    busy = 0.3 * np.sin(2 * np.pi * 440 * t) * np.sin(2 * np.pi * 3 * t) + 0.05 * rng.standard_normal(len(t))
+    samples = np.concatenate([np.zeros(int(rate * silence_s)), busy]).astype(np.float32)[np.newaxis, :]
+    full = path.with_name(path.stem + "-xing.mp3")
+    with av.open(str(full), "w") as container:
+        stream = container.add_stream("libmp3lame", rate=rate, layout="mono")
+        stream.codec_context.flags |= av.codec.context.Flags.qscale
+        stream.codec_context.global_quality = 4 * 118  # LAME V4
+        frame = av.AudioFrame.from_ndarray(samples, format="fltp", layout="mono")
+        frame.sample_rate, frame.pts, frame.time_base = rate, 0, Fraction(1, rate)
+        resampler = av.AudioResampler(format=stream.codec_context.format, layout="mono", rate=rate)
+        for resampled in resampler.resample(frame) + resampler.resample(None):
+            for packet in stream.encode(resampled):
+                container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+    data = full.read_bytes()
+    assert b"Xing" in data[:200]
+    for cut in range(data.find(b"Xing") + 4, 2000):  # the first offset FFmpeg can sync on
+        path.write_bytes(data[cut:])
+        try:
+            with av.open(str(path)) as container:
+                if container.duration and container.duration / av.time_base > (silence_s + speech_s) * 1.3:
+                    return path
+        except av.FFmpegError:
+            continue
+    raise AssertionError("could not make a header-less VBR mp3")

@@ -176,4 +176,10 @@ def test_ingest_refuses_a_manifest_without_required_columns(org: Any, tmp_path: 
     manifest.write_text("file,rep\nx.wav,rep@example.test\n")
     result = qc("ingest", str(tmp_path), "--manifest", str(manifest), check=False)
     assert result.returncode == 1
-    assert "lacks the column(s): started_at, direction, channels" in result.stderr
+    assert result.stderr.strip() == "Error: The manifest lacks the column(s): started_at, direction, channels"
+
+
+def test_demo_refuses_a_database_with_real_people(org: Any) -> None:
+    result = qc("demo", "--no-transcribe", check=False)
+    assert result.returncode == 1
+    assert "already has people in it" in result.stderr

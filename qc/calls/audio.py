@@ -20,6 +20,7 @@ from qc.errors import AudioError, UnsupportedMedia
 IDENTICAL_CHANNELS_TOLERANCE = 1e-3
 # Less than this share of the declared duration decodable means a damaged file.
 TRUNCATION_RATIO = 0.97
+ESTIMATED_DURATION_FORMATS = frozenset({"mp3", "aac"})
 _SAMPLE_SCALE = {"u8": 128.0, "s16": 32768.0, "s32": 2147483648.0, "s64": 9.223372036854776e18}
 
 
@@ -47,6 +48,17 @@ def _to_float(frame: av.AudioFrame) -> np.ndarray:
     return array.astype(np.float32) / scale if scale else array.astype(np.float32)
 
 
+def _declared_duration(container: av.container.InputContainer, fmt: str) -> float:
+    """The duration the file's header states, where the header can be trusted.
+
+    MP3 without a Xing/VBRI header and raw AAC have none: FFmpeg estimates it from the
+    first frame's bitrate, which is far off for VBR files, so those are only measured.
+    """
+    if fmt in ESTIMATED_DURATION_FORMATS or not container.duration:
+        return 0.0
+    return float(container.duration / av.time_base)
+
+
 def _dbfs(peak: float) -> float:
     return 20 * math.log10(peak) if peak > 0 else -math.inf
 
@@ -63,12 +75,12 @@ def probe_audio(path: Path, *, max_duration_s: float) -> AudioInfo:
         if not container.streams.audio:
             raise UnsupportedMedia("The file has no audio track")
         stream = container.streams.audio[0]
-        declared = float(container.duration / av.time_base) if container.duration else 0.0
+        fmt = container.format.name.split(",")[0]
+        declared = _declared_duration(container, fmt)
         if declared > max_duration_s:
             raise _too_long(declared, max_duration_s)
         peak, diff_peak, samples, channels, rate = _scan(container, stream, max_duration_s)
         codec = stream.codec_context.name or "unknown"
-        fmt = container.format.name.split(",")[0]
     if samples == 0:
         raise AudioError("The recording is empty: it contains no audio samples")
     decoded = samples / rate

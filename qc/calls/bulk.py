@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +20,8 @@ from qc.kit.timeutil import parse_datetime
 from qc.users import service as users
 from qc.users.models import Role
 from qc.users.schemas import Principal
+
+log = logging.getLogger(__name__)
 
 REQUIRED_COLUMNS = ("file", "rep", "started_at", "direction", "channels")
 KNOWN_COLUMNS = {*REQUIRED_COLUMNS, "language", "external_id", "metadata"}
@@ -103,4 +106,7 @@ def import_manifest(
             (report.imported if result.created else report.duplicates).append(call_id)
         except QCError as exc:
             report.rejected.append((line, name, exc.message))
+        except Exception as exc:  # one broken row must not stop the import; details in the log
+            log.exception("ingest: line %s (%s) failed", line, name)
+            report.rejected.append((line, name, f"unexpected error ({type(exc).__name__}); see the log"))
     return report

@@ -15,7 +15,7 @@ from qc.errors import InvalidInput
 from qc.kit.pagination import PageRequest
 from qc.kit.ranges import ranged_response
 from qc.kit.timeutil import parse_datetime
-from qc.kit.web import DB, CurrentUser, SettingsDep, StorageDep, is_htmx_fragment, render
+from qc.kit.web import DB, CurrentUser, Id, PageNumber, SettingsDep, StorageDep, is_htmx_fragment, render
 from qc.transcription import export
 from qc.users import access
 from qc.users import service as users
@@ -25,7 +25,7 @@ pages = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api", tags=["calls"])
 
 
-def _links(request: Request, call_id: int) -> dict[str, str]:
+def _links(request: Request, call_id: Id) -> dict[str, str]:
     return {
         "self": str(request.url_for("api:call", call_id=call_id)),
         "page": str(request.url_for("calls:detail", call_id=call_id)),
@@ -41,6 +41,15 @@ def _parse_day(value: str | None) -> date | None:
         return date.fromisoformat(value)
     except ValueError as exc:
         raise InvalidInput("date must look like 2026-11-22", field="date") from exc
+
+
+def _parse_team(value: str | None) -> int | None:
+    """The filter forms send `team=` for "all teams"."""
+    if not value:
+        return None
+    if not value.isdigit() or not 1 <= int(value) <= 2**31 - 1:
+        raise InvalidInput("team must be a team id", field="team")
+    return int(value)
 
 
 def _parse_status(value: str | None) -> CallStatus | None:
@@ -67,16 +76,22 @@ def calls_page(
     session: DB,
     principal: CurrentUser,
     rep: str | None = None,
-    team: int | None = None,
+    team: str | None = None,
     date: str | None = None,
     status: str | None = None,
-    page: int = 1,
+    page: PageNumber = 1,
 ) -> Response:
-    day, state = _parse_day(date), _parse_status(status)
+    day, state, team_id = _parse_day(date), _parse_status(status), _parse_team(team)
     result = service.list_calls(
-        session, principal, rep=rep or None, team_id=team, day=day, status=state, page=PageRequest(page, 25)
+        session,
+        principal,
+        rep=rep or None,
+        team_id=team_id,
+        day=day,
+        status=state,
+        page=PageRequest(page, 25),
     )
-    filters = {"rep": rep or "", "team": team or "", "date": date or "", "status": status or ""}
+    filters = {"rep": rep or "", "team": team_id or "", "date": date or "", "status": status or ""}
     context: dict[str, Any] = {
         "page": result,
         "filters": filters,
@@ -104,7 +119,7 @@ def upload_page(request: Request, session: DB, principal: CurrentUser, settings:
 
 
 @pages.get("/calls/{call_id}", name="calls:detail")
-def call_page(request: Request, session: DB, principal: CurrentUser, call_id: int) -> Response:
+def call_page(request: Request, session: DB, principal: CurrentUser, call_id: Id) -> Response:
     call, transcript = service.get_call_with_transcript(session, principal, call_id)
     context = {
         "call": call,
@@ -123,14 +138,14 @@ def call_page(request: Request, session: DB, principal: CurrentUser, call_id: in
 
 
 @pages.post("/calls/{call_id}/retry", name="calls:retry")
-def retry_page(request: Request, session: DB, principal: CurrentUser, call_id: int) -> Response:
+def retry_page(request: Request, session: DB, principal: CurrentUser, call_id: Id) -> Response:
     service.retry_call(session, principal, call_id)
     return RedirectResponse(request.url_for("calls:detail", call_id=call_id).path, status_code=303)
 
 
 @pages.get("/calls/{call_id}/audio", name="calls:audio")
 def call_audio(
-    request: Request, session: DB, principal: CurrentUser, storage: StorageDep, call_id: int
+    request: Request, session: DB, principal: CurrentUser, storage: StorageDep, call_id: Id
 ) -> Response:
     call = service.get_call(session, principal, call_id)
     return ranged_response(request, storage, call.storage_key, filename=None)
@@ -138,13 +153,13 @@ def call_audio(
 
 @pages.get("/calls/{call_id}/transcript.{fmt}", name="calls:transcript")
 def transcript_download(
-    request: Request, session: DB, principal: CurrentUser, call_id: int, fmt: str
+    request: Request, session: DB, principal: CurrentUser, call_id: Id, fmt: str
 ) -> Response:
     return _transcript_response(session, principal, call_id, fmt, attachment=True)
 
 
 def _transcript_response(
-    session: DB, principal: CurrentUser, call_id: int, fmt: str, *, attachment: bool
+    session: DB, principal: CurrentUser, call_id: Id, fmt: str, *, attachment: bool
 ) -> Response:
     if fmt not in export.FORMATS:
         raise InvalidInput("format must be json, txt or vtt", field="format")
@@ -214,9 +229,9 @@ def list_calls_api(
     principal: CurrentUser,
     rep: Annotated[str | None, Query(description="Rep email or external id")] = None,
     date: Annotated[str | None, Query(description="Day the call started (UTC), YYYY-MM-DD")] = None,
-    team: Annotated[int | None, Query(description="Team id")] = None,
+    team: Annotated[int | None, Query(description="Team id", ge=1, le=2**31 - 1)] = None,
     status: Annotated[str | None, Query()] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: PageNumber = 1,
     size: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> CallList:
     result = service.list_calls(
@@ -237,14 +252,14 @@ def list_calls_api(
 
 
 @api.get("/calls/{call_id}", response_model=CallRead, name="api:call")
-def get_call_api(request: Request, session: DB, principal: CurrentUser, call_id: int) -> CallRead:
+def get_call_api(request: Request, session: DB, principal: CurrentUser, call_id: Id) -> CallRead:
     """The call with its status and, once transcribed, its transcript."""
     call, transcript = service.get_call_with_transcript(session, principal, call_id)
     return call_read(call, transcript, links=_links(request, call.id))
 
 
 @api.post("/calls/{call_id}/retry", response_model=CallRead, name="api:call_retry")
-def retry_call_api(request: Request, session: DB, principal: CurrentUser, call_id: int) -> CallRead:
+def retry_call_api(request: Request, session: DB, principal: CurrentUser, call_id: Id) -> CallRead:
     """Send a failed call through the pipeline again."""
     call = service.retry_call(session, principal, call_id)
     return call_read(call, links=_links(request, call.id))
@@ -252,7 +267,7 @@ def retry_call_api(request: Request, session: DB, principal: CurrentUser, call_i
 
 @api.get("/calls/{call_id}/transcript", name="api:transcript")
 def transcript_api(
-    session: DB, principal: CurrentUser, call_id: int, format: Annotated[str, Query()] = "json"
+    session: DB, principal: CurrentUser, call_id: Id, format: Annotated[str, Query()] = "json"
 ) -> Response:
     """The transcript as JSON, plain text (`txt`) or WebVTT (`vtt`)."""
     return _transcript_response(session, principal, call_id, format, attachment=False)

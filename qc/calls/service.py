@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import uuid
 from dataclasses import dataclass
 from datetime import date
@@ -21,9 +20,10 @@ from qc.config import Settings
 from qc.db import after_rollback, utcnow
 from qc.errors import Conflict, Forbidden, InvalidInput, NotFound
 from qc.jobs import pipeline
+from qc.kit.languages import clean_language
 from qc.kit.pagination import Page, PageRequest
 from qc.kit.storage import Storage
-from qc.kit.uploads import spool
+from qc.kit.uploads import SpooledFile, spool
 from qc.transcription import service as transcription
 from qc.transcription.models import Transcript
 from qc.users import access
@@ -32,7 +32,7 @@ from qc.users.models import Role
 from qc.users.schemas import Principal
 
 MAX_METADATA_BYTES = 16 * 1024
-_LANGUAGE = re.compile(r"^[a-z]{2,3}$")
+MAX_EXTERNAL_ID = 200
 _KNOWN_EXTENSIONS = {
     ".wav",
     ".mp3",
@@ -67,33 +67,78 @@ def ingest_recording(
 ) -> IngestResult:
     """Validate and store a recording as a new call, or return the call it duplicates.
 
-    The file is spooled, hashed and decoded before the first query, so the database
-    transaction (a write lock on SQLite) stays short however long the recording is.
+    The file is spooled, hashed, decoded and copied to storage before the first query,
+    so the database transaction (a write lock on SQLite) stays short however long the
+    recording is. Whatever goes wrong afterwards removes the stored copy again.
     """
-    language = _clean_language(meta.language)
+    if principal.role not in access.UPLOADERS:
+        raise Forbidden("Only administrators, QC leads and managers can upload calls")
+    fields = _clean_fields(meta)
+    suffix = _extension(filename)
+    limit = settings.max_upload_bytes
+    with spool(source, tmp_dir=settings.tmp_dir, max_bytes=limit, suffix=suffix) as upload:
+        info = audio.probe_audio(upload.path, max_duration_s=settings.max_call_duration_s)
+        key = f"calls/{utcnow():%Y/%m}/{uuid.uuid4().hex}{suffix or '.' + info.container_format}"
+        storage.put_file(key, upload.path)
+    try:
+        result = _record_call(
+            session,
+            principal=principal,
+            meta=meta,
+            fields=fields,
+            upload=upload,
+            info=info,
+            key=key,
+            filename=filename,
+            settings=settings,
+        )
+    except BaseException:
+        storage.delete(key)
+        raise
+    if result.created:
+        after_rollback(session, lambda: storage.delete(key))
+    else:
+        storage.delete(key)
+    return result
+
+
+@dataclass(frozen=True)
+class _Fields:
+    language: str | None
+    external_id: str | None
+
+
+def _clean_fields(meta: CallMeta) -> _Fields:
     external_id = (meta.external_id or "").strip() or None
+    if external_id and len(external_id) > MAX_EXTERNAL_ID:
+        raise InvalidInput(f"external_id is longer than {MAX_EXTERNAL_ID} characters", field="external_id")
     _check_metadata(meta.metadata)
     if meta.started_at.tzinfo is None:
         raise InvalidInput(
             "started_at needs a UTC offset, e.g. 2026-11-22T09:30:00+02:00", field="started_at"
         )
-    suffix = _extension(filename)
-    with spool(
-        source, tmp_dir=settings.tmp_dir, max_bytes=settings.max_upload_bytes, suffix=suffix
-    ) as upload:
-        info = audio.probe_audio(upload.path, max_duration_s=settings.max_call_duration_s)
-        rep = users.get_rep(session, principal, meta.rep)
-        existing = repo.get_by_sha256(session, upload.sha256)
-        if existing is not None:
-            return IngestResult(_visible_duplicate(principal, existing), created=False)
-        _check_audio(info, meta.channels, settings)
-        if external_id and repo.get_by_external_id(session, external_id):
-            raise Conflict(
-                f"external_id {external_id!r} is already used by another call", field="external_id"
-            )
-        key = f"calls/{utcnow():%Y/%m}/{uuid.uuid4().hex}{suffix or '.' + info.container_format}"
-        storage.put_file(key, upload.path)
-    after_rollback(session, lambda: storage.delete(key))
+    return _Fields(language=clean_language(meta.language), external_id=external_id)
+
+
+def _record_call(
+    session: Session,
+    *,
+    principal: Principal,
+    meta: CallMeta,
+    fields: _Fields,
+    upload: SpooledFile,
+    info: audio.AudioInfo,
+    key: str,
+    filename: str,
+    settings: Settings,
+) -> IngestResult:
+    rep = users.get_rep(session, principal, meta.rep)
+    existing = repo.get_by_sha256(session, upload.sha256)
+    if existing is not None:
+        return IngestResult(_visible_duplicate(principal, existing), created=False)
+    _check_audio(info, meta.channels, settings)
+    if fields.external_id and repo.get_by_external_id(session, fields.external_id):
+        raise _external_id_taken(fields.external_id)
     call = Call(
         rep_id=rep.id,
         team_id=rep.team_id,
@@ -101,8 +146,8 @@ def ingest_recording(
         started_at=meta.started_at,
         direction=meta.direction,
         channel_layout=meta.channels,
-        language=language,
-        external_id=external_id,
+        language=fields.language,
+        external_id=fields.external_id,
         call_metadata=meta.metadata,
         sha256=upload.sha256,
         storage_key=key,
@@ -119,16 +164,17 @@ def ingest_recording(
         with session.begin_nested():
             session.add(call)
     except IntegrityError:
-        # Another upload of the same bytes won the race: ours was never visible.
-        storage.delete(key)
+        # A concurrent upload of the same bytes (or external id) won the race.
         existing = repo.get_by_sha256(session, upload.sha256)
-        if existing is None:  # the other unique column
-            raise Conflict(
-                f"external_id {external_id!r} is already used by another call", field="external_id"
-            ) from None
+        if existing is None:
+            raise _external_id_taken(fields.external_id) from None
         return IngestResult(_visible_duplicate(principal, existing), created=False)
     pipeline.schedule(session, call)
     return IngestResult(call, created=True)
+
+
+def _external_id_taken(external_id: str | None) -> Conflict:
+    return Conflict(f"external_id {external_id!r} is already used by another call", field="external_id")
 
 
 def _visible_duplicate(principal: Principal, call: Call) -> Call:
@@ -142,17 +188,12 @@ def _extension(filename: str) -> str:
     return suffix if suffix in _KNOWN_EXTENSIONS else ""
 
 
-def _clean_language(language: str | None) -> str | None:
-    if not language or not language.strip():
-        return None
-    code = language.strip().lower()
-    if not _LANGUAGE.match(code):
-        raise InvalidInput("language must be an ISO 639-1 code such as en, ru, ro, sr, it", field="language")
-    return code
-
-
 def _check_metadata(metadata: dict[str, Any]) -> None:
-    if len(json.dumps(metadata, default=str)) > MAX_METADATA_BYTES:
+    try:
+        encoded = json.dumps(metadata, allow_nan=False)
+    except (ValueError, TypeError, RecursionError) as exc:
+        raise InvalidInput("metadata must be plain JSON (no NaN or Infinity)", field="metadata") from exc
+    if len(encoded) > MAX_METADATA_BYTES:
         raise InvalidInput(f"metadata is larger than {MAX_METADATA_BYTES // 1024} KB", field="metadata")
 
 
@@ -231,13 +272,15 @@ def _filter_for(
     if rep:
         person = users.find_person(session, rep)
         rep_id = person.id if person else -1  # an unknown rep matches no calls
+    is_rep = principal.role is Role.REP
     return repo.CallFilter(
         rep_id=rep_id,
         team_id=team_id,
         day=day,
         status=status,
-        visible_team_ids=access.visible_team_ids(principal),
-        only_rep_id=principal.id if principal.role is Role.REP else None,
+        # A rep sees all of their own calls, including those from a previous team.
+        visible_team_ids=None if is_rep else access.visible_team_ids(principal),
+        only_rep_id=principal.id if is_rep else None,
     )
 
 
@@ -267,12 +310,16 @@ def parse_layout(value: str) -> ChannelLayout:
         raise InvalidInput("channels must be agent-left, agent-right or mono", field="channels") from exc
 
 
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not allowed")
+
+
 def parse_metadata(value: str | None) -> dict[str, Any]:
     if not value or not value.strip():
         return {}
     try:
-        data = json.loads(value)
-    except ValueError as exc:
+        data = json.loads(value, parse_constant=_refuse_constant)
+    except (ValueError, RecursionError) as exc:
         raise InvalidInput("metadata must be a JSON object", field="metadata") from exc
     if not isinstance(data, dict):
         raise InvalidInput("metadata must be a JSON object", field="metadata")

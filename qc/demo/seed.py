@@ -13,6 +13,7 @@ from qc.calls import service as calls
 from qc.calls.schemas import CallMeta
 from qc.config import get_settings
 from qc.db import session_scope
+from qc.errors import InvalidInput
 from qc.jobs.queue import drain
 from qc.kit.storage import get_storage
 from qc.users import service as users
@@ -60,6 +61,12 @@ def _seed_people() -> None:
     with session_scope() as session:
         if users.find_person(session, f"admin@{DOMAIN}"):
             return
+        if users.list_all(session):
+            # Never plant a known password in a real organisation's database.
+            raise InvalidInput(
+                "This database already has people in it; `qc demo` only seeds an empty one "
+                "(use a separate QC_DATA_DIR or QC_DATABASE_URL for the demo)"
+            )
         for name, language in TEAMS:
             users.create_team(session, name=name, language=language)
         for name, local, role, team, manages in PEOPLE:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -109,12 +110,14 @@ class Lease:
     token: str
     stage: Stage
     attempt: int
+    max_seconds: float  # heart-beating stops after this: a hung stage is then reaped
 
 
 def claim(session: Session, call_id: int, *, settings: Settings, now: datetime | None = None) -> Lease | None:
     """Take the call's next stage if nobody holds it; None when there is nothing to do."""
     now = now or utcnow()
-    call = session.get(Call, call_id)
+    # Lock the row: a worker completing the stage meanwhile must not be overwritten.
+    call = session.get(Call, call_id, with_for_update=True)
     if call is None:
         return None
     stage = _stage_for_status(call.status)
@@ -127,6 +130,7 @@ def claim(session: Session, call_id: int, *, settings: Settings, now: datetime |
         _give_up(session, call, stage)
         return None
     token = uuid.uuid4().hex
+    max_seconds = settings.stage_timeout_seconds(call.duration_s)
     result = session.execute(
         update(Call)
         .where(
@@ -148,7 +152,9 @@ def claim(session: Session, call_id: int, *, settings: Settings, now: datetime |
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         return None
-    return Lease(call_id=call_id, token=token, stage=stage, attempt=call.attempts + 1)
+    return Lease(
+        call_id=call_id, token=token, stage=stage, attempt=call.attempts + 1, max_seconds=max_seconds
+    )
 
 
 def extend_lease(session: Session, lease: Lease, *, seconds: int) -> bool:
@@ -221,11 +227,19 @@ def _give_up(session: Session, call: Call, stage: Stage) -> None:
 
 @contextmanager
 def heartbeat(lease: Lease, settings: Settings) -> Iterator[None]:
-    """Keep extending the lease while the body runs."""
+    """Keep extending the lease while the body runs, for at most `lease.max_seconds`."""
     stop = threading.Event()
+    deadline = time.monotonic() + lease.max_seconds
 
     def beat() -> None:
         while not stop.wait(max(1.0, settings.lease_seconds / 3)):
+            if time.monotonic() > deadline:
+                log.error(
+                    "call %s: %s is taking too long; letting its lease run out",
+                    lease.call_id,
+                    lease.stage.name,
+                )
+                return
             try:
                 with session_scope() as session:
                     if not extend_lease(session, lease, seconds=settings.lease_seconds):
@@ -270,8 +284,12 @@ def _run_stage(lease: Lease, settings: Settings) -> bool:
         _record_failure(lease, exc.message, permanent=exc.status_code < 500, settings=settings)
         return False
     except Exception as exc:
+        # The details (paths, hosts, SQL) go to the log, not to the people reading the call.
         log.exception("call %s: %s failed", lease.call_id, lease.stage.name)
-        _record_failure(lease, f"{type(exc).__name__}: {exc}", permanent=False, settings=settings)
+        reason = (
+            f"{lease.stage.name.capitalize()} failed unexpectedly ({type(exc).__name__}); see the worker log"
+        )
+        _record_failure(lease, reason, permanent=False, settings=settings)
         return False
     with session_scope() as session:
         stored = complete(session, lease, output)
@@ -295,10 +313,18 @@ class ReapReport:
     failed: list[int]
 
 
-def reap(session: Session, *, settings: Settings, now: datetime | None = None) -> ReapReport:
-    """Hand back calls whose worker died, and re-dispatch calls the queue lost."""
+def reap(
+    session: Session, *, settings: Settings, queue_idle: bool = True, now: datetime | None = None
+) -> ReapReport:
+    """Hand back calls whose worker died, and re-dispatch calls the queue lost.
+
+    A call waiting longer than `requeue_after_seconds` is re-dispatched only when the
+    queue is idle: while a backlog drains, a waiting call is most likely still in it.
+    """
     now = now or utcnow()
-    expired, failed, requeued = [], [], []
+    expired: list[int] = []
+    failed: list[int] = []
+    requeued: list[int] = []
     running = [s.running for s in stages()]
     for call in session.scalars(
         select(Call).where(Call.status.in_(running), Call.lease_expires_at < now).with_for_update()
@@ -314,6 +340,8 @@ def reap(session: Session, *, settings: Settings, now: datetime | None = None) -
         call.lease_expires_at = None
         schedule(session, call)
         expired.append(call.id)
+    if not queue_idle:
+        return ReapReport(expired=expired, requeued=requeued, failed=failed)
     stale = now - timedelta(seconds=settings.requeue_after_seconds)
     ready = [s.ready for s in stages()]
     for call in session.scalars(

@@ -47,8 +47,9 @@ def _register(huey: Huey, settings: Settings) -> Jobs:
 
         run(call_id)
 
+    # No huey lock: a worker killed while holding it would disable the reaper for good,
+    # and reaping is safe to run twice (row locks and conditional updates).
     @huey.periodic_task(crontab(minute=f"*/{settings.reaper_every_minutes}"), name="reap")
-    @huey.lock_task("qc-reaper")
     def reap() -> None:
         run_reaper()
 
@@ -73,8 +74,9 @@ def run_reaper() -> Any:
     from qc.db import session_scope
     from qc.jobs.pipeline import reap
 
+    idle = get_jobs().huey.pending_count() == 0
     with session_scope() as session:
-        report = reap(session, settings=get_settings())
+        report = reap(session, settings=get_settings(), queue_idle=idle)
     if report.expired or report.requeued or report.failed:
         log.info(
             "reaper: %d expired leases re-dispatched, %d waiting calls re-dispatched, %d gave up",

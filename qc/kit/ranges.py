@@ -8,6 +8,7 @@ import re
 from fastapi import Request
 from starlette.responses import Response, StreamingResponse
 
+from qc.errors import NotFound
 from qc.kit.storage import Storage
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
@@ -23,7 +24,10 @@ def media_type_for(key: str) -> str:
 
 
 def ranged_response(request: Request, storage: Storage, key: str, *, filename: str | None = None) -> Response:
-    size = storage.size(key)
+    try:
+        size = storage.size(key)
+    except FileNotFoundError as exc:
+        raise NotFound("The recording is missing from storage; ask an administrator to restore it") from exc
     headers = {"accept-ranges": "bytes", "cache-control": "private, max-age=3600"}
     if filename:
         headers["content-disposition"] = f'inline; filename="{filename}"'

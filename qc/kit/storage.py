@@ -123,7 +123,14 @@ class S3Storage:
         return True
 
     def size(self, key: str) -> int:
-        head = self.client.head_object(Bucket=self.bucket, Key=self._key(key))
+        from botocore.exceptions import ClientError
+
+        try:
+            head = self.client.head_object(Bucket=self.bucket, Key=self._key(key))
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
+                raise FileNotFoundError(key) from exc
+            raise
         return int(head["ContentLength"])
 
     def delete(self, key: str) -> None:

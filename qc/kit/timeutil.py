@@ -6,18 +6,25 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from qc.errors import InvalidInput
 
+MIN_YEAR, MAX_YEAR = 1990, 2200
+
 
 def parse_datetime(value: str, *, field: str) -> datetime:
     """Parse ISO 8601; a value without an offset is refused rather than guessed."""
     try:
         parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError as exc:
+        if parsed.tzinfo is not None:
+            parsed.astimezone(UTC)
+    except (ValueError, OverflowError) as exc:
         raise InvalidInput(
             f"{field} must be an ISO 8601 date-time such as 2026-11-22T09:30:00+02:00", field=field
         ) from exc
     if parsed.tzinfo is None:
         raise InvalidInput(f"{field} needs a UTC offset (e.g. 2026-11-22T09:30:00Z or +02:00)", field=field)
-    return parsed.astimezone(UTC)
+    result = parsed.astimezone(UTC)
+    if not MIN_YEAR <= result.year <= MAX_YEAR:
+        raise InvalidInput(f"{field} must be between {MIN_YEAR} and {MAX_YEAR}", field=field)
+    return result
 
 
 def day_bounds(day: date) -> tuple[datetime, datetime]:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Query, Request
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 from starlette.responses import Response
@@ -78,6 +78,10 @@ def require_principal(principal: Annotated[Principal | None, Depends(optional_pr
 
 
 CurrentUser = Annotated[Principal, Depends(require_principal)]
+
+_MAX_ID = 2**31 - 1  # the largest id every backend stores; bigger ones are refused, not 500s
+Id = Annotated[int, Path(ge=1, le=_MAX_ID)]
+PageNumber = Annotated[int, Query(ge=1, le=100_000)]
 MaybeUser = Annotated[Principal | None, Depends(optional_principal)]
 
 

@@ -31,7 +31,8 @@ def to_vtt(transcript: Transcript) -> str:
     cues = ["WEBVTT", ""]
     for segment in transcript.segments:
         start, end = format_timestamp(segment.start), format_timestamp(max(segment.end, segment.start + 0.01))
-        text = segment.text.replace("-->", "->")
+        text = " ".join(segment.text.split())  # a blank line would end the cue
+        text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
         cues += [f"{start} --> {end}", f"<v {segment.speaker.label}>{text}", ""]
     return "\n".join(cues)
 

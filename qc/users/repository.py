@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from qc.users.models import ApiToken, Role, Team, User, UserSession, manager_team
+from qc.users.models import ApiToken, LoginFailure, Role, Team, User, UserSession, manager_team
 
 
 def get_user(session: Session, user_id: int) -> User | None:
@@ -19,12 +19,13 @@ def get_user_by_email(session: Session, email: str) -> User | None:
     return session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
 
 
+def get_user_by_external_id(session: Session, external_id: str) -> User | None:
+    return session.scalar(select(User).where(User.external_id == external_id.strip()))
+
+
 def get_user_by_reference(session: Session, reference: str) -> User | None:
-    """A user by email (case-insensitive) or by the external id an integration knows."""
-    ref = reference.strip()
-    return session.scalar(
-        select(User).where(or_(func.lower(User.email) == ref.lower(), User.external_id == ref))
-    )
+    """A user by email (case-insensitive), else by the external id an integration knows."""
+    return get_user_by_email(session, reference) or get_user_by_external_id(session, reference)
 
 
 def get_team(session: Session, team_id: int) -> Team | None:
@@ -90,6 +91,18 @@ def delete_sessions_of(session: Session, user_id: int) -> None:
 def delete_expired_sessions(session: Session, now: datetime) -> int:
     result = session.execute(delete(UserSession).where(UserSession.expires_at < now))
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def count_login_failures(session: Session, email: str, since: datetime) -> int:
+    query = select(func.count()).where(LoginFailure.email == email, LoginFailure.created_at >= since)
+    return int(session.scalar(query) or 0)
+
+
+def forget_login_failures(session: Session, email: str, before: datetime | None = None) -> None:
+    query = delete(LoginFailure).where(LoginFailure.email == email)
+    if before is not None:
+        query = query.where(LoginFailure.created_at < before)
+    session.execute(query)
 
 
 def get_token_by_hash(session: Session, token_hash: str) -> ApiToken | None:

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from qc.errors import QCError
-from qc.kit.web import DB, SESSION_COOKIE, CurrentUser, MaybeUser, SettingsDep, render
+from qc.kit.web import DB, SESSION_COOKIE, CurrentUser, Id, MaybeUser, SettingsDep, render
 from qc.users import service
 from qc.users.models import Role, User
 from qc.users.schemas import TeamRead, UserRead
@@ -180,7 +180,7 @@ def create_user(
 
 
 @pages.get("/admin/users/{user_id}", name="admin:user")
-def user_page(request: Request, session: DB, principal: CurrentUser, user_id: int) -> Response:
+def user_page(request: Request, session: DB, principal: CurrentUser, user_id: Id) -> Response:
     service.require_admin(principal)
     user = service.get_person(session, user_id)
     tokens = service.list_api_tokens(session, user=user)
@@ -189,7 +189,7 @@ def user_page(request: Request, session: DB, principal: CurrentUser, user_id: in
 
 @pages.post("/admin/users/{user_id}/active", name="admin:user_active")
 def set_active(
-    request: Request, session: DB, principal: CurrentUser, user_id: int, active: Annotated[bool, Form()]
+    request: Request, session: DB, principal: CurrentUser, user_id: Id, active: Annotated[bool, Form()]
 ) -> Response:
     service.set_active(session, principal, user_id=user_id, active=active)
     return RedirectResponse(request.url_for("admin:user", user_id=user_id).path, status_code=303)
@@ -197,7 +197,7 @@ def set_active(
 
 @pages.post("/admin/users/{user_id}/tokens", name="admin:token_create")
 def create_token(
-    request: Request, session: DB, principal: CurrentUser, user_id: int, name: Annotated[str, Form()] = ""
+    request: Request, session: DB, principal: CurrentUser, user_id: Id, name: Annotated[str, Form()] = ""
 ) -> Response:
     service.require_admin(principal)
     user = service.get_person(session, user_id)
@@ -218,7 +218,7 @@ def create_token(
 
 @pages.post("/admin/users/{user_id}/tokens/{token_id}/revoke", name="admin:token_revoke")
 def revoke_token(
-    request: Request, session: DB, principal: CurrentUser, user_id: int, token_id: int
+    request: Request, session: DB, principal: CurrentUser, user_id: Id, token_id: Id
 ) -> Response:
     service.require_admin(principal)
     user = service.get_person(session, user_id)

@@ -8,16 +8,18 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from qc.db import utcnow
-from qc.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, NotFound
+from qc.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, NotFound, TooManyRequests
+from qc.kit.languages import clean_language
 from qc.kit.security import hash_password, new_token, token_hash, verify_password
 from qc.users import access
 from qc.users import repository as repo
-from qc.users.models import ApiToken, Role, Team, User, UserSession
+from qc.users.models import ApiToken, LoginFailure, Role, Team, User, UserSession
 from qc.users.schemas import Principal
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_LANGUAGE = re.compile(r"^[a-z]{2,3}$")
 MIN_PASSWORD_LENGTH = 10
+MAX_LOGIN_FAILURES = 10
+LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
 API_TOKEN_PREFIX = "qc_"  # noqa: S105 - a prefix, not a secret
 
 
@@ -40,12 +42,10 @@ def principal_for(session: Session, user: User, *, via_token: bool = False) -> P
 
 def create_team(session: Session, *, name: str, language: str | None = None) -> Team:
     """Create a team; names are unique regardless of case."""
-    name = name.strip()
-    if not name:
-        raise InvalidInput("Team name is required", field="name")
+    name = require_text(name, field="name", label="Team name", max_length=120)
     if repo.get_team_by_name(session, name):
         raise Conflict(f"A team named {name!r} already exists", field="name")
-    team = Team(name=name, language=_clean_language(language))
+    team = Team(name=name, language=clean_language(language))
     session.add(team)
     session.flush()
     return team
@@ -61,15 +61,6 @@ def team_overview(session: Session, principal: Principal) -> list[tuple[Team, in
     require_admin(principal)
     members = repo.count_members(session)
     return [(team, members.get(team.id, 0)) for team in repo.list_teams(session)]
-
-
-def _clean_language(language: str | None) -> str | None:
-    if not language or not language.strip():
-        return None
-    code = language.strip().lower()
-    if not _LANGUAGE.match(code):
-        raise InvalidInput("Language must be an ISO 639-1 code such as en, ru, ro, sr, it", field="language")
-    return code
 
 
 def _team_by_name(session: Session, name: str, field: str) -> Team:
@@ -96,15 +87,17 @@ def create_user(
     """Create a person; a rep needs a team, a manager may supervise several."""
     role = _parse_role(role)
     email = email.strip().lower()
-    if not _EMAIL.match(email):
+    if not _EMAIL.match(email) or len(email) > 254:
         raise InvalidInput("Enter a valid email address", field="email")
-    if not name.strip():
-        raise InvalidInput("Name is required", field="name")
-    if repo.get_user_by_email(session, email):
+    name = require_text(name, field="name", label="Name", max_length=200)
+    # Integrations name reps by email or external id, so neither may equal any other's.
+    if repo.get_user_by_email(session, email) or repo.get_user_by_external_id(session, email):
         raise Conflict(f"A user with email {email} already exists", field="email")
     external_id = (external_id or "").strip() or None
-    if external_id and repo.get_user_by_reference(session, external_id):
-        raise Conflict(f"External id {external_id!r} is already used", field="external_id")
+    if external_id is not None:
+        require_text(external_id, field="external_id", label="External id", max_length=120)
+        if repo.get_user_by_external_id(session, external_id) or repo.get_user_by_email(session, external_id):
+            raise Conflict(f"External id {external_id!r} is already used", field="external_id")
     if password is not None and len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(f"Password must be at least {MIN_PASSWORD_LENGTH} characters", field="password")
     if role is Role.REP and not team:
@@ -127,6 +120,16 @@ def create_user(
         user.managed_teams.extend(user_teams)
         session.flush()
     return user
+
+
+def require_text(value: str, *, field: str, label: str, max_length: int) -> str:
+    """Trimmed, non-empty text of at most `max_length` characters."""
+    value = (value or "").strip()
+    if not value:
+        raise InvalidInput(f"{label} is required", field=field)
+    if len(value) > max_length:
+        raise InvalidInput(f"{label} is longer than {max_length} characters", field=field)
+    return value
 
 
 def _parse_role(role: Role | str) -> Role:
@@ -202,11 +205,23 @@ def require_admin(principal: Principal) -> None:
 
 
 def authenticate(session: Session, *, email: str, password: str) -> User:
-    """The active user with these credentials, or NotAuthenticated."""
+    """The active user with these credentials, or NotAuthenticated.
+
+    After MAX_LOGIN_FAILURES wrong passwords for an email within LOGIN_FAILURE_WINDOW,
+    further attempts are refused until the window has passed (TooManyRequests); the
+    caller must commit so that failures are counted.
+    """
+    email = email.strip().lower()[:254]
+    now = utcnow()
+    if repo.count_login_failures(session, email, now - LOGIN_FAILURE_WINDOW) >= MAX_LOGIN_FAILURES:
+        raise TooManyRequests("Too many failed sign-ins for this email; wait 15 minutes and try again")
     user = repo.get_user_by_email(session, email)
     valid = verify_password(password, user.password_hash if user else None)
     if user is None or not valid:
+        repo.forget_login_failures(session, email, before=now - LOGIN_FAILURE_WINDOW)
+        session.add(LoginFailure(email=email, created_at=now))
         raise NotAuthenticated("Email or password is incorrect")
+    repo.forget_login_failures(session, email)
     if not user.is_active:
         raise NotAuthenticated("This account is deactivated; ask an administrator")
     return user
@@ -253,7 +268,7 @@ def end_session(session: Session, token: str) -> None:
 
 def create_api_token(session: Session, *, user: User, name: str) -> str:
     """Issue a bearer token for `user`; the plain value is returned once and never stored."""
-    name = name.strip() or "default"
+    name = require_text(name or "default", field="name", label="Token name", max_length=100)
     clash = next((t for t in repo.list_tokens(session, user.id) if t.name == name), None)
     if clash is not None and clash.revoked_at is None:
         raise Conflict(f"{user.email} already has a token named {name!r}", field="name")

@@ -244,3 +244,65 @@ def test_openapi_documents_the_calls_api(browser: Any) -> None:
         "external_id",
         "metadata",
     } <= set(fields)
+
+
+def test_filter_form_as_the_browser_sends_it(browser: Any, org: Any, calls: Any) -> None:
+    browser.login_as(org.admin)
+    response = browser.get("/calls?rep=&team=&date=&status=failed", headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    from bs4 import BeautifulSoup
+
+    assert listed_ids(BeautifulSoup(response.text, "html.parser")) == [calls["failed"].id]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/calls/99999999999999999999",
+        "/api/calls/99999999999999999999",
+        "/calls?team=99999999999999999999",
+        "/calls?page=99999999999999999999",
+        "/api/calls?page=0",
+        "/calls/0",
+    ],
+)
+def test_absurd_numbers_are_refused_not_crashed_on(browser: Any, org: Any, url: str) -> None:
+    browser.login_as(org.admin)
+    assert browser.get(url).status_code == 422
+
+
+def test_missing_recording_is_a_clear_404(browser: Any, db: Any, org: Any, calls: Any) -> None:
+    from qc.kit.storage import get_storage
+
+    get_storage().delete(calls["done"].storage_key)
+    browser.login_as(org.admin)
+    response = browser.get(f"/calls/{calls['done'].id}/audio")
+    assert response.status_code == 404
+    assert "missing from storage" in response.text
+
+
+def test_session_without_csrf_header_cannot_change_anything(browser: Any, org: Any, calls: Any) -> None:
+    browser.login_as(org.admin)
+    token = browser.cookies["csrftoken"]
+    call_id = calls["failed"].id
+    plain = {"X-CSRFToken": ""}
+    assert browser.post(f"/calls/{call_id}/retry", headers=plain).status_code == 403
+    assert browser.post(f"/api/calls/{call_id}/retry", headers=plain).status_code == 403
+    assert browser.post("/admin/teams", data={"name": "Zulu"}, headers=plain).status_code == 403
+    assert browser.post(f"/calls/{call_id}/retry", headers={"X-CSRFToken": token}).status_code == 303
+
+
+def test_rep_keeps_seeing_calls_from_a_previous_team(browser: Any, db: Any, org: Any, calls: Any) -> None:
+    org.rep.team_id = org.other_team.id  # moved from Alpha to Bravo
+    db.commit()
+    browser.login_as(org.rep)
+    assert set(listed_ids(browser.page("/calls"))) == {calls["done"].id, calls["failed"].id}
+
+
+def test_webvtt_escapes_cue_text(browser: Any, db: Any, org: Any) -> None:
+    call = make_call(db, rep=org.rep)
+    make_transcript(db, call, [("agent", "AT&T <b>deals</b> --> now")])
+    db.commit()
+    browser.login_as(org.admin)
+    vtt = browser.get(f"/calls/{call.id}/transcript.vtt").text
+    assert "<v Agent>AT&amp;T &lt;b&gt;deals&lt;/b&gt; --&gt; now" in vtt

@@ -302,3 +302,109 @@ def test_browser_upload_needs_the_csrf_header(browser: Any, db: Any, org: Any) -
         )
     assert response.status_code == 403
     assert call_count(db) == 0
+
+
+# Found in review -----------------------------------------------------------------------------
+
+
+def test_who_may_not_upload_is_refused_before_the_file_is_read(
+    browser: Any, db: Any, org: Any, tmp_path: Path
+) -> None:
+    browser.login_as(org.reviewer)
+    path = tmp_path / "notes.wav"
+    path.write_text("not audio")
+    response = upload(browser, path)
+    assert response.status_code == 403  # not 415: the file was never examined
+    assert leftover_temp_files() == []
+
+
+def test_language_unknown_to_the_model_is_refused(api: Any, db: Any) -> None:
+    assert_refused(
+        upload(api, SAMPLES / "outbound_en_followed.ogg", language="zz"), 422, "not a language code", db
+    )
+
+
+def test_vbr_mp3_without_a_header_is_measured_not_guessed(api: Any, tmp_path: Path) -> None:
+    from tests.audio_helpers import vbr_mp3_without_header
+
+    path = vbr_mp3_without_header(tmp_path / "recorder.mp3")  # FFmpeg guesses ~74 s
+    response = upload(api, path, channels="mono")
+    assert response.status_code == 201, response.text
+    assert response.json()["duration_s"] == pytest.approx(40, abs=0.5)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "words"),
+    [
+        ("started_at", "0001-01-01T00:30:00+02:00", "ISO 8601"),
+        ("started_at", "9999-12-31T23:30:00-02:00", "ISO 8601"),
+        ("started_at", "1970-01-01T00:00:00Z", "between 1990 and 2200"),
+        ("metadata", "[" * 100_000 + "]" * 100_000, "JSON object"),
+        ("metadata", '{"score": NaN}', "JSON object"),
+        ("external_id", "x" * 201, "longer than 200"),
+    ],
+)
+def test_out_of_range_values_are_refused_not_crashed_on(
+    api: Any, db: Any, field: str, value: str, words: str
+) -> None:
+    assert_refused(upload(api, SAMPLES / "outbound_en_followed.ogg", **{field: value}), 422, words, db)
+
+
+def test_streamed_upload_over_the_limit_is_refused(configure: Any, db: Any, org: Any) -> None:
+    from fastapi.testclient import TestClient
+
+    from qc.app import create_app
+
+    configure(max_upload_mb=1)
+    token = api_token(db, org.admin)
+    db.commit()
+
+    def body() -> Any:  # no Content-Length: the size is only known as it arrives
+        yield b'--b\r\nContent-Disposition: form-data; name="file"; filename="a.wav"\r\n\r\n'
+        for _ in range(4):
+            yield b"\0" * 1024 * 1024
+        yield b"\r\n--b--\r\n"
+
+    with TestClient(create_app(run_worker=False)) as client:
+        response = client.post(
+            "/api/calls",
+            content=body(),
+            headers={**bearer(token), "Content-Type": "multipart/form-data; boundary=b"},
+        )
+    assert response.status_code == 413
+    assert "1 MB limit" in response.json()["detail"]
+    assert call_count(db) == 0
+
+
+def test_failure_after_storing_removes_the_stored_copy(
+    app: Any, token: str, db: Any, monkeypatch: Any
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from qc.jobs import pipeline
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("queue exploded")
+
+    monkeypatch.setattr(pipeline, "schedule", broken)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = upload(client, SAMPLES / "outbound_en_followed.ogg", headers=bearer(token))
+    assert response.status_code == 500
+    assert call_count(db) == 0
+    assert stored_files() == [], "no recording is left without its call"
+
+
+def test_rep_reference_prefers_the_email_over_someone_elses_external_id(db: Any, org: Any) -> None:
+    from qc.errors import Conflict
+    from qc.users import service
+
+    service.create_user(
+        db, email="alice@example.test", name="Alice", role="rep", team="Alpha", external_id="bob@example.test"
+    )
+    with pytest.raises(Conflict):  # an email that is already someone's external id
+        service.create_user(db, email="bob@example.test", name="Bob", role="rep", team="Bravo")
+    service.create_user(db, email="new@example.test", name="New", role="rep", team="Bravo")
+    with pytest.raises(Conflict):  # an external id that is already someone's email
+        service.create_user(
+            db, email="n2@example.test", name="N2", role="rep", team="Bravo", external_id="new@example.test"
+        )

@@ -172,3 +172,20 @@ def test_people_api_rejects_an_unknown_role(browser: Any, db: Any, org: Any) -> 
     response = browser.get("/api/users", params={"role": "boss"}, headers=bearer(token))
     assert response.status_code == 422
     assert response.json()["problems"][0]["field"] == "role"
+
+
+def test_team_language_must_be_one_the_model_knows(browser: Any, org: Any) -> None:
+    browser.login_as(org.admin)
+    response = browser.post("/admin/teams", data={"name": "Klingon desk", "language": "tlh"})
+    assert response.status_code == 422
+    assert "not a language code the speech model knows" in response.text
+
+
+def test_overlong_names_are_refused(browser: Any, org: Any) -> None:
+    browser.login_as(org.admin)
+    assert browser.post("/admin/teams", data={"name": "T" * 121}).status_code == 422
+    response = browser.post(
+        "/admin/users", data={"name": "N" * 201, "email": "n@example.test", "role": "reviewer"}
+    )
+    assert response.status_code == 422
+    assert "longer than 200" in response.text

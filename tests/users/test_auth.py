@@ -138,3 +138,42 @@ def test_token_of_a_deactivated_user_stops_working(browser: Browser, db: Any, or
 def test_passwords_are_stored_as_argon2_hashes(person: Any) -> None:
     assert person.password_hash.startswith("$argon2")
     assert PASSWORD not in person.password_hash
+
+
+def test_password_guessing_is_slowed_down(browser: Browser, db: Any, person: Any) -> None:
+    from qc.users.service import MAX_LOGIN_FAILURES
+
+    for _ in range(MAX_LOGIN_FAILURES):
+        assert sign_in(browser, "signin@example.test", "guess").status_code == 401
+    blocked = sign_in(browser, "signin@example.test", PASSWORD)
+    assert blocked.status_code == 429
+    assert "wait 15 minutes" in blocked.text
+    assert SESSION_COOKIE not in browser.cookies
+
+    from qc.users.models import LoginFailure
+
+    for failure in db.scalars(select(LoginFailure)):
+        failure.created_at = utcnow() - timedelta(minutes=16)
+    db.commit()
+    assert sign_in(browser, "signin@example.test", PASSWORD).status_code == 303
+
+
+def test_logs_never_show_local_variables(capsys: Any, settings: Any) -> None:
+    import logging
+
+    from qc.kit.logging import configure_logging
+
+    for json_lines in (False, True):
+        configure_logging(settings.model_copy(update={"log_json": json_lines}))
+
+        def sign_in_backend(password: str = "hunter2-is-my-password") -> None:
+            raise RuntimeError("database went away")
+
+        try:
+            sign_in_backend()
+        except RuntimeError:
+            logging.getLogger("qc.test").exception("sign-in failed")
+        err = capsys.readouterr().err
+        assert "database went away" in err
+        assert "hunter2" not in err
+    configure_logging(settings)

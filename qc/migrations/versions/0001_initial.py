@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 11:29:43.472611
+Create Date: 2026-11-22 12:10:42.452399
 """
 
 from collections.abc import Sequence
@@ -17,6 +17,16 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+
+    op.create_table(
+        "login_failure",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("email", sa.String(length=254), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_login_failure")),
+    )
+    with op.batch_alter_table("login_failure", schema=None) as batch_op:
+        batch_op.create_index("ix_login_failure_email_created", ["email", "created_at"], unique=False)
 
     op.create_table(
         "team",
@@ -246,3 +256,7 @@ def downgrade() -> None:
 
     op.drop_table("user")
     op.drop_table("team")
+    with op.batch_alter_table("login_failure", schema=None) as batch_op:
+        batch_op.drop_index("ix_login_failure_email_created")
+
+    op.drop_table("login_failure")

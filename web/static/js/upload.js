@@ -67,8 +67,8 @@
           let payload = {};
           try { payload = JSON.parse(xhr.responseText); } catch (e) { payload = { detail: xhr.responseText }; }
           row.result.textContent = "";
+          row.progress.value = 100;  // the bytes arrived; the result says what became of them
           if (xhr.status === 201 || xhr.status === 200) {
-            row.progress.value = 100;
             const link = document.createElement("a");
             link.href = payload.links.page;
             link.textContent = xhr.status === 201 ? "Uploaded, open call" : "Already uploaded, open call";
