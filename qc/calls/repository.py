@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -68,13 +67,3 @@ def list_page(session: Session, f: CallFilter, page: PageRequest) -> Page[Call]:
         .limit(page.size)
     )
     return Page(items=list(items), total=total, request=page)
-
-
-def status_counts(session: Session, f: CallFilter) -> dict[CallStatus, int]:
-    calls = _filtered(select(Call), f).subquery()
-    query = select(calls.c.status, func.count()).group_by(calls.c.status)
-    return {CallStatus(status): count for status, count in session.execute(query)}
-
-
-def ids_with_status(session: Session, statuses: Iterable[CallStatus]) -> list[int]:
-    return list(session.scalars(select(Call.id).where(Call.status.in_(list(statuses)))))

@@ -255,10 +255,6 @@ def list_calls(
     )
 
 
-def status_counts(session: Session, principal: Principal) -> dict[CallStatus, int]:
-    return repo.status_counts(session, _filter_for(session, principal))
-
-
 def _filter_for(
     session: Session,
     principal: Principal,

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from qc.config import Settings, get_settings
-from qc.db import get_session_factory, session_scope
+from qc.db import session_scope
 from qc.errors import NotAuthenticated
 from qc.kit.storage import Storage, get_storage
 from qc.kit.timeutil import format_clock
@@ -27,15 +27,8 @@ CSRF_HEADER = "x-csrftoken"
 
 def get_db() -> Iterator[Session]:
     """One transaction per request: commit on success, roll back on error."""
-    session = get_session_factory()()
-    try:
+    with session_scope() as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 # `scope="function"` commits before the response is sent, so a failed commit is an

@@ -28,10 +28,6 @@ def get_user_by_reference(session: Session, reference: str) -> User | None:
     return get_user_by_email(session, reference) or get_user_by_external_id(session, reference)
 
 
-def get_team(session: Session, team_id: int) -> Team | None:
-    return session.get(Team, team_id)
-
-
 def get_team_by_name(session: Session, name: str) -> Team | None:
     return session.scalar(select(Team).where(func.lower(Team.name) == name.strip().lower()))
 
