@@ -124,6 +124,9 @@ class WorkerHandle:
             worker_type="thread",
             check_worker_health=True,
             max_delay=2.0,
+            # Stopping the web server should not wait for a long transcription: the call's
+            # lease runs out and another worker (or this one, restarted) finishes it.
+            shutdown_timeout=10,
         )
 
     def start(self) -> None:
