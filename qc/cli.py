@@ -20,9 +20,13 @@ app = typer.Typer(
 team_app = typer.Typer(help="Manage teams.", no_args_is_help=True)
 user_app = typer.Typer(help="Manage people.", no_args_is_help=True)
 token_app = typer.Typer(help="Manage API tokens for integrations.", no_args_is_help=True)
+scorecards_app = typer.Typer(
+    help="Check, load and apply scorecards (scorecards/*.yaml).", no_args_is_help=True
+)
 app.add_typer(team_app, name="team")
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
+app.add_typer(scorecards_app, name="scorecards")
 
 log = logging.getLogger("qc.cli")
 
@@ -33,14 +37,17 @@ def _fail(message: str, code: int = 1) -> None:
 
 
 def _migrate() -> None:
+    """Bring the database up to date: schema migrations, then the scorecard files."""
     from qc.db import get_engine
     from qc.kit.logging import configure_logging
     from qc.migrations import upgrade
+    from qc.scoring.service import sync_from_settings
 
     settings = get_settings()
     configure_logging(settings)
     settings.ensure_dirs()
     upgrade(get_engine())
+    sync_from_settings(settings.scorecards_dir)
 
 
 @app.command()
@@ -212,6 +219,80 @@ def token_create(
         return
     typer.echo(f"Token {name!r} for {user} (shown once; store it safely):", err=True)
     typer.echo(token)
+
+
+@scorecards_app.command("check")
+def scorecards_check(
+    folder: Annotated[
+        Path | None, typer.Argument(help="Folder of scorecard files (default QC_SCORECARDS_DIR)")
+    ] = None,
+) -> None:
+    """Validate every scorecard file; errors name the file, the item and the field."""
+    from qc.scoring.definitions import load_folder
+
+    folder = folder or get_settings().scorecards_dir
+    loaded = load_folder(folder)
+    for path, card in loaded.cards:
+        checks = sum(1 for item in card.items if item.check is not None)
+        typer.echo(
+            f"ok  {path.name}: {card.id} v{card.version}, {len(card.items)} items ({checks} checked), "
+            f"languages {', '.join(card.languages)}"
+        )
+    for problem in loaded.problems:
+        typer.secho(f"err {problem}", fg=typer.colors.RED, err=True)
+    if loaded.problems:
+        raise typer.Exit(1)
+    if not loaded.cards:
+        _fail(f"No scorecard files (*.yaml) in {folder}")
+
+
+@scorecards_app.command("sync")
+def scorecards_sync() -> None:
+    """Load changed scorecard files as new revisions (also done at every start)."""
+    from qc.db import get_engine
+    from qc.migrations import upgrade
+    from qc.scoring.service import sync_from_settings
+
+    settings = get_settings()
+    settings.ensure_dirs()
+    upgrade(get_engine())
+    report = sync_from_settings(settings.scorecards_dir)
+    for line in report.added:
+        typer.echo(f"new      {line}")
+    for line in report.unchanged:
+        typer.echo(f"current  {line}")
+    for line in report.retired:
+        typer.echo(f"retired  {line}")
+    for line in report.problems:
+        typer.secho(f"error    {line}", fg=typer.colors.RED, err=True)
+    if report.problems:
+        raise typer.Exit(1)
+
+
+@scorecards_app.command("rescore")
+def scorecards_rescore(
+    scorecard: Annotated[
+        str | None, typer.Argument(help="Only calls of this scorecard (default: all)")
+    ] = None,
+    now: Annotated[bool, typer.Option(help="Score them in this process instead of queueing")] = False,
+) -> None:
+    """Re-score calls with the current scorecards, without transcribing them again."""
+    from qc.db import session_scope
+    from qc.errors import QCError
+    from qc.jobs.queue import drain
+    from qc.scoring.service import rescore
+
+    _migrate()
+    try:
+        with session_scope() as session:
+            count = rescore(session, None, scorecard_id=scorecard)
+    except QCError as exc:
+        _fail(exc.message)
+        return
+    typer.echo(f"{count} call(s) queued for re-scoring.")
+    if now and count:
+        drain()
+        typer.echo("Done.")
 
 
 @app.command()

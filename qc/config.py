@@ -30,6 +30,7 @@ class Settings(BaseSettings):
     env: Literal["development", "production", "test"] = "production"
     data_dir: Path = Path("var")
     web_dir: Path = Path(__file__).resolve().parent.parent / "web"
+    scorecards_dir: Path = Path(__file__).resolve().parent.parent / "scorecards"
 
     # Where things live. Empty means "embedded default inside data_dir".
     database_url: SecretStr = SecretStr("")

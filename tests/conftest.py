@@ -74,9 +74,12 @@ SAMPLES = Path(__file__).resolve().parents[1] / "qc" / "demo" / "samples"
 def pytest_sessionstart(session: pytest.Session) -> None:
     from qc.migrations import upgrade
 
+    from qc.scoring.service import sync_from_settings
+
     settings = get_settings()
     settings.ensure_dirs()
     upgrade(get_engine())
+    sync_from_settings(settings.scorecards_dir)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -84,9 +87,13 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     shutil.rmtree(_TMP, ignore_errors=True)
 
 
+# Loaded once per session from scorecards/; tests that change them restore them.
+_KEPT_TABLES = {"scorecard_version"}
+
+
 def _truncate_all() -> None:
     engine = get_engine()
-    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables) if t.name not in _KEPT_TABLES]
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
             conn.execute(

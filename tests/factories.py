@@ -165,7 +165,7 @@ def make_transcript(session: Session, call: Call, turns: list[tuple[str, str]] |
                 ],
             )
         )
-    call.status = CallStatus.TRANSCRIBED
+    call.status = CallStatus.SCORED
     call.transcribed_at = datetime.now(UTC)
     session.flush()
     return transcript

@@ -15,11 +15,17 @@ class CallStatus(enum.StrEnum):
     RECEIVED = "received"
     TRANSCRIBING = "transcribing"
     TRANSCRIBED = "transcribed"
+    SCORING = "scoring"
+    SCORED = "scored"
     FAILED = "failed"
 
     @property
     def is_terminal(self) -> bool:
-        return self in {CallStatus.TRANSCRIBED, CallStatus.FAILED}
+        return self in {CallStatus.SCORED, CallStatus.FAILED}
+
+    @property
+    def has_transcript(self) -> bool:
+        return self in {CallStatus.TRANSCRIBED, CallStatus.SCORING, CallStatus.SCORED}
 
 
 class Direction(enum.StrEnum):

@@ -55,9 +55,10 @@ _PERMANENT = (AudioError, PermanentFailure)
 
 
 def stages() -> list[Stage]:
+    from qc.scoring.jobs import SCORING
     from qc.transcription.jobs import TRANSCRIPTION
 
-    return [TRANSCRIPTION]
+    return [TRANSCRIPTION, SCORING]
 
 
 def stage_named(name: str) -> Stage:

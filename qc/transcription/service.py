@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from qc.calls.models import Call, ChannelLayout
 from qc.config import Settings
-from qc.db import session_scope, utcnow
+from qc.db import utcnow
 from qc.errors import NotFound
 from qc.kit.storage import Storage
 from qc.transcription import engine, weights
@@ -46,7 +46,7 @@ def asr_options(settings: Settings, *, hotwords: str | None = None) -> engine.As
 
 
 def transcribe_recording(
-    audio: CallAudio, *, settings: Settings, storage: Storage
+    audio: CallAudio, *, settings: Settings, storage: Storage, hotwords: str | None = None
 ) -> engine.TranscriptionResult:
     """Run ASR on a call's recording with the configured model (no transaction held)."""
     name = weights.choose_model_name(settings.asr_model, audio.language)
@@ -60,14 +60,13 @@ def transcribe_recording(
     )
     with storage.local_copy(audio.storage_key) as path:
         return engine.transcribe(
-            model, spec, path, layout=audio.layout, language=audio.language, options=asr_options(settings)
+            model,
+            spec,
+            path,
+            layout=audio.layout,
+            language=audio.language,
+            options=asr_options(settings, hotwords=hotwords),
         )
-
-
-def transcribe_call(call_id: int, *, settings: Settings, storage: Storage) -> engine.TranscriptionResult:
-    with session_scope() as session:
-        audio = call_audio(session, call_id, default_language=settings.language)
-    return transcribe_recording(audio, settings=settings, storage=storage)
 
 
 def store_transcript(session: Session, call: Call, result: engine.TranscriptionResult) -> Transcript:

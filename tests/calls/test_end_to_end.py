@@ -25,7 +25,7 @@ def test_uploaded_call_is_transcribed_with_speakers_and_words(api: Any) -> None:
     assert drain() == 1
 
     call = api.get(f"/api/calls/{created['id']}").json()
-    assert call["status"] == "transcribed"
+    assert call["status"] == "scored"
     assert call["detected_language"] == "en"
     transcript = call["transcript"]
     assert transcript["speakers_separated"] is True
@@ -52,7 +52,7 @@ def test_team_language_is_used_when_the_call_has_none(api: Any, db: Any, org: An
     created = upload(api, SAMPLES / "outbound_ru.ogg").json()
     drain()
     call = api.get(f"/api/calls/{created['id']}").json()
-    assert call["status"] == "transcribed", call["failure_reason"]
+    assert call["status"] == "scored", call["failure_reason"]
     assert call["transcript"]["language"] == "ru"
     assert call["transcript"]["model"] == "base"
 
@@ -103,7 +103,7 @@ def test_failed_call_is_retried_through_the_api(api: Any, db: Any) -> None:
     assert retried.status_code == 200
     assert retried.json()["status"] == "received"
     drain()
-    assert api.get(f"/api/calls/{created['id']}").json()["status"] == "transcribed"
+    assert api.get(f"/api/calls/{created['id']}").json()["status"] == "scored"
 
 
 def test_retrying_a_call_that_did_not_fail_is_a_conflict(api: Any) -> None:

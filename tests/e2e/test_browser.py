@@ -145,7 +145,7 @@ def test_manager_uploads_recordings_and_follows_one_to_its_transcript(page: Any,
     drain()  # the worker
     results.nth(0).locator("a").click()
     page.wait_for_selector("#transcript .turn")
-    assert page.locator("#call-status .badge").inner_text() == "transcribed"
+    assert page.locator("#call-status .badge").inner_text() == "scored"
     assert page.locator("#transcript .turn .who").first.inner_text() == "Agent"
 
 
@@ -162,4 +162,4 @@ def test_call_page_updates_itself_when_transcription_finishes(page: Any, db: Any
         pipeline.schedule(session, session.get(type(call), call.id))
     drain()
     page.wait_for_selector("#transcript .turn", timeout=15_000)  # the status poll reloaded the page
-    assert page.locator("#call-status .badge").inner_text() == "transcribed"
+    assert page.locator("#call-status .badge").inner_text() == "scored"

@@ -44,7 +44,7 @@ def test_scheduled_call_is_transcribed_by_the_queue(db: Any, call_id: int) -> No
     assert drain() == 1
 
     call = reload(db, call_id)
-    assert call.status is CallStatus.TRANSCRIBED
+    assert call.status is CallStatus.SCORED
     assert call.lease_token is None
     assert call.attempts == 0
     assert call.detected_language == "en"
@@ -81,7 +81,7 @@ def test_worker_that_died_mid_call_is_replaced_and_result_stored_once(
 
     drain()
     call = reload(db, call_id)
-    assert call.status is CallStatus.TRANSCRIBED
+    assert call.status is CallStatus.SCORED
     assert transcript_count(db, call_id) == 1
 
     # Worker A comes back to life and tries to store its (stale) result: refused.
@@ -103,7 +103,7 @@ def test_running_the_stage_twice_leaves_exactly_one_transcript(db: Any, call_id:
     drain()
 
     call = reload(db, call_id)
-    assert call.status is CallStatus.TRANSCRIBED
+    assert call.status is CallStatus.SCORED
     assert call.failure_reason is None
     assert transcript_count(db, call_id) == 1
     assert db.scalar(select(Transcript.created_at).where(Transcript.call_id == call_id)) > first, "replaced"
@@ -178,7 +178,7 @@ def test_failed_call_can_be_retried_and_then_succeeds(db: Any, call_id: int, mon
         pipeline.retry(session, session.get(Call, call_id))
     drain()
     call = reload(db, call_id)
-    assert call.status is CallStatus.TRANSCRIBED
+    assert call.status is CallStatus.SCORED
     assert call.failure_reason is None
 
 

@@ -67,7 +67,7 @@ def test_killed_worker_is_replaced_and_the_call_ends_with_one_transcript(
 
     second = start_worker(tmp_path / "second.log")
     try:
-        wait_for(lambda: status_of(db, call.id) is CallStatus.TRANSCRIBED, 90, "the second worker to finish")
+        wait_for(lambda: status_of(db, call.id) is CallStatus.SCORED, 90, "the second worker to finish")
     finally:
         second.send_signal(signal.SIGINT)
         try:

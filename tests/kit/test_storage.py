@@ -126,5 +126,5 @@ def test_upload_and_playback_through_s3(s3: S3Storage, browser: Any, db: Any, or
     from qc.jobs.queue import drain
 
     drain()  # the worker reads the recording back from the bucket
-    assert browser.get(f"/api/calls/{created.json()['id']}").json()["status"] == "transcribed"
+    assert browser.get(f"/api/calls/{created.json()['id']}").json()["status"] == "scored"
     assert list(get_settings().tmp_dir.iterdir()) == [], "the local copy is removed"

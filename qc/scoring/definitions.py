@@ -1,0 +1,359 @@
+"""Scorecard files (`scorecards/*.yaml`): their schema, loading and validation.
+
+A scorecard lists sections of items a reviewer answers; an item may carry an automatic
+check. Phrases are given per language; a check with no phrases for a call's language
+cannot decide and asks for a human (needs review).
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+
+class AnswerType(enum.StrEnum):
+    YES_NO = "yes_no"
+    YES_NO_NA = "yes_no_na"
+    SCALE_1_5 = "scale_1_5"
+
+    @property
+    def label(self) -> str:
+        return {"yes_no": "Yes / no", "yes_no_na": "Yes / no / n/a", "scale_1_5": "Scale 1-5"}[self.value]
+
+
+class Status(enum.StrEnum):
+    PASS = "pass"  # noqa: S105 - a verdict, not a password
+    FAIL = "fail"
+    NA = "na"
+    NEEDS_REVIEW = "needs_review"
+
+    @property
+    def label(self) -> str:
+        return {"pass": "Pass", "fail": "Fail", "na": "N/A", "needs_review": "Needs review"}[self.value]
+
+
+class SpeakerRole(enum.StrEnum):
+    AGENT = "agent"
+    CUSTOMER = "customer"
+    ANY = "any"
+
+
+class Metric(enum.StrEnum):
+    TALK_RATIO = "talk_ratio"
+    LONGEST_MONOLOGUE = "longest_monologue"
+    SILENCE_SHARE = "silence_share"
+    OVERTALK = "overtalk"
+    WORDS_PER_MINUTE = "words_per_minute"
+    CUSTOMER_TURNS = "customer_turns"
+
+    @property
+    def unit(self) -> str:
+        return {
+            "talk_ratio": "%",
+            "longest_monologue": "s",
+            "silence_share": "%",
+            "overtalk": "%",
+            "words_per_minute": "wpm",
+            "customer_turns": "turns",
+        }[self.value]
+
+    @property
+    def needs_speakers(self) -> bool:
+        return self is not Metric.SILENCE_SHARE
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+Phrases = dict[str, list[str]]
+
+
+def _clean_phrases(value: Phrases) -> Phrases:
+    cleaned: Phrases = {}
+    for language, phrases in value.items():
+        items = [p.strip() for p in phrases if p and p.strip()]
+        if not items:
+            raise ValueError(f"no phrases for language {language!r}")
+        cleaned[language.strip().lower()] = items
+    return cleaned
+
+
+class Window(_Strict):
+    """Where in the call a phrase counts: the first or last N seconds, or relative to
+    where another item's evidence was found (`before: offer` = before the offer)."""
+
+    first_seconds: float | None = Field(default=None, gt=0)
+    last_seconds: float | None = Field(default=None, gt=0)
+    after: str | None = None
+    before: str | None = None
+
+
+class PhraseCheck(_Strict):
+    type: Literal["phrase"]
+    mode: Literal["said", "not_said"] = "said"
+    speaker: SpeakerRole = SpeakerRole.AGENT
+    phrases: Phrases
+    within: Window = Window()
+    min_count: int = Field(default=1, ge=1)
+    # "respect": a phrase right after a negation ("I can't offer you") does not count.
+    # "ignore" suits phrases a negation cannot turn around (greetings, names).
+    negation: Literal["respect", "ignore"] = "respect"
+
+    _phrases = field_validator("phrases")(_clean_phrases)
+
+
+class QuestionCheck(_Strict):
+    type: Literal["questions"]
+    speaker: SpeakerRole = SpeakerRole.AGENT
+    min_open: int = Field(default=2, ge=1)
+    within: Window = Window()
+    # Extra ways to open a question, on top of the built-in interrogatives per language.
+    openers: Phrases = Field(default_factory=dict)
+
+
+class ObjectionCheck(_Strict):
+    type: Literal["objection"]
+    objections: Phrases
+    handling: Phrases
+    within_turns: int = Field(default=2, ge=1, le=10)
+
+    _objections = field_validator("objections", "handling")(_clean_phrases)
+
+
+class MetricCheck(_Strict):
+    type: Literal["metric"]
+    metric: Metric
+    min: float | None = None
+    max: float | None = None
+
+    @model_validator(mode="after")
+    def _has_a_threshold(self) -> MetricCheck:
+        if self.min is None and self.max is None:
+            raise ValueError("a metric check needs min, max or both")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError("min is larger than max")
+        return self
+
+
+Check = Annotated[PhraseCheck | QuestionCheck | ObjectionCheck | MetricCheck, Field(discriminator="type")]
+
+
+class NotApplicableWhen(_Strict):
+    no_objection: bool = False
+    call_shorter_than_s: float | None = Field(default=None, gt=0)
+    item_not_passed: str | None = None
+
+
+class Item(_Strict):
+    id: str = Field(pattern=r"^[a-z0-9_]+$", max_length=60)
+    label: str = Field(min_length=1, max_length=200)
+    guidance: str = ""
+    weight: float = Field(default=1, gt=0)
+    answer: AnswerType = AnswerType.YES_NO
+    critical: bool = False
+    check: Check | None = None
+    not_applicable_when: NotApplicableWhen | None = None
+
+    @model_validator(mode="after")
+    def _na_needs_an_na_answer(self) -> Item:
+        if self.not_applicable_when is not None and self.answer is not AnswerType.YES_NO_NA:
+            raise ValueError("not_applicable_when needs answer: yes_no_na")
+        if isinstance(self.check, ObjectionCheck) and self.answer is not AnswerType.YES_NO_NA:
+            raise ValueError("an objection check is n/a when no objection is raised: use answer: yes_no_na")
+        return self
+
+
+class Section(_Strict):
+    id: str = Field(pattern=r"^[a-z0-9_]+$", max_length=60)
+    title: str = Field(min_length=1, max_length=200)
+    weight: float = Field(default=1, gt=0)
+    items: list[Item] = Field(min_length=1)
+
+
+class AppliesTo(_Strict):
+    """Empty lists match everything; metadata values are matched against call metadata."""
+
+    teams: list[str] = Field(default_factory=list)
+    direction: Literal["inbound", "outbound"] | None = None
+    metadata: dict[str, list[str]] = Field(default_factory=dict)
+    priority: int = 0
+
+
+class Scorecard(_Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=60)
+    version: str | int = 1
+    title: str = Field(min_length=1, max_length=200)
+    description: str = ""
+    languages: list[str] = Field(min_length=1)
+    applies_to: AppliesTo = AppliesTo()
+    # Brand and product names given to the speech model so it spells them right.
+    hotwords: dict[str, str] = Field(default_factory=dict)
+    sections: list[Section] = Field(min_length=1)
+
+    @field_validator("languages")
+    @classmethod
+    def _lower(cls, value: list[str]) -> list[str]:
+        return [v.strip().lower() for v in value]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Scorecard:
+        ids = [item.id for item in self.items]
+        duplicated = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicated:
+            raise ValueError(f"item ids must be unique; repeated: {', '.join(duplicated)}")
+        for item in self.items:
+            for reference in references(item):
+                if reference not in ids:
+                    raise ValueError(f"item {item.id!r} refers to unknown item {reference!r}")
+                if reference == item.id:
+                    raise ValueError(f"item {item.id!r} refers to itself")
+        return self
+
+    @property
+    def items(self) -> list[Item]:
+        return [item for section in self.sections for item in section.items]
+
+    def item(self, item_id: str) -> Item:
+        return next(item for item in self.items if item.id == item_id)
+
+    def section_of(self, item_id: str) -> Section:
+        return next(s for s in self.sections if any(i.id == item_id for i in s.items))
+
+    def content_hash(self) -> str:
+        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def references(item: Item) -> list[str]:
+    refs: list[str] = []
+    check = item.check
+    if isinstance(check, PhraseCheck | QuestionCheck):
+        refs += [r for r in (check.within.after, check.within.before) if r]
+    if item.not_applicable_when and item.not_applicable_when.item_not_passed:
+        refs.append(item.not_applicable_when.item_not_passed)
+    return refs
+
+
+# Loading -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a scorecard file, located well enough to fix it."""
+
+    file: str
+    location: str
+    message: str
+
+    def __str__(self) -> str:
+        return (
+            f"{self.file}: {self.location}: {self.message}"
+            if self.location
+            else f"{self.file}: {self.message}"
+        )
+
+
+class ScorecardFileError(Exception):
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("; ".join(str(p) for p in problems))
+        self.problems = problems
+
+
+def _location(data: Any, loc: tuple[str | int, ...]) -> str:
+    """Where a pydantic error is, in the file's own names.
+
+    `('sections', 0, 'items', 2, 'check', 'phrases')` -> `section opening > item greeting > check.phrases`
+    """
+    parts: list[str] = []
+    node = data
+    fields: list[str] = []
+    index = 0
+    while index < len(loc):
+        key = loc[index]
+        if key in ("sections", "items") and index + 1 < len(loc) and isinstance(loc[index + 1], int):
+            position = int(loc[index + 1])
+            node = node.get(key, []) if isinstance(node, dict) else []
+            node = node[position] if isinstance(node, list) and position < len(node) else {}
+            name = node.get("id") if isinstance(node, dict) else None
+            parts.append(f"{key[:-1]} {name or f'#{position + 1}'}")
+            index += 2
+            continue
+        if isinstance(node, dict):
+            node = node.get(key, {})
+        if not str(key).endswith("Check") and not str(key).startswith("function-"):
+            fields.append(str(key))
+        index += 1
+    if fields:
+        parts.append(".".join(fields))
+    return " > ".join(parts)
+
+
+def parse_scorecard(text: str, *, source: str) -> Scorecard:
+    """Parse and validate one scorecard; ScorecardFileError lists every problem found."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ScorecardFileError([Problem(source, "", f"not valid YAML: {exc}")]) from exc
+    if not isinstance(data, dict):
+        raise ScorecardFileError(
+            [Problem(source, "", "the file must hold one mapping (id, title, sections...)")]
+        )
+    try:
+        card = Scorecard.model_validate(data)
+    except ValidationError as exc:
+        problems = [Problem(source, _location(data, tuple(e["loc"])), e["msg"]) for e in exc.errors()]
+        raise ScorecardFileError(problems) from exc
+    problems = [Problem(source, "", p) for p in _language_gaps(card)]
+    if problems:
+        raise ScorecardFileError(problems)
+    return card
+
+
+def _language_gaps(card: Scorecard) -> list[str]:
+    """Every phrase list must cover every language the scorecard declares."""
+    gaps = []
+    for item in card.items:
+        check = item.check
+        lists: dict[str, Phrases] = {}
+        if isinstance(check, PhraseCheck):
+            lists["phrases"] = check.phrases
+        if isinstance(check, ObjectionCheck):
+            lists = {"objections": check.objections, "handling": check.handling}
+        for name, phrases in lists.items():
+            missing = [lang for lang in card.languages if lang not in phrases]
+            if missing:
+                gaps.append(f"item {item.id} > check.{name}: no phrases for {', '.join(missing)}")
+    return gaps
+
+
+@dataclass(frozen=True)
+class LoadedScorecards:
+    cards: list[tuple[Path, Scorecard]]
+    problems: list[Problem]
+
+
+def load_folder(folder: Path) -> LoadedScorecards:
+    """Every `*.yaml` in `folder`: the valid scorecards and the problems of the others."""
+    cards: list[tuple[Path, Scorecard]] = []
+    problems: list[Problem] = []
+    seen: dict[str, Path] = {}
+    for path in sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml")):
+        try:
+            card = parse_scorecard(path.read_text(encoding="utf-8"), source=path.name)
+        except ScorecardFileError as exc:
+            problems.extend(exc.problems)
+            continue
+        if card.id in seen:
+            problems.append(Problem(path.name, "id", f"{card.id!r} is already used by {seen[card.id].name}"))
+            continue
+        seen[card.id] = path
+        cards.append((path, card))
+    return LoadedScorecards(cards=cards, problems=problems)

@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from qc.db import Base, str_enum, utcnow
+from qc.scoring.definitions import Status
+
+
+class ScorecardVersion(Base):
+    """One revision of a scorecard file. Editing the file adds a revision; results keep
+    the revision they were computed with."""
+
+    __tablename__ = "scorecard_version"
+    __table_args__ = (
+        UniqueConstraint("scorecard_id", "revision"),
+        UniqueConstraint("scorecard_id", "content_hash"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scorecard_id: Mapped[str] = mapped_column(String(60), index=True)
+    revision: Mapped[int]
+    label: Mapped[str] = mapped_column(String(60))
+    title: Mapped[str] = mapped_column(String(200))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON)
+    source_file: Mapped[str] = mapped_column(String(300))
+    is_current: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CallScore(Base):
+    """The automatic checks of one call: one row per call, replaced on re-scoring."""
+
+    __tablename__ = "call_score"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("call.id", ondelete="CASCADE"), unique=True)
+    scorecard_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("scorecard_version.id", ondelete="RESTRICT"), index=True
+    )
+    language: Mapped[str | None] = mapped_column(String(8))
+    score: Mapped[float | None]
+    final_score: Mapped[float | None]
+    critical_failed: Mapped[bool] = mapped_column(default=False)
+    note: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    scorecard_version: Mapped[ScorecardVersion | None] = relationship(lazy="raise")
+    checks: Mapped[list[CheckResult]] = relationship(
+        back_populates="call_score",
+        lazy="raise",
+        order_by="CheckResult.position",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
+
+
+class CheckResult(Base):
+    """The automatic answer to one scorecard item, with the evidence behind it."""
+
+    __tablename__ = "check_result"
+    __table_args__ = (
+        UniqueConstraint("call_score_id", "item_id"),
+        Index("ix_check_result_item_status", "item_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_score_id: Mapped[int] = mapped_column(ForeignKey("call_score.id", ondelete="CASCADE"))
+    position: Mapped[int]
+    item_id: Mapped[str] = mapped_column(String(60))
+    status: Mapped[Status] = mapped_column(str_enum(Status))
+    confidence: Mapped[float]
+    summary: Mapped[str] = mapped_column(Text)
+    evidence: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    value: Mapped[float | None]
+
+    call_score: Mapped[CallScore] = relationship(back_populates="checks", lazy="raise")

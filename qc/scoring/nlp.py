@@ -1,0 +1,134 @@
+"""Language pipelines for the checks: spaCy tokenisers and lookup lemmas.
+
+`spacy.blank(lang)` tokenises; lemmas come from spacy-lookups-data tables (looked up
+lower-cased: the tables are case-sensitive) or, for Russian and Ukrainian, from
+pymorphy3. Each language is loaded once per process; nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import spacy
+from spacy.language import Language as SpacyLanguage
+from spacy.tokens import Doc
+
+_PYMORPHY = {"ru", "uk"}
+
+
+@dataclass(frozen=True)
+class LanguageTools:
+    code: str
+    nlp: SpacyLanguage
+    lemma: Callable[[str], str]
+
+    def tokens(self, text: str) -> list[str]:
+        return [t.text for t in self.nlp.tokenizer(text)]
+
+    def canonical(self, token: str) -> str:
+        """The form phrases are compared on: lower-cased, lemmatised."""
+        return self.lemma(normalise(token))
+
+    def doc(self, words: list[str], spaces: list[bool]) -> Doc:
+        return Doc(self.nlp.vocab, words=words, spaces=spaces)
+
+
+def normalise(token: str) -> str:
+    return token.lower().replace("ё", "е").replace("’", "'")
+
+
+def _lookup_lemmatiser(code: str) -> Callable[[str], str]:
+    from spacy.lookups import load_lookups
+
+    try:
+        table = load_lookups(code, ["lemma_lookup"]).get_table("lemma_lookup")
+    except (ValueError, KeyError):
+        return lambda word: word
+
+    @lru_cache(maxsize=100_000)
+    def lemma(word: str) -> str:
+        found = table.get(word)
+        return str(found) if found else word
+
+    return lemma
+
+
+def _pymorphy_lemmatiser(code: str) -> Callable[[str], str]:
+    import pymorphy3
+
+    analyser = pymorphy3.MorphAnalyzer(lang=code)
+
+    @lru_cache(maxsize=100_000)
+    def lemma(word: str) -> str:
+        if not word.isalpha():
+            return word
+        return normalise(str(analyser.parse(word)[0].normal_form))
+
+    return lemma
+
+
+# Serbian is written in both scripts and Whisper uses either; the lemma table is
+# Cyrillic. Words are looked up in Cyrillic and compared in Latin.
+_SR_DIGRAPHS = {"lj": "љ", "nj": "њ", "dž": "џ"}
+_SR_LATIN = dict(zip("abvgdđežzijklmnoprstćufhcčš", "абвгдђежзијклмнопрстћуфхцчш", strict=True))
+_SR_TO_LATIN = {v: k for k, v in {**_SR_LATIN, **_SR_DIGRAPHS}.items()}
+
+
+def _to_cyrillic(word: str) -> str:
+    out, index = [], 0
+    while index < len(word):
+        pair = word[index : index + 2]
+        if pair in _SR_DIGRAPHS:
+            out.append(_SR_DIGRAPHS[pair])
+            index += 2
+            continue
+        out.append(_SR_LATIN.get(word[index], word[index]))
+        index += 1
+    return "".join(out)
+
+
+def _to_latin(word: str) -> str:
+    return "".join(_SR_TO_LATIN.get(char, char) for char in word)
+
+
+def _serbian_lemmatiser() -> Callable[[str], str]:
+    cyrillic_lemma = _lookup_lemmatiser("sr")
+
+    @lru_cache(maxsize=100_000)
+    def lemma(word: str) -> str:
+        return _to_latin(cyrillic_lemma(_to_cyrillic(word)))
+
+    return lemma
+
+
+_lock = threading.Lock()
+
+
+@lru_cache(maxsize=32)
+def _load(code: str) -> LanguageTools:
+    try:
+        nlp = spacy.blank(code)
+    except (ImportError, KeyError, OSError):
+        nlp = spacy.blank("xx")  # a language spaCy has no rules for: generic tokenisation
+    if code in _PYMORPHY:
+        lemma = _pymorphy_lemmatiser(code)
+    elif code == "sr":
+        lemma = _serbian_lemmatiser()
+    else:
+        lemma = _lookup_lemmatiser(code)
+    return LanguageTools(code=code, nlp=nlp, lemma=lemma)
+
+
+def tools(code: str) -> LanguageTools:
+    """The tokeniser and lemmatiser for `code`, loaded once per process."""
+    with _lock:
+        return _load(code)
+
+
+def warm(codes: list[str]) -> dict[str, Any]:
+    """Load languages ahead of time (worker start), so the first call is not slower."""
+    return {code: tools(code) for code in codes}

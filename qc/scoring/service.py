@@ -1,0 +1,323 @@
+"""Scorecards and automatic checks: sync the files, pick a scorecard, score, re-score."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, selectinload
+
+from qc.calls.models import Call, CallStatus
+from qc.db import session_scope
+from qc.errors import Forbidden, InvalidInput, NotFound
+from qc.jobs import pipeline
+from qc.scoring import engine
+from qc.scoring.definitions import Scorecard, load_folder, parse_scorecard
+from qc.scoring.models import CallScore, CheckResult, ScorecardVersion
+from qc.transcription import service as transcription
+from qc.users.models import Role, Team
+from qc.users.schemas import Principal
+
+log = logging.getLogger(__name__)
+
+
+# Files -> versions -----------------------------------------------------------------------------
+
+
+@dataclass
+class SyncReport:
+    added: list[str] = field(default_factory=list)  # "outbound-sales r2"
+    unchanged: list[str] = field(default_factory=list)
+    retired: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+def sync_scorecards(session: Session, folder: Path) -> SyncReport:
+    """Make the current versions match the files: a changed file becomes a new revision."""
+    loaded = load_folder(folder)
+    report = SyncReport(problems=[str(p) for p in loaded.problems])
+    broken_files = {p.file for p in loaded.problems}
+    current = {
+        v.scorecard_id: v
+        for v in session.scalars(select(ScorecardVersion).where(ScorecardVersion.is_current))
+    }
+    for path, card in loaded.cards:
+        _sync_one(session, path, card, current.get(card.id), report)
+    present = {card.id for _, card in loaded.cards}
+    for scorecard_id, version in current.items():
+        if scorecard_id not in present and Path(version.source_file).name not in broken_files:
+            version.is_current = False  # the file was removed: no longer applied
+            report.retired.append(scorecard_id)
+    for problem in report.problems:
+        log.warning("scorecard problem: %s", problem)
+    return report
+
+
+def _sync_one(
+    session: Session, path: Path, card: Scorecard, current: ScorecardVersion | None, report: SyncReport
+) -> None:
+    digest = card.content_hash()
+    if current is not None and current.content_hash == digest:
+        report.unchanged.append(f"{card.id} r{current.revision}")
+        return
+    known = session.scalar(
+        select(ScorecardVersion).where(
+            ScorecardVersion.scorecard_id == card.id, ScorecardVersion.content_hash == digest
+        )
+    )
+    session.execute(
+        update(ScorecardVersion).where(ScorecardVersion.scorecard_id == card.id).values(is_current=False)
+    )
+    if known is not None:  # a file reverted to an earlier revision
+        known.is_current = True
+        report.added.append(f"{card.id} r{known.revision} (restored)")
+        return
+    revision = 1 + max(
+        session.scalars(select(ScorecardVersion.revision).where(ScorecardVersion.scorecard_id == card.id)),
+        default=0,
+    )
+    session.add(
+        ScorecardVersion(
+            scorecard_id=card.id,
+            revision=revision,
+            label=str(card.version),
+            title=card.title,
+            content_hash=digest,
+            definition=card.model_dump(mode="json"),
+            source_file=path.name,
+            is_current=True,
+        )
+    )
+    session.flush()
+    report.added.append(f"{card.id} r{revision}")
+
+
+def sync_from_settings(folder: Path) -> SyncReport:
+    with session_scope() as session:
+        return sync_scorecards(session, folder)
+
+
+def definition(version: ScorecardVersion) -> Scorecard:
+    return _definition(version.id, version.content_hash, version.definition)
+
+
+_cards: dict[tuple[int, str], Scorecard] = {}
+
+
+def _definition(version_id: int, digest: str, data: dict[str, Any]) -> Scorecard:
+    key = (version_id, digest)
+    if key not in _cards:
+        _cards[key] = Scorecard.model_validate(data)
+    return _cards[key]
+
+
+# Choosing ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CallFacts:
+    """What decides which scorecard applies to a call."""
+
+    team: str
+    direction: str
+    metadata: dict[str, Any]
+    language: str | None
+
+
+def facts_of(session: Session, call_id: int) -> CallFacts:
+    row = session.execute(
+        select(Team.name, Call.direction, Call.call_metadata, Call.detected_language, Call.language)
+        .join(Team, Team.id == Call.team_id)
+        .where(Call.id == call_id)
+    ).one_or_none()
+    if row is None:
+        raise NotFound(f"Call {call_id} does not exist")
+    team, direction, metadata, detected, declared = row
+    return CallFacts(team, direction.value, metadata or {}, detected or declared)
+
+
+def _applies(card: Scorecard, facts: CallFacts) -> bool:
+    rule = card.applies_to
+    if rule.teams and facts.team.lower() not in {t.lower() for t in rule.teams}:
+        return False
+    if rule.direction and rule.direction != facts.direction:
+        return False
+    for key, values in rule.metadata.items():
+        if str(facts.metadata.get(key, "")) not in {str(v) for v in values}:
+            return False
+    return True
+
+
+def _specificity(card: Scorecard, facts: CallFacts) -> tuple[int, int, int, str]:
+    rule = card.applies_to
+    speaks = int(facts.language in card.languages) if facts.language else 0
+    constraints = int(bool(rule.teams)) + int(rule.direction is not None) + len(rule.metadata)
+    return (rule.priority, speaks, constraints, card.id)
+
+
+def choose_version(session: Session, facts: CallFacts) -> ScorecardVersion | None:
+    """The current scorecard that applies: highest priority, then the one in the call's
+    language, then the most specific rule."""
+    candidates = [(v, definition(v)) for v in current_versions(session)]
+    matching = [(v, card) for v, card in candidates if _applies(card, facts)]
+    if not matching:
+        return None
+    return max(matching, key=lambda pair: _specificity(pair[1], facts))[0]
+
+
+def current_versions(session: Session) -> list[ScorecardVersion]:
+    return list(
+        session.scalars(
+            select(ScorecardVersion)
+            .where(ScorecardVersion.is_current)
+            .order_by(ScorecardVersion.scorecard_id)
+        )
+    )
+
+
+def hotwords_for(session: Session, call_id: int, language: str | None) -> str | None:
+    """Brand and product words of the call's scorecard, for the speech model."""
+    version = choose_version(session, facts_of(session, call_id))
+    if version is None:
+        return None
+    words = definition(version).hotwords
+    return words.get(language or "") or None
+
+
+# Scoring stage ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScoringOutput:
+    version_id: int | None
+    result: engine.ScoreResult | None
+    note: str | None
+
+
+def score_call(call_id: int) -> ScoringOutput:
+    """Score a transcribed call (the pipeline's scoring stage; reads in its own transaction)."""
+    with session_scope() as session:
+        facts = facts_of(session, call_id)
+        version = choose_version(session, facts)
+        if version is None:
+            note = f"No scorecard applies to {facts.direction} calls of team {facts.team}" + (
+                f" with {facts.metadata}" if facts.metadata else ""
+            )
+            return ScoringOutput(None, None, note)
+        transcript = transcription.get_transcript(session, call_id)
+        if transcript is None:
+            raise pipeline.PermanentFailure("The call has no transcript to score")
+        card = definition(version)
+        segments = engine.segments_from(transcript.segments)
+        duration = transcript.audio_duration_s
+        language = transcript.language
+        version_id = version.id
+    result = engine.score_transcript(card, language=language, segments=segments, duration_s=duration)
+    return ScoringOutput(version_id, result, None)
+
+
+def store_score(session: Session, call: Call, output: ScoringOutput) -> CallScore:
+    """Replace the call's automatic results."""
+    existing = session.scalar(select(CallScore).where(CallScore.call_id == call.id))
+    if existing is not None:
+        session.delete(existing)
+        session.flush()
+    result = output.result
+    score = CallScore(
+        call_id=call.id,
+        scorecard_version_id=output.version_id,
+        language=result.language if result else None,
+        score=result.score if result else None,
+        final_score=result.final_score if result else None,
+        critical_failed=bool(result and result.critical_failed),
+        note=output.note,
+    )
+    session.add(score)
+    session.flush()
+    for position, item in enumerate(result.items if result else []):
+        session.add(
+            CheckResult(
+                call_score_id=score.id,
+                position=position,
+                item_id=item.item_id,
+                status=item.status,
+                confidence=round(item.confidence, 3),
+                summary=item.summary,
+                evidence=[e.as_dict() for e in item.evidence],
+                value=item.value,
+            )
+        )
+    return score
+
+
+def get_call_score(session: Session, call_id: int) -> CallScore | None:
+    return session.scalar(
+        select(CallScore)
+        .where(CallScore.call_id == call_id)
+        .options(selectinload(CallScore.checks), selectinload(CallScore.scorecard_version))
+    )
+
+
+# Re-scoring -----------------------------------------------------------------------------------------
+
+
+def rescore(session: Session, principal: Principal | None, *, scorecard_id: str | None = None) -> int:
+    """Send scored calls back through scoring (not transcription); the number queued.
+
+    With `scorecard_id`, only calls scored with that scorecard and calls no scorecard
+    applied to (a changed rule may now cover them).
+    """
+    if principal is not None and principal.role is not Role.ADMIN:
+        raise Forbidden("Only administrators can re-score calls")
+    query = select(Call).join(CallScore, CallScore.call_id == Call.id).where(Call.status == CallStatus.SCORED)
+    if scorecard_id is not None:
+        if not session.scalar(
+            select(ScorecardVersion.id).where(ScorecardVersion.scorecard_id == scorecard_id)
+        ):
+            raise NotFound(f"No scorecard {scorecard_id!r}")
+        ids = select(ScorecardVersion.id).where(ScorecardVersion.scorecard_id == scorecard_id)
+        query = query.where(
+            (CallScore.scorecard_version_id.in_(ids)) | CallScore.scorecard_version_id.is_(None)
+        )
+    calls = list(session.scalars(query))
+    for call in calls:
+        call.status = CallStatus.TRANSCRIBED
+        pipeline.schedule(session, call)
+    return len(calls)
+
+
+# Scoring a transcript without audio (POST /api/score) -----------------------------------------------
+
+
+def score_payload(
+    session: Session, *, scorecard_id: str, language: str | None, segments: list[Any]
+) -> tuple[ScorecardVersion, engine.ScoreResult]:
+    version = get_current(session, scorecard_id)
+    card = definition(version)
+    language = language or card.languages[0]
+    if language not in card.languages:
+        raise InvalidInput(
+            f"Scorecard {scorecard_id!r} has no phrases in {language!r}; "
+            f"it covers {', '.join(card.languages)}",
+            field="language",
+        )
+    result = engine.score_transcript(card, language=language, segments=engine.segments_from(segments))
+    return version, result
+
+
+def get_current(session: Session, scorecard_id: str) -> ScorecardVersion:
+    version = session.scalar(
+        select(ScorecardVersion).where(
+            ScorecardVersion.scorecard_id == scorecard_id, ScorecardVersion.is_current
+        )
+    )
+    if version is None:
+        raise NotFound(f"No scorecard {scorecard_id!r}")
+    return version
+
+
+def validate_text(text: str, *, source: str) -> Scorecard:
+    return parse_scorecard(text, source=source)
