@@ -73,7 +73,6 @@ SAMPLES = Path(__file__).resolve().parents[1] / "qc" / "demo" / "samples"
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     from qc.migrations import upgrade
-
     from qc.scoring.service import sync_from_settings
 
     settings = get_settings()

@@ -47,9 +47,9 @@ def test_every_command_has_help(command: list[str]) -> None:
 
 
 def test_migrate_reports_the_revision() -> None:
-    from qc.migrations import alembic_config
-
     from alembic.script import ScriptDirectory
+
+    from qc.migrations import alembic_config
 
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert f"Database is at revision {head}." in qc("migrate").stdout
