@@ -158,9 +158,10 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     )
 
     from qc.calls import routes as calls
+    from qc.scoring import routes as scoring
     from qc.users import routes as users
 
-    for router in (users.pages, users.api, calls.pages, calls.api):
+    for router in (users.pages, users.api, calls.pages, calls.api, scoring.pages, scoring.api):
         app.include_router(router)
 
     @app.get("/healthz", include_in_schema=False)

@@ -16,6 +16,7 @@ from qc.kit.pagination import PageRequest
 from qc.kit.ranges import ranged_response
 from qc.kit.timeutil import parse_datetime
 from qc.kit.web import DB, CurrentUser, Id, PageNumber, SettingsDep, StorageDep, is_htmx_fragment, render
+from qc.scoring import views as scoring_views
 from qc.transcription import export
 from qc.users import access
 from qc.users import service as users
@@ -120,12 +121,17 @@ def upload_page(request: Request, session: DB, principal: CurrentUser, settings:
 
 @pages.get("/calls/{call_id}", name="calls:detail")
 def call_page(request: Request, session: DB, principal: CurrentUser, call_id: Id) -> Response:
-    call, transcript = service.get_call_with_transcript(session, principal, call_id)
+    detail = service.get_call_detail(session, principal, call_id)
+    call, transcript, score = detail.call, detail.transcript, detail.score
     context = {
         "call": call,
         "transcript": transcript,
         "turns": export.turns(transcript) if transcript else [],
         "can_retry": access.can_act_for_team(principal, call.team_id),
+        "score": score,
+        "checks": scoring_views.grouped_checks(score) if score else [],
+        "critical": scoring_views.critical_failures(score) if score else [],
+        "highlights": scoring_views.highlighted_words(score, transcript.segments if transcript else []),
     }
     if is_htmx_fragment(request):
         # The status panel polls while the call is in the pipeline; once it is done,
@@ -253,9 +259,10 @@ def list_calls_api(
 
 @api.get("/calls/{call_id}", response_model=CallRead, name="api:call")
 def get_call_api(request: Request, session: DB, principal: CurrentUser, call_id: Id) -> CallRead:
-    """The call with its status and, once transcribed, its transcript."""
-    call, transcript = service.get_call_with_transcript(session, principal, call_id)
-    return call_read(call, transcript, links=_links(request, call.id))
+    """The call with its status and, once processed, its transcript and automatic checks."""
+    detail = service.get_call_detail(session, principal, call_id)
+    checks = scoring_views.checks_read(detail.score)
+    return call_read(detail.call, detail.transcript, links=_links(request, call_id), checks=checks)
 
 
 @api.post("/calls/{call_id}/retry", response_model=CallRead, name="api:call_retry")

@@ -6,7 +6,8 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from qc.calls.models import CallStatus, ChannelLayout, Direction
-from qc.transcription.models import Speaker
+from qc.scoring.schemas import ChecksRead
+from qc.transcription.schemas import TranscriptRead, transcript_read
 
 
 class CallMeta(BaseModel):
@@ -19,33 +20,6 @@ class CallMeta(BaseModel):
     language: str | None = None
     external_id: str | None = None
     metadata: dict[str, Any] = Field(default_factory=dict)
-
-
-class WordRead(BaseModel):
-    start: float
-    end: float
-    word: str
-    probability: float
-
-
-class SegmentRead(BaseModel):
-    speaker: Speaker
-    start: float
-    end: float
-    text: str
-    words: list[WordRead]
-
-
-class TranscriptRead(BaseModel):
-    language: str
-    language_probability: float | None
-    model: str
-    speakers_separated: bool
-    audio_duration_s: float
-    speech_duration_s: float
-    processing_s: float
-    mean_word_probability: float | None
-    segments: list[SegmentRead]
 
 
 class PersonRef(BaseModel):
@@ -75,6 +49,7 @@ class CallRead(BaseModel):
     transcribed_at: datetime | None
     links: dict[str, str] = Field(default_factory=dict)
     transcript: TranscriptRead | None = None
+    checks: ChecksRead | None = None
 
 
 class CallList(BaseModel):
@@ -84,30 +59,9 @@ class CallList(BaseModel):
     pages: int
 
 
-def transcript_read(transcript: Any) -> TranscriptRead:
-    return TranscriptRead(
-        language=transcript.language,
-        language_probability=transcript.language_probability,
-        model=transcript.model,
-        speakers_separated=transcript.speakers_separated,
-        audio_duration_s=transcript.audio_duration_s,
-        speech_duration_s=transcript.speech_duration_s,
-        processing_s=transcript.processing_s,
-        mean_word_probability=transcript.mean_word_probability,
-        segments=[
-            SegmentRead(
-                speaker=s.speaker,
-                start=s.start,
-                end=s.end,
-                text=s.text,
-                words=[WordRead(**w) for w in s.words],
-            )
-            for s in transcript.segments
-        ],
-    )
-
-
-def call_read(call: Any, transcript: Any = None, links: dict[str, str] | None = None) -> CallRead:
+def call_read(
+    call: Any, transcript: Any = None, links: dict[str, str] | None = None, checks: ChecksRead | None = None
+) -> CallRead:
     return CallRead(
         id=call.id,
         status=call.status,
@@ -130,4 +84,5 @@ def call_read(call: Any, transcript: Any = None, links: dict[str, str] | None = 
         transcribed_at=call.transcribed_at,
         links=links or {},
         transcript=transcript_read(transcript) if transcript is not None else None,
+        checks=checks,
     )

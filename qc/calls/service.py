@@ -24,6 +24,8 @@ from qc.kit.languages import clean_language
 from qc.kit.pagination import Page, PageRequest
 from qc.kit.storage import Storage
 from qc.kit.uploads import SpooledFile, spool
+from qc.scoring import service as scoring
+from qc.scoring.models import CallScore
 from qc.transcription import service as transcription
 from qc.transcription.models import Transcript
 from qc.users import access
@@ -237,6 +239,19 @@ def get_call_with_transcript(
 ) -> tuple[Call, Transcript | None]:
     call = get_call(session, principal, call_id)
     return call, transcription.get_transcript(session, call.id)
+
+
+@dataclass(frozen=True)
+class CallDetail:
+    call: Call
+    transcript: Transcript | None
+    score: CallScore | None
+
+
+def get_call_detail(session: Session, principal: Principal, call_id: int) -> CallDetail:
+    """The call with its transcript and automatic results, if `principal` may see it."""
+    call, transcript = get_call_with_transcript(session, principal, call_id)
+    return CallDetail(call, transcript, scoring.get_call_score(session, call.id))
 
 
 def list_calls(

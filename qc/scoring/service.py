@@ -17,6 +17,7 @@ from qc.jobs import pipeline
 from qc.scoring import engine
 from qc.scoring.definitions import Scorecard, load_folder, parse_scorecard
 from qc.scoring.models import CallScore, CheckResult, ScorecardVersion
+from qc.scoring.transcript import segments_from
 from qc.transcription import service as transcription
 from qc.users.models import Role, Team
 from qc.users.schemas import Principal
@@ -211,7 +212,7 @@ def score_call(call_id: int) -> ScoringOutput:
         if transcript is None:
             raise pipeline.PermanentFailure("The call has no transcript to score")
         card = definition(version)
-        segments = engine.segments_from(transcript.segments)
+        segments = segments_from(transcript.segments)
         duration = transcript.audio_duration_s
         language = transcript.language
         version_id = version.id
@@ -304,7 +305,7 @@ def score_payload(
             f"it covers {', '.join(card.languages)}",
             field="language",
         )
-    result = engine.score_transcript(card, language=language, segments=engine.segments_from(segments))
+    result = engine.score_transcript(card, language=language, segments=segments_from(segments))
     return version, result
 
 
@@ -321,3 +322,33 @@ def get_current(session: Session, scorecard_id: str) -> ScorecardVersion:
 
 def validate_text(text: str, *, source: str) -> Scorecard:
     return parse_scorecard(text, source=source)
+
+
+def list_scorecards(session: Session, principal: Principal) -> list[ScorecardVersion]:
+    """The scorecards in use; everyone signed in may read the script they are scored on."""
+    return current_versions(session)
+
+
+def get_scorecard(
+    session: Session, principal: Principal, scorecard_id: str, revision: int | None = None
+) -> ScorecardVersion:
+    if revision is None:
+        return get_current(session, scorecard_id)
+    version = session.scalar(
+        select(ScorecardVersion).where(
+            ScorecardVersion.scorecard_id == scorecard_id, ScorecardVersion.revision == revision
+        )
+    )
+    if version is None:
+        raise NotFound(f"No revision {revision} of scorecard {scorecard_id!r}")
+    return version
+
+
+def revisions(session: Session, scorecard_id: str) -> list[ScorecardVersion]:
+    return list(
+        session.scalars(
+            select(ScorecardVersion)
+            .where(ScorecardVersion.scorecard_id == scorecard_id)
+            .order_by(ScorecardVersion.revision.desc())
+        )
+    )

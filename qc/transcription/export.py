@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from qc.calls.schemas import transcript_read
 from qc.kit.timeutil import format_clock, format_timestamp
 from qc.transcription.models import Speaker, Transcript, TranscriptSegment
+from qc.transcription.schemas import transcript_read
 
 FORMATS = {
     "json": ("application/json", "json"),

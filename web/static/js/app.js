@@ -27,8 +27,8 @@
     const starts = words.map((w) => parseFloat(w.dataset.start));
     let current = null;
 
-    transcript.addEventListener("click", (event) => {
-      const target = event.target.closest("[data-start], [data-seek]");
+    document.addEventListener("click", (event) => {
+      const target = event.target.closest("#transcript [data-start], [data-seek]");
       if (!target) return;
       seekTo(audio, parseFloat(target.dataset.start || target.dataset.seek));
     });

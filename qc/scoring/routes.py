@@ -1,0 +1,87 @@
+"""Scorecards (pages and API) and scoring a transcript without audio."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import RedirectResponse, Response
+
+from qc.kit.web import DB, CurrentUser, render
+from qc.scoring import describe, service, views
+from qc.scoring.schemas import ChecksRead, ScorecardDetail, ScorecardSummary, ScoreRequest
+from qc.users.models import Role
+
+pages = APIRouter(include_in_schema=False)
+api = APIRouter(prefix="/api", tags=["scorecards"])
+
+ScorecardId = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=60)]
+
+
+@pages.get("/scorecards", name="scorecards:list")
+def scorecards_page(request: Request, session: DB, principal: CurrentUser) -> Response:
+    versions = service.list_scorecards(session, principal)
+    return render(request, "scorecards/list.html", {"scorecards": [views.summary_of(v) for v in versions]})
+
+
+@pages.get("/scorecards/{scorecard_id}", name="scorecards:detail")
+def scorecard_page(
+    request: Request,
+    session: DB,
+    principal: CurrentUser,
+    scorecard_id: ScorecardId,
+    revision: Annotated[int | None, Query(ge=1, le=100_000)] = None,
+    queued: Annotated[int | None, Query(ge=0)] = None,
+) -> Response:
+    version = service.get_scorecard(session, principal, scorecard_id, revision)
+    context = {
+        "version": version,
+        "card": service.definition(version),
+        "summary": views.summary_of(version),
+        "revisions": service.revisions(session, scorecard_id),
+        "describe": describe,
+        "can_rescore": principal.role is Role.ADMIN,
+        "queued": queued,
+    }
+    return render(request, "scorecards/detail.html", context)
+
+
+@pages.post("/scorecards/{scorecard_id}/rescore", name="scorecards:rescore")
+def rescore_page(
+    request: Request, session: DB, principal: CurrentUser, scorecard_id: ScorecardId
+) -> Response:
+    count = service.rescore(session, principal, scorecard_id=scorecard_id)
+    target = request.url_for("scorecards:detail", scorecard_id=scorecard_id).include_query_params(
+        queued=count
+    )
+    return RedirectResponse(f"{target.path}?{target.query}", status_code=303)
+
+
+# API -------------------------------------------------------------------------------------------------
+
+
+@api.get("/scorecards", response_model=list[ScorecardSummary], name="api:scorecards")
+def list_scorecards(session: DB, principal: CurrentUser) -> list[ScorecardSummary]:
+    """The scorecards in use, one current revision each."""
+    return [views.summary_of(v) for v in service.list_scorecards(session, principal)]
+
+
+@api.get("/scorecards/{scorecard_id}", response_model=ScorecardDetail, name="api:scorecard")
+def get_scorecard(
+    session: DB,
+    principal: CurrentUser,
+    scorecard_id: ScorecardId,
+    revision: Annotated[int | None, Query(ge=1, le=100_000, description="Default: the current one")] = None,
+) -> ScorecardDetail:
+    """A scorecard's full definition (sections, items, checks, phrases per language)."""
+    version = service.get_scorecard(session, principal, scorecard_id, revision)
+    return ScorecardDetail(**views.summary_of(version).model_dump(), definition=version.definition)
+
+
+@api.post("/score", response_model=ChecksRead, name="api:score")
+def score_transcript(session: DB, principal: CurrentUser, body: ScoreRequest) -> ChecksRead:
+    """Check a transcript (the shape GET /api/calls/{id} returns) against a scorecard, without audio."""
+    version, result = service.score_payload(
+        session, scorecard_id=body.scorecard, language=body.language, segments=body.transcript.segments
+    )
+    return views.result_read(version, result)

@@ -1,0 +1,205 @@
+"""The transcript as the checks read it: tokens with canonical forms, timings and
+ASR confidence, phrase matches and conversation metrics."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from qc.scoring import lexicon, nlp
+from qc.scoring.definitions import (
+    ObjectionCheck,
+    PhraseCheck,
+    QuestionCheck,
+    Scorecard,
+    SpeakerRole,
+)
+from qc.scoring.matching import PhraseIndex, PhraseMatch
+from qc.scoring.metrics import CallMetrics, Turn, merge, turns_of
+
+# Transcript input ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Word:
+    start: float
+    end: float
+    word: str
+    probability: float
+
+
+@dataclass(frozen=True)
+class Segment:
+    speaker: str
+    start: float
+    end: float
+    text: str
+    words: tuple[Word, ...]
+
+
+def segments_from(items: Iterable[Any]) -> list[Segment]:
+    """Segments from ORM rows, API models or plain dicts of the transcript JSON shape."""
+
+    def get(obj: Any, name: str) -> Any:
+        return obj[name] if isinstance(obj, dict) else getattr(obj, name)
+
+    result = []
+    for item in items:
+        words = tuple(
+            Word(
+                float(get(w, "start")),
+                float(get(w, "end")),
+                str(get(w, "word")),
+                float(get(w, "probability")),
+            )
+            for w in get(item, "words") or ()
+        )
+        speaker = get(item, "speaker")
+        result.append(
+            Segment(
+                str(getattr(speaker, "value", speaker)),
+                float(get(item, "start")),
+                float(get(item, "end")),
+                str(get(item, "text")),
+                words,
+            )
+        )
+    return sorted(result, key=lambda s: (s.start, s.end))
+
+
+@dataclass(frozen=True)
+class Token:
+    text: str
+    canonical: str
+    segment: int
+    start: float
+    end: float
+    probability: float
+    ends_word: bool
+
+
+# The call as the checks see it -----------------------------------------------------------
+
+
+@dataclass
+class CallText:
+    segments: list[Segment]
+    tokens: list[Token]
+    matches: list[PhraseMatch]
+    metrics: CallMetrics
+    turns: list[Turn]
+    speakers_separated: bool
+    language: str
+
+    def speaker_of(self, token: int) -> str:
+        return self.segments[self.tokens[token].segment].speaker
+
+    def span(self, start: int, end: int) -> tuple[float, float, str, float]:
+        """Start, end, text and the weakest word probability of tokens start..end."""
+        tokens = self.tokens[start:end]
+        text = "".join(t.text + (" " if t.ends_word else "") for t in tokens).strip()
+        probability = min(t.probability for t in tokens)
+        return tokens[0].start, tokens[-1].end, text, probability
+
+    def spoken_by(self, role: SpeakerRole) -> set[str]:
+        if role is SpeakerRole.ANY or not self.speakers_separated:
+            return {"agent", "customer", "unknown"}
+        return {role.value}
+
+    def mean_probability(self, speakers: set[str], lo: float = 0.0, hi: float = float("inf")) -> float:
+        probabilities = [
+            t.probability
+            for t in self.tokens
+            if self.segments[t.segment].speaker in speakers and lo <= t.start <= hi and t.text.isalnum()
+        ]
+        return sum(probabilities) / len(probabilities) if probabilities else 1.0
+
+
+def _tokens(
+    language: nlp.LanguageTools, index: PhraseIndex, segments: list[Segment]
+) -> tuple[list[Token], set[int]]:
+    tokens: list[Token] = []
+    fuzzy: set[int] = set()
+    for number, segment in enumerate(segments):
+        words = segment.words or _words_from_text(segment)
+        for word in words:
+            pieces = language.tokens(word.word)
+            for position, piece in enumerate(pieces):
+                canonical, was_fuzzy = index.canonical(piece)
+                if was_fuzzy:
+                    fuzzy.add(len(tokens))
+                tokens.append(
+                    Token(
+                        piece,
+                        canonical,
+                        number,
+                        word.start,
+                        word.end,
+                        word.probability,
+                        ends_word=position == len(pieces) - 1,
+                    )
+                )
+    return tokens, fuzzy
+
+
+def _words_from_text(segment: Segment) -> tuple[Word, ...]:
+    """Segments without word timings (e.g. POST /api/score): spread the words evenly."""
+    words = segment.text.split()
+    if not words:
+        return ()
+    step = (segment.end - segment.start) / len(words)
+    return tuple(
+        Word(segment.start + i * step, segment.start + (i + 1) * step, w, 1.0) for i, w in enumerate(words)
+    )
+
+
+def read_call(card: Scorecard, language: str, segments: list[Segment], duration_s: float) -> CallText:
+    tools = nlp.tools(language)
+    index = phrase_index(card, language)
+    tokens, fuzzy = _tokens(tools, index, segments)
+    doc = tools.doc([t.text for t in tokens], [t.ends_word for t in tokens])
+    for token, info in zip(doc, tokens, strict=True):
+        token.norm_ = info.canonical
+    matches = [m for m in index.find(doc, fuzzy) if tokens[m.start].segment == tokens[m.end - 1].segment]
+    separated = any(s.speaker in {"agent", "customer"} for s in segments)
+    speech: dict[str, list[tuple[float, float]]] = {}
+    word_counts: dict[str, int] = {}
+    for segment in segments:
+        spans = [(w.start, w.end) for w in segment.words] or [(segment.start, segment.end)]
+        speech.setdefault(segment.speaker, []).extend(spans)
+        word_counts[segment.speaker] = word_counts.get(segment.speaker, 0) + len(
+            segment.words or segment.text.split()
+        )
+    turns = turns_of([(s.speaker, s.start, s.end) for s in segments])
+    metrics = CallMetrics(
+        duration_s=max(duration_s, segments[-1].end if segments else 0.0),
+        speech={speaker: merge(spans) for speaker, spans in speech.items()},
+        words=word_counts,
+        turns=turns,
+    )
+    return CallText(segments, tokens, matches, metrics, turns, separated, language)
+
+
+@lru_cache(maxsize=64)
+def _phrase_index(
+    card_hash: str, language: str, groups: tuple[tuple[str, tuple[str, ...]], ...]
+) -> PhraseIndex:
+    return PhraseIndex(nlp.tools(language), {name: list(phrases) for name, phrases in groups})
+
+
+def phrase_index(card: Scorecard, language: str) -> PhraseIndex:
+    """The compiled phrases of `card` in `language`, built once per scorecard version."""
+    groups: dict[str, tuple[str, ...]] = {}
+    for item in card.items:
+        check = item.check
+        if isinstance(check, PhraseCheck):
+            groups[item.id] = tuple(check.phrases.get(language, ()))
+        elif isinstance(check, ObjectionCheck):
+            groups[f"{item.id}:objection"] = tuple(check.objections.get(language, ()))
+            groups[f"{item.id}:handling"] = tuple(check.handling.get(language, ()))
+        elif isinstance(check, QuestionCheck):
+            openers = (*lexicon.question_openers(language), *check.openers.get(language, ()))
+            groups[f"{item.id}:opener"] = openers
+    return _phrase_index(card.content_hash(), language, tuple(sorted(groups.items())))

@@ -1,0 +1,150 @@
+"""Automatic results as pages and the API show them: labels, sections, highlights."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from qc.scoring import engine, schemas
+from qc.scoring.models import CallScore, CheckResult, ScorecardVersion
+from qc.scoring.service import definition
+
+
+@dataclass(frozen=True)
+class CheckView:
+    result: CheckResult
+    label: str
+    section: str
+    critical: bool
+    guidance: str
+
+
+def check_views(score: CallScore) -> list[CheckView]:
+    """Results with their item's label and section, from the scorecard revision used."""
+    if score.scorecard_version is None:
+        return []
+    card = definition(score.scorecard_version)
+    views = []
+    for result in score.checks:
+        item = next((i for i in card.items if i.id == result.item_id), None)
+        if item is None:
+            continue
+        views.append(
+            CheckView(result, item.label, card.section_of(item.id).title, item.critical, item.guidance)
+        )
+    return views
+
+
+def critical_failures(score: CallScore) -> list[str]:
+    return [
+        v.result.item_id for v in check_views(score) if v.critical and v.result.status is engine.Status.FAIL
+    ]
+
+
+def highlighted_words(score: CallScore | None, segments: list[Any]) -> dict[tuple[int, int], str]:
+    """(segment position, word index) -> the rule, for words that are evidence of a check."""
+    marks: dict[tuple[int, int], str] = {}
+    if score is None:
+        return marks
+    by_position = {s.position: s for s in segments}
+    for result in score.checks:
+        for evidence in result.evidence:
+            segment = by_position.get(evidence.get("segment"))
+            if segment is None or evidence["kind"] == "metric":
+                continue
+            for index, word in enumerate(segment.words):
+                if evidence["start"] - 0.01 <= word["start"] and word["end"] <= evidence["end"] + 0.01:
+                    marks[(segment.position, index)] = f"{result.item_id}: {evidence['rule']}"
+    return marks
+
+
+def checks_read(score: CallScore | None) -> schemas.ChecksRead | None:
+    """The API shape of a call's automatic results."""
+    if score is None:
+        return None
+    version = score.scorecard_version
+    return schemas.ChecksRead(
+        scorecard=schemas.ScorecardRef(
+            id=version.scorecard_id, revision=version.revision, version=version.label, title=version.title
+        )
+        if version
+        else None,
+        note=score.note,
+        language=score.language,
+        score=score.score,
+        final_score=score.final_score,
+        critical_failed=critical_failures(score),
+        checks=[
+            schemas.CheckRead(
+                item_id=v.result.item_id,
+                label=v.label,
+                section=v.section,
+                critical=v.critical,
+                status=v.result.status,
+                confidence=v.result.confidence,
+                summary=v.result.summary,
+                value=v.result.value,
+                evidence=[schemas.EvidenceRead(**e) for e in v.result.evidence],
+            )
+            for v in check_views(score)
+        ],
+    )
+
+
+def result_read(version: ScorecardVersion, result: engine.ScoreResult) -> schemas.ChecksRead:
+    """The API shape of results computed on the fly (POST /api/score)."""
+    card = definition(version)
+    return schemas.ChecksRead(
+        scorecard=schemas.ScorecardRef(
+            id=version.scorecard_id, revision=version.revision, version=version.label, title=version.title
+        ),
+        note=None,
+        language=result.language,
+        score=result.score,
+        final_score=result.final_score,
+        critical_failed=result.critical_failed,
+        checks=[
+            schemas.CheckRead(
+                item_id=item.item_id,
+                label=card.item(item.item_id).label,
+                section=card.section_of(item.item_id).title,
+                critical=card.item(item.item_id).critical,
+                status=item.status,
+                confidence=round(item.confidence, 3),
+                summary=item.summary,
+                value=item.value,
+                evidence=[schemas.EvidenceRead(**e.as_dict()) for e in item.evidence],
+            )
+            for item in result.items
+        ],
+    )
+
+
+def summary_of(version: ScorecardVersion) -> schemas.ScorecardSummary:
+    from qc.scoring import describe
+
+    card = definition(version)
+    return schemas.ScorecardSummary(
+        id=version.scorecard_id,
+        revision=version.revision,
+        version=version.label,
+        title=version.title,
+        languages=card.languages,
+        applies_to=describe.applies_to(card),
+        items=len(card.items),
+        checked_items=sum(1 for i in card.items if i.check is not None),
+    )
+
+
+@dataclass(frozen=True)
+class SectionChecks:
+    title: str
+    checks: list[CheckView]
+
+
+def grouped_checks(score: CallScore) -> list[SectionChecks]:
+    """Results grouped by scorecard section, in scorecard order."""
+    groups: dict[str, list[CheckView]] = {}
+    for view in check_views(score):
+        groups.setdefault(view.section, []).append(view)
+    return [SectionChecks(title, checks) for title, checks in groups.items()]
