@@ -101,7 +101,15 @@ def test_routes_stay_thin() -> None:
             if isinstance(node, ast.Import):
                 assert all(not a.name.startswith("sqlalchemy") for a in node.names), path.name
             is_call = isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-            if is_call and node.func.attr in {"commit", "execute", "scalar", "scalars", "query", "add", "flush"}:
+            if is_call and node.func.attr in {
+                "commit",
+                "execute",
+                "scalar",
+                "scalars",
+                "query",
+                "add",
+                "flush",
+            }:
                 raise AssertionError(f"{path.name}:{node.lineno} calls .{node.func.attr}()")
 
 

@@ -23,6 +23,9 @@ from spacy.tokens import Doc
 from qc.scoring.nlp import LanguageTools
 
 MIN_FUZZY_LENGTH = 4
+# In a phrase, `{name}` stands for a person's name: a capitalised word, not at the
+# start of a sentence, that is not one of the scorecard's own words ("this is {name}").
+NAME = "{name}"
 SHORT_WORD = 7  # up to this length a word may differ by one edit; longer ones by FUZZY's default
 
 
@@ -52,11 +55,10 @@ class PhraseIndex:
         self.known = set()
         for group, phrases in self.groups.items():
             for number, phrase in enumerate(phrases):
-                words = self.language.tokens(phrase)
+                words, canonical = self._pattern(phrase)
                 if not words:
                     continue
-                canonical = [self.language.canonical(w) for w in words]
-                self.known.update(canonical)
+                self.known.update(c for c in canonical if c != NAME)
                 doc = self.language.doc(words, [True] * len(words))
                 for token, norm in zip(doc, canonical, strict=True):
                     token.norm_ = norm
@@ -68,15 +70,32 @@ class PhraseIndex:
                 buckets[len(word)][word[0]].append(word)
         self.vocabulary = buckets
 
-    def canonical(self, token: str) -> tuple[str, bool]:
+    def _pattern(self, phrase: str) -> tuple[list[str], list[str]]:
+        words: list[str] = []
+        canonical: list[str] = []
+        for number, piece in enumerate(phrase.split(NAME)):
+            if number:
+                words.append("NAME")
+                canonical.append(NAME)
+            tokens = self.language.tokens(piece)
+            words += tokens
+            canonical += [self.language.canonical(t) for t in tokens]
+        return words, canonical
+
+    def canonical(self, token: str, *, sentence_start: bool = False) -> tuple[str, bool]:
         """The canonical form of a transcript token, and whether it was fuzzily mapped."""
         form = self.language.canonical(token)
-        if form in self.known or len(form) < MIN_FUZZY_LENGTH or not form.isalpha():
+        if form in self.known:
             return form, False
-        if form not in self._fuzzy_cache:
-            self._fuzzy_cache[form] = self._closest(form)
-        closest = self._fuzzy_cache[form]
-        return (closest, True) if closest else (form, False)
+        if len(form) >= MIN_FUZZY_LENGTH and form.isalpha():
+            if form not in self._fuzzy_cache:
+                self._fuzzy_cache[form] = self._closest(form)
+            closest = self._fuzzy_cache[form]
+            if closest:
+                return closest, True
+        if token[:1].isupper() and token.isalpha() and not sentence_start:
+            return NAME, False
+        return form, False
 
     def _closest(self, form: str) -> str | None:
         best: tuple[int, str] | None = None

@@ -124,10 +124,12 @@ def _tokens(
     fuzzy: set[int] = set()
     for number, segment in enumerate(segments):
         words = segment.words or _words_from_text(segment)
+        sentence_start = True
         for word in words:
             pieces = language.tokens(word.word)
             for position, piece in enumerate(pieces):
-                canonical, was_fuzzy = index.canonical(piece)
+                canonical, was_fuzzy = index.canonical(piece, sentence_start=sentence_start)
+                sentence_start = piece in {".", "?", "!"}
                 if was_fuzzy:
                     fuzzy.add(len(tokens))
                 tokens.append(
