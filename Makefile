@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 
 ## Start the platform with demo data on http://127.0.0.1:8000
 run: $(STAMP)
-	$(BIN)/qc demo
+	$(BIN)/qc demo --no-transcribe
 	$(BIN)/qc serve --host 127.0.0.1 --port 8000
 
 ## Run the test suite (SQLite; set QC_TEST_DATABASE_URL / QC_TEST_REDIS_URL for PostgreSQL + Redis)

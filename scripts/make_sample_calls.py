@@ -234,18 +234,54 @@ def build(call: dict, rng: np.random.Generator) -> dict:
         "language": call["language"],
         "channels": call["channels"],
         "direction": call["direction"],
-        "rep": call["rep"],
+        "rep": call.get("rep"),
         "duration_s": round(total / RATE, 2),
         "turns": turns,
     }
 
 
+LABELLED = ROOT / "tests" / "scoring" / "labelled"
+SCRIPTED = OUT / "scripted"
+VOICES = {
+    "en": {A: "en-us+m3", C: "en-gb+f2"},
+    "ru": {A: "ru+f3", C: "ru+m2"},
+    "ro": {A: "ro+m3", C: "ro+f2"},
+    "it": {A: "it+m3", C: "it+f2"},
+    "sr": {A: "sr+m3", C: "sr+f2"},
+}
+
+
+def scripted_calls() -> list[dict]:
+    """The labelled transcripts marked `audio: true`, as calls to speak."""
+    import yaml
+
+    calls = []
+    for path in sorted(LABELLED.glob("*.yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if not data.get("audio"):
+            continue
+        turns = [(A, t[A]) if A in t else (C, t[C]) for t in data["turns"]]
+        calls.append({
+            "file": f"scripted/{data['id']}.ogg", "language": data["language"], "channels": "agent-left",
+            "rate": 16000, "direction": "inbound" if data["scorecard"] == "inbound-support" else "outbound",
+            "labelled": data["id"], "voices": VOICES[data["language"]], "turns": turns,
+        })
+    return calls
+
+
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
+    SCRIPTED.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(SEED)
     manifest = [build(call, rng) for call in CALLS]
     (OUT / "samples.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n")
-    for item in manifest:
+    scripted = []
+    for call in scripted_calls():
+        built = build(call, rng)
+        built["labelled"] = call["labelled"]
+        scripted.append(built)
+    (SCRIPTED / "scripted.json").write_text(json.dumps(scripted, ensure_ascii=False, indent=1) + "\n")
+    for item in manifest + scripted:
         size = (OUT / item["file"]).stat().st_size
         print(f"{item['file']}: {item['duration_s']} s, {size // 1024} KB")
 

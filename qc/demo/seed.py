@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -52,9 +52,25 @@ class DemoSummary:
     calls: list[int] = field(default_factory=list)
 
 
+# The scripted calls (the labelled transcripts, spoken) go to the rep of their language.
+SCRIPTED_REPS = {
+    "en-outbound-model": 0,
+    "en-outbound-pushy": 1,
+    "en-inbound-model": 2,
+    "ru-outbound-model": 3,
+    "ro-outbound-model": 4,
+    "it-outbound-model": 5,
+    "sr-outbound-model": 6,
+}
+
+
 def sample_manifest() -> list[dict[str, Any]]:
+    """The short sample calls, then the scripted ones; each with the rep it belongs to."""
     data: list[dict[str, Any]] = json.loads((SAMPLES / "samples.json").read_text(encoding="utf-8"))
-    return data
+    scripted = json.loads((SAMPLES / "scripted" / "scripted.json").read_text(encoding="utf-8"))
+    for item in scripted:
+        item["rep"] = SCRIPTED_REPS[item["labelled"]]
+    return data + scripted
 
 
 def _seed_people() -> None:
@@ -84,19 +100,21 @@ def _seed_people() -> None:
 
 def _upload_samples(echo: Callable[[str], None]) -> list[int]:
     settings, storage = get_settings(), get_storage()
-    today = datetime.now(UTC).date()
+    samples = sample_manifest()
+    # Spread over the last hours, oldest first, so the calls list reads like a working day.
+    first = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=31 * len(samples))
     ids = []
     with session_scope() as session:
         admin = users.principal_for(session, users.get_by_email(session, f"admin@{DOMAIN}"))
-    for index, sample in enumerate(sample_manifest()):
-        started = datetime.combine(today, time(9, 0), tzinfo=UTC) + timedelta(minutes=47 * index)
+    for index, sample in enumerate(samples):
+        started = first + timedelta(minutes=31 * index)
         meta = CallMeta(
             rep=REP_EMAILS[sample["rep"]],
             started_at=started,
             direction=sample["direction"],
             channels=sample["channels"],
             language=None if sample["language"] == "en" else sample["language"],
-            external_id=f"demo-{Path(sample['file']).stem}",
+            external_id=f"demo-{Path(sample['file']).stem}",  # stems are unique across both folders
             metadata={
                 "source": "qc demo",
                 "campaign": "autumn" if sample["direction"] == "outbound" else "support",
@@ -107,7 +125,7 @@ def _upload_samples(echo: Callable[[str], None]) -> list[int]:
                 session,
                 principal=admin,
                 source=source,
-                filename=sample["file"],
+                filename=Path(sample["file"]).name,
                 meta=meta,
                 settings=settings,
                 storage=storage,
