@@ -48,6 +48,9 @@ class PhraseIndex:
     vocabulary: dict[int, dict[str, list[str]]] = field(init=False)  # length -> first letter -> words
     known: set[str] = field(init=False)
     _fuzzy_cache: dict[str, str | None] = field(init=False, default_factory=dict)
+    _words: dict[tuple[str, bool], tuple[tuple[str, str, bool], ...]] = field(
+        init=False, default_factory=dict
+    )
     _phrases: dict[str, str] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -97,6 +100,22 @@ class PhraseIndex:
             return NAME, False
         return form, False
 
+    def analyse(self, word: str, *, sentence_start: bool) -> tuple[tuple[str, str, bool], ...]:
+        """A transcript word as (token, canonical form, fuzzily mapped) triples, cached."""
+        key = (word, sentence_start)
+        found = self._words.get(key)
+        if found is None:
+            pieces = []
+            start = sentence_start
+            for piece in self.language.tokens(word):
+                canonical, fuzzy = self.canonical(piece, sentence_start=start)
+                pieces.append((piece, canonical, fuzzy))
+                start = piece in {".", "?", "!"}
+            found = tuple(pieces)
+            if len(self._words) < 500_000:
+                self._words[key] = found
+        return found
+
     def _closest(self, form: str) -> str | None:
         best: tuple[int, str] | None = None
         for length in range(max(MIN_FUZZY_LENGTH, len(form) - 3), len(form) + 4):
@@ -122,8 +141,15 @@ class PhraseIndex:
 
 def _longest_per_group(matches: list[PhraseMatch]) -> list[PhraseMatch]:
     """Overlapping matches of one group count once: "too expensive" is not also "expensive"."""
+    by_group: dict[str, list[PhraseMatch]] = defaultdict(list)
+    for match in matches:
+        by_group[match.group].append(match)
     kept: list[PhraseMatch] = []
-    for match in sorted(matches, key=lambda m: (m.end - m.start, -m.start), reverse=True):
-        if not any(k.group == match.group and k.start < match.end and match.start < k.end for k in kept):
-            kept.append(match)
+    for group in by_group.values():
+        taken: set[int] = set()
+        for match in sorted(group, key=lambda m: (m.end - m.start, -m.start), reverse=True):
+            span = range(match.start, match.end)
+            if not taken.intersection(span):
+                taken.update(span)
+                kept.append(match)
     return sorted(kept, key=lambda m: (m.start, m.group))

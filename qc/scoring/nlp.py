@@ -25,9 +25,11 @@ class LanguageTools:
     code: str
     nlp: SpacyLanguage
     lemma: Callable[[str], str]
+    _split: Callable[[str], tuple[str, ...]]
 
-    def tokens(self, text: str) -> list[str]:
-        return [t.text for t in self.nlp.tokenizer(text)]
+    def tokens(self, text: str) -> tuple[str, ...]:
+        """spaCy's tokens of `text` (cached: transcripts repeat the same words)."""
+        return self._split(text)
 
     def canonical(self, token: str) -> str:
         """The form phrases are compared on: lower-cased, lemmatised."""
@@ -120,7 +122,12 @@ def _load(code: str) -> LanguageTools:
         lemma = _serbian_lemmatiser()
     else:
         lemma = _lookup_lemmatiser(code)
-    return LanguageTools(code=code, nlp=nlp, lemma=lemma)
+
+    @lru_cache(maxsize=200_000)
+    def split(text: str) -> tuple[str, ...]:
+        return tuple(t.text for t in nlp.tokenizer(text))
+
+    return LanguageTools(code=code, nlp=nlp, lemma=lemma, _split=split)
 
 
 def tools(code: str) -> LanguageTools:

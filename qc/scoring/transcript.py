@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
+
+import numpy
+from spacy.attrs import NORM
 
 from qc.scoring import lexicon, nlp
 from qc.scoring.definitions import (
@@ -69,7 +72,7 @@ def segments_from(items: Iterable[Any]) -> list[Segment]:
     return sorted(result, key=lambda s: (s.start, s.end))
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: a 5-minute call makes ~1,000 of these, and speed counts
 class Token:
     text: str
     canonical: str
@@ -109,40 +112,37 @@ class CallText:
         return {role.value}
 
     def mean_probability(self, speakers: set[str], lo: float = 0.0, hi: float = float("inf")) -> float:
-        probabilities = [
-            t.probability
+        """Mean ASR confidence of the words `speakers` said between `lo` and `hi` seconds."""
+        total = count = 0.0
+        for speaker, start, probability in self._words:
+            if speaker in speakers and lo <= start <= hi:
+                total += probability
+                count += 1
+        return total / count if count else 1.0
+
+    @cached_property
+    def _words(self) -> list[tuple[str, float, float]]:
+        return [
+            (self.segments[t.segment].speaker, t.start, t.probability)
             for t in self.tokens
-            if self.segments[t.segment].speaker in speakers and lo <= t.start <= hi and t.text.isalnum()
+            if t.text.isalnum()
         ]
-        return sum(probabilities) / len(probabilities) if probabilities else 1.0
 
 
-def _tokens(
-    language: nlp.LanguageTools, index: PhraseIndex, segments: list[Segment]
-) -> tuple[list[Token], set[int]]:
+def _tokens(index: PhraseIndex, segments: list[Segment]) -> tuple[list[Token], set[int]]:
     tokens: list[Token] = []
     fuzzy: set[int] = set()
     for number, segment in enumerate(segments):
-        words = segment.words or _words_from_text(segment)
         sentence_start = True
-        for word in words:
-            pieces = language.tokens(word.word)
-            for position, piece in enumerate(pieces):
-                canonical, was_fuzzy = index.canonical(piece, sentence_start=sentence_start)
-                sentence_start = piece in {".", "?", "!"}
+        for word in segment.words or _words_from_text(segment):
+            pieces = index.analyse(word.word, sentence_start=sentence_start)
+            for position, (piece, canonical, was_fuzzy) in enumerate(pieces):
                 if was_fuzzy:
                     fuzzy.add(len(tokens))
-                tokens.append(
-                    Token(
-                        piece,
-                        canonical,
-                        number,
-                        word.start,
-                        word.end,
-                        word.probability,
-                        ends_word=position == len(pieces) - 1,
-                    )
-                )
+                last = position == len(pieces) - 1
+                tokens.append(Token(piece, canonical, number, word.start, word.end, word.probability, last))
+            if pieces:
+                sentence_start = pieces[-1][0] in {".", "?", "!"}
     return tokens, fuzzy
 
 
@@ -160,10 +160,12 @@ def _words_from_text(segment: Segment) -> tuple[Word, ...]:
 def read_call(card: Scorecard, language: str, segments: list[Segment], duration_s: float) -> CallText:
     tools = nlp.tools(language)
     index = phrase_index(card, language)
-    tokens, fuzzy = _tokens(tools, index, segments)
+    tokens, fuzzy = _tokens(index, segments)
     doc = tools.doc([t.text for t in tokens], [t.ends_word for t in tokens])
-    for token, info in zip(doc, tokens, strict=True):
-        token.norm_ = info.canonical
+    strings = tools.nlp.vocab.strings
+    if tokens:
+        norms = numpy.array([[strings.add(t.canonical)] for t in tokens], dtype="uint64")
+        doc.from_array([NORM], norms)  # type: ignore[arg-type]
     matches = [m for m in index.find(doc, fuzzy) if tokens[m.start].segment == tokens[m.end - 1].segment]
     separated = any(s.speaker in {"agent", "customer"} for s in segments)
     speech: dict[str, list[tuple[float, float]]] = {}
@@ -193,6 +195,11 @@ def _phrase_index(
 
 def phrase_index(card: Scorecard, language: str) -> PhraseIndex:
     """The compiled phrases of `card` in `language`, built once per scorecard version."""
+    known = _indexes.get((id(card), language))
+    if known is not None and known[0] is card:
+        return known[1]
+    if len(_indexes) > 64:
+        _indexes.clear()
     groups: dict[str, tuple[str, ...]] = {}
     for item in card.items:
         check = item.check
@@ -204,4 +211,10 @@ def phrase_index(card: Scorecard, language: str) -> PhraseIndex:
         elif isinstance(check, QuestionCheck):
             openers = (*lexicon.question_openers(language), *check.openers.get(language, ()))
             groups[f"{item.id}:opener"] = openers
-    return _phrase_index(card.content_hash(), language, tuple(sorted(groups.items())))
+    index = _phrase_index(card.content_hash(), language, tuple(sorted(groups.items())))
+    _indexes[(id(card), language)] = (card, index)
+    return index
+
+
+# Per scorecard object (kept alive here, so its id is not reused): no hashing per call.
+_indexes: dict[tuple[int, str], tuple[Scorecard, PhraseIndex]] = {}
