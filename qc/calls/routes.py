@@ -93,8 +93,10 @@ def calls_page(
         page=PageRequest(page, 25),
     )
     filters = {"rep": rep or "", "team": team_id or "", "date": date or "", "status": status or ""}
+    scores = service.scores_of(session, result.items)
     context: dict[str, Any] = {
         "page": result,
+        "scores": scores,
         "filters": filters,
         "query": {k: v for k, v in filters.items() if v},
         "statuses": list(CallStatus),

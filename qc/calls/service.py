@@ -270,6 +270,11 @@ def list_calls(
     )
 
 
+def scores_of(session: Session, calls: list[Call]) -> dict[int, CallScore]:
+    """The automatic results of the listed calls, by call id."""
+    return scoring.scores_for(session, [call.id for call in calls])
+
+
 def _filter_for(
     session: Session,
     principal: Principal,

@@ -254,6 +254,14 @@ def store_score(session: Session, call: Call, output: ScoringOutput) -> CallScor
     return score
 
 
+def scores_for(session: Session, call_ids: list[int]) -> dict[int, CallScore]:
+    """The automatic results of several calls (for lists), by call id."""
+    if not call_ids:
+        return {}
+    rows = session.scalars(select(CallScore).where(CallScore.call_id.in_(call_ids)))
+    return {score.call_id: score for score in rows}
+
+
 def get_call_score(session: Session, call_id: int) -> CallScore | None:
     return session.scalar(
         select(CallScore)
