@@ -84,14 +84,18 @@ class Report:
         for tally in self.items.values():
             total.merge(tally)
         print(f"\n### {self.title}\n")
-        print(f"{total.total} labelled items. Fail detection: precision {fmt(total.precision)}, "
-              f"recall {fmt(total.recall)}, **F1 {fmt(total.f1)}**. Agreement {total.agree / total.total:.2f} "
-              f"({total.agree}/{total.total}); handed to a person: {total.review}.\n")
+        print(
+            f"{total.total} labelled items. Fail detection: precision {fmt(total.precision)}, "
+            f"recall {fmt(total.recall)}, **F1 {fmt(total.f1)}**. Agreement {total.agree / total.total:.2f} "
+            f"({total.agree}/{total.total}); handed to a person: {total.review}.\n"
+        )
         print("| item | n | agreement | fail precision | fail recall | fail F1 | needs review |")
         print("|---|---:|---:|---:|---:|---:|---:|")
         for name, t in sorted(self.items.items()):
-            print(f"| {name} | {t.total} | {t.agree / t.total:.2f} | {fmt(t.precision)} | {fmt(t.recall)} | "
-                  f"{fmt(t.f1)} | {t.review} |")
+            print(
+                f"| {name} | {t.total} | {t.agree / t.total:.2f} | {fmt(t.precision)} | {fmt(t.recall)} | "
+                f"{fmt(t.f1)} | {t.review} |"
+            )
 
 
 def from_transcripts() -> list[Report]:
@@ -104,8 +108,9 @@ def from_transcripts() -> list[Report]:
     reports = {"tuning": Report("Transcripts, tuning set"), "holdout": Report("Transcripts, hold-out set")}
     overall = Report("Transcripts, all")
     for call in all_calls():
-        result = score_transcript(cards[call.scorecard], language=call.language, segments=call.segments,
-                                  duration_s=call.duration_s)
+        result = score_transcript(
+            cards[call.scorecard], language=call.language, segments=call.segments, duration_s=call.duration_s
+        )
         got = {item.item_id: item.status.value for item in result.items}
         reports[call.set].add(call.scorecard, call.expected, got)
         overall.add(call.scorecard, call.expected, got)
@@ -126,27 +131,49 @@ def from_audio() -> list[Report]:
     scripted = json.loads((samples / "scripted" / "scripted.json").read_text(encoding="utf-8"))
     cards = {card.id: card for _, card in load_folder(settings.scorecards_dir).cards}
     labels = {call.id: call for call in all_calls()}
-    english, others = Report("From audio (ASR), English"), Report("From audio (ASR), ru/ro/it/sr (espeak-ng voices)")
+    english, others = (
+        Report("From audio (ASR), English"),
+        Report("From audio (ASR), ru/ro/it/sr (espeak-ng voices)"),
+    )
     for item in scripted:
         call = labels[item["labelled"]]
         card = cards[call.scorecard]
-        spec = weights.resolve_model(weights.choose_model_name("auto", call.language), settings.model_cache_dir)
-        model = weights.load_model(spec, device="cpu", compute_type="int8", cpu_threads=0)
-        asr = engine.transcribe(model, spec, samples / item["file"], layout=ChannelLayout.AGENT_LEFT,
-                                language=call.language,
-                                options=engine.AsrOptions(hotwords=card.hotwords.get(call.language)))
-        segments = segments_from(
-            [{"speaker": s.speaker.value, "start": s.start, "end": s.end, "text": s.text,
-              "words": [w.as_dict() for w in s.words]} for s in asr.segments]
+        spec = weights.resolve_model(
+            weights.choose_model_name("auto", call.language), settings.model_cache_dir
         )
-        result = score_transcript(card, language=call.language, segments=segments, duration_s=asr.audio_duration_s)
+        model = weights.load_model(spec, device="cpu", compute_type="int8", cpu_threads=0)
+        asr = engine.transcribe(
+            model,
+            spec,
+            samples / item["file"],
+            layout=ChannelLayout.AGENT_LEFT,
+            language=call.language,
+            options=engine.AsrOptions(hotwords=card.hotwords.get(call.language)),
+        )
+        segments = segments_from(
+            [
+                {
+                    "speaker": s.speaker.value,
+                    "start": s.start,
+                    "end": s.end,
+                    "text": s.text,
+                    "words": [w.as_dict() for w in s.words],
+                }
+                for s in asr.segments
+            ]
+        )
+        result = score_transcript(
+            card, language=call.language, segments=segments, duration_s=asr.audio_duration_s
+        )
         got = {i.item_id: i.status.value for i in result.items}
         (english if call.language == "en" else others).add(call.scorecard, call.expected, got)
     return [english, others]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--audio", action="store_true", help="also run the scripted calls through ASR")
     args = parser.parse_args()
     reports = from_transcripts()

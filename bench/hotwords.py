@@ -54,26 +54,39 @@ def main() -> None:
         spec = weights.resolve_model(weights.choose_model_name("auto", language), settings.model_cache_dir)
         model = weights.load_model(spec, device="cpu", compute_type="int8", cpu_threads=0)
         for with_hotwords in (False, True):
-            result = engine.transcribe(model, spec, samples / item["file"], layout=ChannelLayout(item["channels"]),
-                                       language=language,
-                                       options=engine.AsrOptions(hotwords=hotwords if with_hotwords else None))
+            result = engine.transcribe(
+                model,
+                spec,
+                samples / item["file"],
+                layout=ChannelLayout(item["channels"]),
+                language=language,
+                options=engine.AsrOptions(hotwords=hotwords if with_hotwords else None),
+            )
             hypothesis = " ".join(s.text for s in result.segments)
-            brand_words = [w for s in result.segments for w in s.words if words(w.word) and words(w.word)[0] in BRANDS]
+            brand_words = [
+                w for s in result.segments for w in s.words if words(w.word) and words(w.word)[0] in BRANDS
+            ]
             row = totals[(language, with_hotwords)]
             row["calls"] += 1
             row["mentions"] += mentions
             row["right"] += min(mentions, len(brand_words))
             row["probability"] += sum(w.probability for w in brand_words)
             row["brand_words"] += len(brand_words)
-            row["errors"] += jiwer.wer(" ".join(words(reference)), " ".join(words(hypothesis))) * len(words(reference))
+            row["errors"] += jiwer.wer(" ".join(words(reference)), " ".join(words(hypothesis))) * len(
+                words(reference)
+            )
             row["reference_words"] += len(words(reference))
-    print("\n| language | calls | hotwords | brand mentions spelled right | their mean word probability | WER |")
+    print(
+        "\n| language | calls | hotwords | brand mentions spelled right | their mean word probability | WER |"
+    )
     print("|---|---:|---|---:|---:|---:|")
     for (language, with_hotwords), row in sorted(totals.items()):
         probability = row["probability"] / row["brand_words"] if row["brand_words"] else 0.0
-        print(f"| {language} | {row['calls']:.0f} | {'yes' if with_hotwords else 'no'} | "
-              f"{row['right']:.0f}/{row['mentions']:.0f} | {probability:.2f} | "
-              f"{row['errors'] / row['reference_words']:.3f} |")
+        print(
+            f"| {language} | {row['calls']:.0f} | {'yes' if with_hotwords else 'no'} | "
+            f"{row['right']:.0f}/{row['mentions']:.0f} | {probability:.2f} | "
+            f"{row['errors'] / row['reference_words']:.3f} |"
+        )
 
 
 if __name__ == "__main__":

@@ -49,11 +49,18 @@ def five_minute_calls(count: int) -> list[list]:  # type: ignore[type-arg]
             for token in source.text.split():
                 if rng.random() < 0.03:  # an ASR slip: a letter changed
                     position = rng.randrange(len(token))
-                    token = token[:position] + rng.choice("aeiourst") + token[position + 1:]
+                    token = token[:position] + rng.choice("aeiourst") + token[position + 1 :]
                 words.append(Word(clock, clock + 0.33, token, rng.uniform(0.55, 1.0)))
                 clock += 0.36
-            segments.append(Segment(source.speaker, words[0].start, words[-1].end,
-                                    " ".join(w.word for w in words), tuple(words)))
+            segments.append(
+                Segment(
+                    source.speaker,
+                    words[0].start,
+                    words[-1].end,
+                    " ".join(w.word for w in words),
+                    tuple(words),
+                )
+            )
             clock += 0.6
         calls.append(segments)
     return calls
@@ -79,8 +86,10 @@ def fuzzy_matcher(card, tools):  # type: ignore[no-untyped-def]
         if isinstance(check, ObjectionCheck):
             lists = [check.objections["en"], check.handling["en"]]
         for number, phrase in enumerate(p for lst in lists for p in lst):
-            pattern = [{"LOWER": {"FUZZY": w.lower()}} if len(w) > 3 else {"LOWER": w.lower()}
-                       for w in tools.tokens(phrase.replace("{name}", "X"))]
+            pattern = [
+                {"LOWER": {"FUZZY": w.lower()}} if len(w) > 3 else {"LOWER": w.lower()}
+                for w in tools.tokens(phrase.replace("{name}", "X"))
+            ]
             matcher.add(f"{item.id}-{number}", [pattern])
     return matcher
 
@@ -104,8 +113,12 @@ def asr_seconds() -> float:
     import wave
 
     path = Path(tempfile.mkdtemp()) / "five-minutes.wav"
-    pcm = (np.clip(np.stack([np.concatenate(left), np.concatenate(right)], axis=1)[: CALL_SECONDS * 16000], -1, 1)
-           * 32767).astype(np.int16)
+    pcm = (
+        np.clip(
+            np.stack([np.concatenate(left), np.concatenate(right)], axis=1)[: CALL_SECONDS * 16000], -1, 1
+        )
+        * 32767
+    ).astype(np.int16)
     with wave.open(str(path), "wb") as handle:
         handle.setnchannels(2)
         handle.setsampwidth(2)
@@ -114,13 +127,16 @@ def asr_seconds() -> float:
     spec = weights.resolve_model("tiny.en", get_settings().model_cache_dir)
     model = weights.load_model(spec, device="cpu", compute_type="int8", cpu_threads=0)
     started = time.perf_counter()
-    engine.transcribe(model, spec, path, layout=ChannelLayout.AGENT_LEFT, language="en",
-                      options=engine.AsrOptions())
+    engine.transcribe(
+        model, spec, path, layout=ChannelLayout.AGENT_LEFT, language="en", options=engine.AsrOptions()
+    )
     return time.perf_counter() - started
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--calls", type=int, default=300)
     args = parser.parse_args()
 
@@ -138,23 +154,33 @@ def main() -> None:
 
     matcher = fuzzy_matcher(card, tools)
     tokenise = rate(lambda text: tools.nlp(text), texts)
-    scoring = rate(lambda call: score_transcript(card, language="en", segments=call, duration_s=CALL_SECONDS), calls)
+    scoring = rate(
+        lambda call: score_transcript(card, language="en", segments=call, duration_s=CALL_SECONDS), calls
+    )
     token_matcher = rate(lambda text: matcher(tools.nlp(text)), texts[: max(20, args.calls // 10)])
     transcription = asr_seconds()
 
     per_call_ms = 1000 / scoring
-    print(f"\n{args.calls} distinct 5-minute calls (~{words:.0f} words each), outbound-sales scorecard "
-          f"({len(card.items)} items), one core, {os.cpu_count()} on the machine.\n")
+    print(
+        f"\n{args.calls} distinct 5-minute calls (~{words:.0f} words each), outbound-sales scorecard "
+        f"({len(card.items)} items), one core, {os.cpu_count()} on the machine.\n"
+    )
     print("| what | calls/s per core | ms per call | vs tokenising only |")
     print("|---|---:|---:|---:|")
     print(f"| spaCy tokenising the text (baseline) | {tokenise:.0f} | {1000 / tokenise:.2f} | 1.0x |")
-    print(f"| full scoring (all checks, evidence, score) | {scoring:.0f} | {per_call_ms:.2f} | "
-          f"{tokenise / scoring:.1f}x slower |")
-    print(f"| phrase search alone with spaCy Matcher + FUZZY patterns | {token_matcher:.0f} | "
-          f"{1000 / token_matcher:.2f} | {tokenise / token_matcher:.1f}x slower |")
-    print(f"\nTranscribing one 5-minute stereo call (tiny.en, int8, CPU): {transcription:.1f} s; "
-          f"scoring it takes {per_call_ms:.2f} ms = {100 * per_call_ms / 1000 / transcription:.3f}% of that "
-          f"(target < 2%).")
+    print(
+        f"| full scoring (all checks, evidence, score) | {scoring:.0f} | {per_call_ms:.2f} | "
+        f"{tokenise / scoring:.1f}x slower |"
+    )
+    print(
+        f"| phrase search alone with spaCy Matcher + FUZZY patterns | {token_matcher:.0f} | "
+        f"{1000 / token_matcher:.2f} | {tokenise / token_matcher:.1f}x slower |"
+    )
+    print(
+        f"\nTranscribing one 5-minute stereo call (tiny.en, int8, CPU): {transcription:.1f} s; "
+        f"scoring it takes {per_call_ms:.2f} ms = {100 * per_call_ms / 1000 / transcription:.3f}% of that "
+        f"(target < 2%)."
+    )
     print(f"Target >= 200 calls/s per core: {'met' if scoring >= 200 else 'NOT met'} ({scoring:.0f}).")
 
 

@@ -261,11 +261,18 @@ def scripted_calls() -> list[dict]:
         if not data.get("audio"):
             continue
         turns = [(A, t[A]) if A in t else (C, t[C]) for t in data["turns"]]
-        calls.append({
-            "file": f"scripted/{data['id']}.ogg", "language": data["language"], "channels": "agent-left",
-            "rate": 16000, "direction": "inbound" if data["scorecard"] == "inbound-support" else "outbound",
-            "labelled": data["id"], "voices": VOICES[data["language"]], "turns": turns,
-        })
+        calls.append(
+            {
+                "file": f"scripted/{data['id']}.ogg",
+                "language": data["language"],
+                "channels": "agent-left",
+                "rate": 16000,
+                "direction": "inbound" if data["scorecard"] == "inbound-support" else "outbound",
+                "labelled": data["id"],
+                "voices": VOICES[data["language"]],
+                "turns": turns,
+            }
+        )
     return calls
 
 

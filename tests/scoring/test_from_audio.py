@@ -23,7 +23,9 @@ ENGLISH = [item for item in SCRIPTED if item["language"] == "en"]
 
 
 @pytest.mark.parametrize("item", ENGLISH, ids=lambda item: item["labelled"])
-def test_checks_from_audio_agree_with_the_reviewer(browser: Any, db: Any, org: Any, item: dict[str, Any]) -> None:
+def test_checks_from_audio_agree_with_the_reviewer(
+    browser: Any, db: Any, org: Any, item: dict[str, Any]
+) -> None:
     label = LABELS[item["labelled"]]
     browser.headers.update(bearer(api_token(db, org.admin)))
     db.commit()

@@ -303,8 +303,11 @@ def test_call_page_shows_checks_with_playable_evidence_and_highlights(
 def test_calls_list_shows_the_automatic_score(browser: Any, db: Any, org: Any) -> None:
     call = scored_call(db, org)
     browser.login_as(org.manager)
-    row = next(tr for tr in browser.page("/calls").select("table.calls tbody tr")
-               if tr.select_one("a")["href"].endswith(f"/calls/{call.id}"))
+    row = next(
+        tr
+        for tr in browser.page("/calls").select("table.calls tbody tr")
+        if tr.select_one("a")["href"].endswith(f"/calls/{call.id}")
+    )
     cell = row.select("td")[-1].select_one("span")
     assert cell.get_text() == "0"
     assert "critical-score" in cell["class"]
