@@ -95,6 +95,7 @@ def build_templates(settings: Settings) -> Jinja2Templates:
     env.filters["clock"] = format_clock
     env.filters["dt"] = _datetime
     env.filters["iso"] = _iso
+    env.filters["num"] = lambda value: f"{value:g}"
     env.globals["app_name"] = "qc"
     return templates
 

@@ -46,6 +46,8 @@ class CallScore(Base):
     score: Mapped[float | None]
     final_score: Mapped[float | None]
     critical_failed: Mapped[bool] = mapped_column(default=False)
+    checks_total: Mapped[int] = mapped_column(default=0)
+    checks_decided: Mapped[int] = mapped_column(default=0)  # pass or fail: what the score rests on
     note: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -15,7 +15,7 @@ from qc.db import session_scope
 from qc.errors import Forbidden, InvalidInput, NotFound
 from qc.jobs import pipeline
 from qc.scoring import engine
-from qc.scoring.definitions import Scorecard, load_folder, parse_scorecard
+from qc.scoring.definitions import Scorecard, Status, load_folder, parse_scorecard
 from qc.scoring.models import CallScore, CheckResult, ScorecardVersion
 from qc.scoring.transcript import segments_from
 from qc.transcription import service as transcription
@@ -234,6 +234,8 @@ def store_score(session: Session, call: Call, output: ScoringOutput) -> CallScor
         score=result.score if result else None,
         final_score=result.final_score if result else None,
         critical_failed=bool(result and result.critical_failed),
+        checks_total=len(result.items) if result else 0,
+        checks_decided=sum(i.status in (Status.PASS, Status.FAIL) for i in result.items) if result else 0,
         note=output.note,
     )
     session.add(score)

@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-22 12:27:21.115298
+Create Date: 2026-11-22 13:11:03.577073
 """
 
 from collections.abc import Sequence
@@ -50,6 +50,8 @@ def upgrade() -> None:
         sa.Column("score", sa.Double(), nullable=True),
         sa.Column("final_score", sa.Double(), nullable=True),
         sa.Column("critical_failed", sa.Boolean(), nullable=False),
+        sa.Column("checks_total", sa.Integer(), nullable=False),
+        sa.Column("checks_decided", sa.Integer(), nullable=False),
         sa.Column("note", sa.String(length=500), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
