@@ -11,6 +11,7 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY qc ./qc
 COPY web ./web
+COPY scorecards ./scorecards
 RUN pip install --no-compile -e . \
     && useradd --system --uid 10001 --home /data qc \
     && mkdir -p /data && chown qc /data

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session, selectinload
 
 from qc.calls.models import Call, CallStatus
@@ -40,6 +40,12 @@ def sync_scorecards(session: Session, folder: Path) -> SyncReport:
     """Make the current versions match the files: a changed file becomes a new revision."""
     loaded = load_folder(folder)
     report = SyncReport(problems=[str(p) for p in loaded.problems])
+    if not loaded.cards and not loaded.problems:
+        # A missing folder or an empty mount must not silently retire every scorecard.
+        report.problems.append(f"{folder}: no scorecard files (*.yaml); the current scorecards are kept")
+        log.warning("scorecard problem: %s", report.problems[-1])
+        return report
+    _lock_sync(session)
     broken_files = {p.file for p in loaded.problems}
     current = {
         v.scorecard_id: v
@@ -55,6 +61,16 @@ def sync_scorecards(session: Session, folder: Path) -> SyncReport:
     for problem in report.problems:
         log.warning("scorecard problem: %s", problem)
     return report
+
+
+def _lock_sync(session: Session) -> None:
+    """One process at a time loads scorecard files (replicas start together)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _SYNC_LOCK_ID})
+    # SQLite: the transaction already holds the database's write lock (BEGIN IMMEDIATE).
+
+
+_SYNC_LOCK_ID = 0x51C0_0002
 
 
 def _sync_one(
