@@ -161,7 +161,8 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     from qc.scoring import routes as scoring
     from qc.users import routes as users
 
-    for router in (users.pages, users.api, calls.pages, calls.api, scoring.pages, scoring.api):
+    routers = (users.pages, users.api, calls.pages, calls.api, scoring.pages, scoring.api, scoring.score_api)
+    for router in routers:
         app.include_router(router)
 
     @app.get("/healthz", include_in_schema=False)

@@ -22,7 +22,8 @@ from qc.scoring.results import Evidence, ItemResult
 from qc.scoring.transcript import CallText
 
 FUZZY_PENALTY = 0.85
-MONO_CONFIDENCE_CAP = 0.55
+# Mono recordings cannot tell who spoke: speaker-specific verdicts go to a person.
+MONO_CONFIDENCE_CAP = 0.45
 MAX_EVIDENCE = 6
 
 
@@ -82,7 +83,7 @@ def negated(call: CallText, match: PhraseMatch) -> bool:
         token = call.tokens[index]
         if token.segment != segment or token.text in _CLAUSE_BREAKS:
             return False
-        if token.canonical in words:
+        if token.canonical in words or token.surface in words:  # "nije" lemmatises to "biti"
             return True
     return False
 
@@ -220,7 +221,17 @@ def _as(evidence: Evidence, kind: str) -> Evidence:
 def _questions(item: Item, check: QuestionCheck, call: CallText, done: dict[str, ItemResult]) -> ItemResult:
     speakers = call.spoken_by(check.speaker)
     bounds = _bounds(check.within, call, done)
+    if not lexicon.question_openers(call.language) and not check.openers.get(call.language):
+        return ItemResult(
+            item.id,
+            Status.NEEDS_REVIEW,
+            0.0,
+            f"No question words are known for {call.language!r}; add openers to the check",
+        )
     openers = [m for m in call.matches if m.group == f"{item.id}:opener"]
+    # With punctuation (Whisper writes it), a question ends with "?"; unpunctuated text
+    # (some integrations) can only be judged by its first words.
+    punctuated = any(t.text in {".", "?", "!"} for t in call.tokens)
     questions: list[Evidence] = []
     for start, end in _sentences(call):
         if call.speaker_of(start) not in speakers:
@@ -229,8 +240,9 @@ def _questions(item: Item, check: QuestionCheck, call: CallText, done: dict[str,
         if not bounds.lo <= first.start <= bounds.hi:
             continue
         opened = next((m for m in openers if start <= m.start < start + lexicon.OPENER_WINDOW), None)
-        asks = last.text == "?" or opened is not None
-        if asks and opened is not None:
+        if opened is not None and _indefinite(call, opened):
+            opened = None  # "что-нибудь ещё?" asks for nothing in particular
+        if opened is not None and (last.text == "?" or not punctuated):
             s, e, text, probability = call.span(start, end)
             questions.append(
                 Evidence(
@@ -266,6 +278,12 @@ def _questions(item: Item, check: QuestionCheck, call: CallText, done: dict[str,
         questions[:MAX_EVIDENCE],
         value=float(len(questions)),
     )
+
+
+def _indefinite(call: CallText, opener: PhraseMatch) -> bool:
+    """An interrogative turned indefinite pronoun: что-нибудь, ce-va, qualcosa..."""
+    following = call.tokens[opener.end : opener.end + 2]
+    return any(t.surface in lexicon.INDEFINITE_MARKERS for t in following)
 
 
 def _sentences(call: CallText) -> list[tuple[int, int]]:

@@ -10,12 +10,21 @@ from __future__ import annotations
 import enum
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 
 class AnswerType(enum.StrEnum):
@@ -77,6 +86,7 @@ Phrases = dict[str, list[str]]
 
 
 def _clean_phrases(value: Phrases) -> Phrases:
+    _check_placeholders(value)
     cleaned: Phrases = {}
     for language, phrases in value.items():
         items = [p.strip() for p in phrases if p and p.strip()]
@@ -106,6 +116,9 @@ class PhraseCheck(_Strict):
     # "respect": a phrase right after a negation ("I can't offer you") does not count.
     # "ignore" suits phrases a negation cannot turn around (greetings, names).
     negation: Literal["respect", "ignore"] = "respect"
+    # "lemma": any inflection counts. "exact": the words as written (lower-cased); use it
+    # for forbidden lists, where "you should have received" is not "you should have".
+    match: Literal["lemma", "exact"] = "lemma"
 
     _phrases = field_validator("phrases")(_clean_phrases)
 
@@ -189,7 +202,7 @@ class AppliesTo(_Strict):
 
 class Scorecard(_Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=60)
-    version: str | int = 1
+    version: str | int = Field(default=1, union_mode="left_to_right")
     title: str = Field(min_length=1, max_length=200)
     description: str = ""
     languages: list[str] = Field(min_length=1)
@@ -197,6 +210,8 @@ class Scorecard(_Strict):
     # Brand and product names given to the speech model so it spells them right.
     hotwords: dict[str, str] = Field(default_factory=dict)
     sections: list[Section] = Field(min_length=1)
+
+    _source_hash: str = PrivateAttr(default="")
 
     @field_validator("languages")
     @classmethod
@@ -209,12 +224,22 @@ class Scorecard(_Strict):
         duplicated = sorted({i for i in ids if ids.count(i) > 1})
         if duplicated:
             raise ValueError(f"item ids must be unique; repeated: {', '.join(duplicated)}")
+        checked = {item.id for item in self.items if item.check is not None}
         for item in self.items:
             for reference in references(item):
                 if reference not in ids:
                     raise ValueError(f"item {item.id!r} refers to unknown item {reference!r}")
                 if reference == item.id:
                     raise ValueError(f"item {item.id!r} refers to itself")
+                if reference not in checked:
+                    raise ValueError(
+                        f"item {item.id!r} refers to {reference!r}, which has no automatic check"
+                    )
+        cycle = _cycle(self.items)
+        if cycle:
+            raise ValueError("items refer to each other in a circle: " + " -> ".join(cycle))
+        if len(str(self.version)) > 60:
+            raise ValueError("version is longer than 60 characters")
         return self
 
     @property
@@ -228,8 +253,50 @@ class Scorecard(_Strict):
         return next(s for s in self.sections if any(i.id == item_id for i in s.items))
 
     def content_hash(self) -> str:
-        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
-        return hashlib.sha256(canonical.encode()).hexdigest()
+        """A hash of the file's own data: adding an optional field to the schema later
+        does not turn every unchanged file into a new revision."""
+        if self._source_hash:
+            return self._source_hash
+        return _hash(self.model_dump(mode="json", exclude_defaults=True))
+
+
+def _cycle(items: list[Item]) -> list[str]:
+    """A loop of references between items (a before b, b before a), if there is one."""
+    edges = {item.id: references(item) for item in items}
+    visiting: list[str] = []
+    done: set[str] = set()
+
+    def visit(node: str) -> list[str]:
+        if node in visiting:
+            return [*visiting[visiting.index(node) :], node]
+        if node in done:
+            return []
+        visiting.append(node)
+        for nxt in edges.get(node, []):
+            found = visit(nxt)
+            if found:
+                return found
+        visiting.pop()
+        done.add(node)
+        return []
+
+    for item in items:
+        found = visit(item.id)
+        if found:
+            return found
+    return []
+
+
+_PLACEHOLDER = re.compile(r"\{[^}]*\}")
+
+
+def _check_placeholders(value: Phrases) -> Phrases:
+    for phrases in value.values():
+        for phrase in phrases:
+            wrong = [p for p in _PLACEHOLDER.findall(phrase) if p != "{name}"]
+            if wrong:
+                raise ValueError(f"unknown placeholder {wrong[0]} in {phrase!r}; the only one is {{name}}")
+    return value
 
 
 def references(item: Item) -> list[str]:
@@ -314,7 +381,13 @@ def parse_scorecard(text: str, *, source: str) -> Scorecard:
     problems = [Problem(source, "", p) for p in _language_gaps(card)]
     if problems:
         raise ScorecardFileError(problems)
+    card._source_hash = _hash(data)
     return card
+
+
+def _hash(data: Any) -> str:
+    canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def _language_gaps(card: Scorecard) -> list[str]:

@@ -38,6 +38,9 @@ def score_transcript(
     for item in _dependency_order(card):
         if item.check is None:
             continue
+        if not call.tokens:  # silence or an empty transcript: nothing to judge
+            results[item.id] = ItemResult(item.id, Status.NEEDS_REVIEW, 0.0, "No speech was transcribed")
+            continue
         results[item.id] = _check_item(item, card, call, results)
     ordered = [results[i.id] for i in card.items if i.id in results]
     return ScoreResult(
@@ -72,16 +75,20 @@ def _dependency_order(card: Scorecard) -> list[Item]:
 
 
 def _weighted_score(card: Scorecard, results: dict[str, ItemResult]) -> float | None:
+    """Each section's passed share of its decided items, weighted by the section weights."""
     earned = possible = 0.0
     for section in card.sections:
-        section_total = sum(i.weight for i in section.items)
-        for item in section.items:
-            result = results.get(item.id)
-            if result is None or result.status not in (Status.PASS, Status.FAIL):
-                continue
-            weight = section.weight * item.weight / section_total
-            possible += weight
-            earned += weight if result.status is Status.PASS else 0.0
+        decided = [
+            (i, results[i.id])
+            for i in section.items
+            if i.id in results and results[i.id].status in (Status.PASS, Status.FAIL)
+        ]
+        total = sum(item.weight for item, _ in decided)
+        if not total:
+            continue
+        passed = sum(item.weight for item, result in decided if result.status is Status.PASS)
+        earned += section.weight * passed / total
+        possible += section.weight
     return round(100 * earned / possible, 1) if possible else None
 
 
@@ -123,11 +130,15 @@ def _not_applicable(item: Item, call: CallText, done: dict[str, ItemResult]) -> 
         return ItemResult(
             item.id, Status.NA, 1.0, f"The call is shorter than {rule.call_shorter_than_s:.0f} s"
         )
-    if (
-        rule.item_not_passed
-        and done.get(rule.item_not_passed)
-        and done[rule.item_not_passed].status is not Status.PASS
-    ):
+    other = done.get(rule.item_not_passed) if rule.item_not_passed else None
+    if other is not None and other.status is Status.NEEDS_REVIEW:
+        return ItemResult(
+            item.id,
+            Status.NEEDS_REVIEW,
+            0.0,
+            f"Applies only if {rule.item_not_passed!r} passed, which needs review",
+        )
+    if other is not None and other.status is not Status.PASS:
         return ItemResult(item.id, Status.NA, 1.0, f"Applies only when {rule.item_not_passed!r} passed")
     if rule.no_objection and not _objection_matches(call, done):
         return ItemResult(item.id, Status.NA, 1.0, "The customer raised no objection")

@@ -108,6 +108,8 @@ OPEN_QUESTION_OPENERS: dict[str, tuple[str, ...]] = {
     ),
 }
 OPENER_WINDOW = 3
+# After an opener, these make it an indefinite pronoun, not a question word.
+INDEFINITE_MARKERS = frozenset({"-", "нибудь", "-нибудь", "то", "-то", "либо", "-либо", "va", "-va"})
 
 
 def negations(language: str) -> frozenset[str]:

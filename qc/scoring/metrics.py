@@ -54,6 +54,7 @@ class CallMetrics:
     speech: dict[str, list[Interval]]  # speaker -> merged speech intervals
     words: dict[str, int]
     turns: list[Turn]
+    word_spans: dict[str, list[Interval]]  # speaker -> each word's interval, unmerged
 
     def speech_s(self, speaker: str) -> float:
         return total(self.speech.get(speaker, []))
@@ -68,8 +69,10 @@ class CallMetrics:
         if metric is Metric.SILENCE_SHARE:
             spoken = total(merge([i for intervals in self.speech.values() for i in intervals], gap=0))
             return 100 * max(0.0, 1 - spoken / self.duration_s) if self.duration_s else 0.0
-        if metric is Metric.OVERTALK:
-            both = intersection(self.speech.get("agent", []), self.speech.get("customer", []))
+        if metric is Metric.OVERTALK:  # on the words themselves: a "yes" in a pause is no overlap
+            agent_words = merge(self.word_spans.get("agent", []), gap=0)
+            customer_words = merge(self.word_spans.get("customer", []), gap=0)
+            both = intersection(agent_words, customer_words)
             return 100 * both / self.duration_s if self.duration_s else 0.0
         if metric is Metric.WORDS_PER_MINUTE:
             return 60 * self.words.get("agent", 0) / agent if agent else 0.0
@@ -82,11 +85,12 @@ class CallMetrics:
         return max(agent_turns, key=lambda t: t.end - t.start) if agent_turns else None
 
 
-def turns_of(segments: list[tuple[str, float, float]]) -> list[Turn]:
-    """Runs of consecutive segments by one speaker."""
+def turns_of(segments: list[tuple[str, float, float]], pause_s: float = 5.0) -> list[Turn]:
+    """Runs of consecutive segments by one speaker; a pause longer than `pause_s` (a hold,
+    a search) ends a turn, so a monologue is talk, not silence."""
     turns: list[Turn] = []
     for index, (speaker, start, end) in enumerate(segments):
-        if turns and turns[-1].speaker == speaker:
+        if turns and turns[-1].speaker == speaker and start - turns[-1].end <= pause_s:
             last = turns[-1]
             turns[-1] = Turn(speaker, last.start, max(last.end, end), (*last.segments, index))
         else:

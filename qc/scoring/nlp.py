@@ -26,6 +26,11 @@ class LanguageTools:
     nlp: SpacyLanguage
     lemma: Callable[[str], str]
     _split: Callable[[str], tuple[str, ...]]
+    _known: Callable[[str], bool]
+
+    def is_known(self, word: str) -> bool:
+        """Is `word` (lower-cased) a word of the language, as far as its tables tell?"""
+        return self._known(word)
 
     def tokens(self, text: str) -> tuple[str, ...]:
         """spaCy's tokens of `text` (cached: transcripts repeat the same words)."""
@@ -43,12 +48,18 @@ def normalise(token: str) -> str:
     return token.lower().replace("ё", "е").replace("’", "'")
 
 
-def _lookup_lemmatiser(code: str) -> Callable[[str], str]:
+def _table(code: str, name: str) -> Any:
     from spacy.lookups import load_lookups
 
     try:
-        table = load_lookups(code, ["lemma_lookup"]).get_table("lemma_lookup")
+        return load_lookups(code, [name]).get_table(name)
     except (ValueError, KeyError):
+        return None
+
+
+def _lookup_lemmatiser(code: str) -> Callable[[str], str]:
+    table = _table(code, "lemma_lookup")
+    if table is None:
         return lambda word: word
 
     @lru_cache(maxsize=100_000)
@@ -107,6 +118,20 @@ def _serbian_lemmatiser() -> Callable[[str], str]:
     return lemma
 
 
+def _known_words(code: str) -> Callable[[str], bool]:
+    """Whether a lower-cased word is in the language's word lists (lemma tables; word
+    frequencies for English; pymorphy3's dictionary for Russian and Ukrainian)."""
+    if code in _PYMORPHY:
+        import pymorphy3
+
+        analyser = pymorphy3.MorphAnalyzer(lang=code)
+        return lru_cache(maxsize=100_000)(lambda word: bool(analyser.word_is_known(word)))
+    tables = [t for t in (_table(code, "lemma_lookup"), _table(code, "lexeme_prob")) if t is not None]
+    if code == "sr":
+        return lambda word: any(_to_cyrillic(word) in t or word in t for t in tables)
+    return lambda word: any(word in t for t in tables)
+
+
 _lock = threading.Lock()
 
 
@@ -122,12 +147,13 @@ def _load(code: str) -> LanguageTools:
         lemma = _serbian_lemmatiser()
     else:
         lemma = _lookup_lemmatiser(code)
+    known = _known_words(code)
 
     @lru_cache(maxsize=200_000)
     def split(text: str) -> tuple[str, ...]:
         return tuple(t.text for t in nlp.tokenizer(text))
 
-    return LanguageTools(code=code, nlp=nlp, lemma=lemma, _split=split)
+    return LanguageTools(code=code, nlp=nlp, lemma=lemma, _split=split, _known=known)
 
 
 def tools(code: str) -> LanguageTools:

@@ -14,6 +14,8 @@ from qc.users.models import Role
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api", tags=["scorecards"])
+# POST /api/score takes JSON, not recordings: a small body limit keeps it cheap.
+score_api = APIRouter(prefix="/api", tags=["scorecards"], max_body_size=5 * 1024 * 1024)
 
 ScorecardId = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=60)]
 
@@ -78,7 +80,7 @@ def get_scorecard(
     return ScorecardDetail(**views.summary_of(version).model_dump(), definition=version.definition)
 
 
-@api.post("/score", response_model=ChecksRead, name="api:score")
+@score_api.post("/score", response_model=ChecksRead, name="api:score")
 def score_transcript(session: DB, principal: CurrentUser, body: ScoreRequest) -> ChecksRead:
     """Check a transcript (the shape GET /api/calls/{id} returns) against a scorecard, without audio."""
     version, result = service.score_payload(

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from qc.scoring.definitions import Status
-from qc.transcription.schemas import SegmentRead
+from qc.transcription.models import Speaker
 
 
 class EvidenceRead(BaseModel):
@@ -66,8 +66,44 @@ class ScorecardDetail(ScorecardSummary):
     definition: dict[str, Any]
 
 
+MAX_SEGMENTS = 3000
+MAX_WORDS = 30_000  # a 3-hour call; more is not a call
+
+
+class WordIn(BaseModel):
+    model_config = ConfigDict(allow_inf_nan=False)
+
+    start: float = Field(ge=0, le=86_400)
+    end: float = Field(ge=0, le=86_400)
+    word: str = Field(max_length=200)
+    probability: float = Field(ge=0, le=1)
+
+
+class SegmentIn(BaseModel):
+    model_config = ConfigDict(allow_inf_nan=False)
+
+    speaker: Speaker
+    start: float = Field(ge=0, le=86_400)
+    end: float = Field(ge=0, le=86_400)
+    text: str = Field(max_length=10_000)
+    words: list[WordIn] = Field(default_factory=list, max_length=5_000)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SegmentIn:
+        if self.end < self.start:
+            raise ValueError("end is before start")
+        return self
+
+
 class TranscriptIn(BaseModel):
-    segments: list[SegmentRead]
+    segments: list[SegmentIn] = Field(max_length=MAX_SEGMENTS)
+
+    @model_validator(mode="after")
+    def _not_too_long(self) -> TranscriptIn:
+        words = sum(len(s.words) or len(s.text.split()) for s in self.segments)
+        if words > MAX_WORDS:
+            raise ValueError(f"the transcript has {words} words; the limit is {MAX_WORDS}")
+        return self
 
 
 class ScoreRequest(BaseModel):

@@ -220,20 +220,32 @@ def score_call(call_id: int) -> ScoringOutput:
         facts = facts_of(session, call_id)
         version = choose_version(session, facts)
         if version is None:
-            note = f"No scorecard applies to {facts.direction} calls of team {facts.team}" + (
-                f" with {facts.metadata}" if facts.metadata else ""
-            )
-            return ScoringOutput(None, None, note)
+            note = f"No scorecard applies to {facts.direction} calls of team {facts.team}"
+            if facts.metadata:
+                note = f"{note} with {facts.metadata}"
+            return ScoringOutput(None, None, note[:MAX_NOTE])
         transcript = transcription.get_transcript(session, call_id)
         if transcript is None:
             raise pipeline.PermanentFailure("The call has no transcript to score")
         card = definition(version)
         segments = segments_from(transcript.segments)
         duration = transcript.audio_duration_s
-        language = transcript.language
+        language = _scorecard_language(transcript.language, card)
         version_id = version.id
     result = engine.score_transcript(card, language=language, segments=segments, duration_s=duration)
     return ScoringOutput(version_id, result, None)
+
+
+MAX_NOTE = 500
+# Whisper often names Serbian speech Croatian or Bosnian; their phrases are Serbian's.
+_SAME_LANGUAGE = {"hr": "sr", "bs": "sr"}
+
+
+def _scorecard_language(language: str, card: Scorecard) -> str:
+    alias = _SAME_LANGUAGE.get(language)
+    if alias is not None and language not in card.languages and alias in card.languages:
+        return alias
+    return language
 
 
 def store_score(session: Session, call: Call, output: ScoringOutput) -> CallScore:
@@ -309,11 +321,20 @@ def rescore(session: Session, principal: Principal | None, *, scorecard_id: str 
         query = query.where(
             (CallScore.scorecard_version_id.in_(ids)) | CallScore.scorecard_version_id.is_(None)
         )
-    calls = list(session.scalars(query))
-    for call in calls:
-        call.status = CallStatus.TRANSCRIBED
-        pipeline.schedule(session, call)
-    return len(calls)
+    queued = 0
+    for call in session.scalars(query.with_for_update()):
+        # Only calls still scored: one a worker claimed meanwhile is left to it.
+        moved = session.execute(
+            update(Call)
+            .where(Call.id == call.id, Call.status == CallStatus.SCORED)
+            .values(status=CallStatus.TRANSCRIBED)
+            .execution_options(synchronize_session=False)
+        )
+        if moved.rowcount:  # type: ignore[attr-defined]
+            session.refresh(call, ["status"])
+            pipeline.schedule(session, call)
+            queued += 1
+    return queued
 
 
 # Scoring a transcript without audio (POST /api/score) -----------------------------------------------

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy
 from spacy.attrs import NORM
+from spacy.tokens import Doc
 
 from qc.scoring import lexicon, nlp
 from qc.scoring.definitions import (
@@ -19,7 +20,7 @@ from qc.scoring.definitions import (
     Scorecard,
     SpeakerRole,
 )
-from qc.scoring.matching import PhraseIndex, PhraseMatch
+from qc.scoring.matching import UNSURE, PhraseIndex, PhraseMatch
 from qc.scoring.metrics import CallMetrics, Turn, merge, turns_of
 
 # Transcript input ------------------------------------------------------------------------
@@ -75,6 +76,7 @@ def segments_from(items: Iterable[Any]) -> list[Segment]:
 @dataclass(slots=True)  # not frozen: a 5-minute call makes ~1,000 of these, and speed counts
 class Token:
     text: str
+    surface: str
     canonical: str
     segment: int
     start: float
@@ -135,15 +137,35 @@ def _tokens(index: PhraseIndex, segments: list[Segment]) -> tuple[list[Token], s
     for number, segment in enumerate(segments):
         sentence_start = True
         for word in segment.words or _words_from_text(segment):
-            pieces = index.analyse(word.word, sentence_start=sentence_start)
-            for position, (piece, canonical, was_fuzzy) in enumerate(pieces):
-                if was_fuzzy:
+            pieces = index.analyse(word.word, sentence_start=sentence_start, unsure=word.probability < UNSURE)
+            for position, piece in enumerate(pieces):
+                if piece.fuzzy:
                     fuzzy.add(len(tokens))
-                last = position == len(pieces) - 1
-                tokens.append(Token(piece, canonical, number, word.start, word.end, word.probability, last))
+                tokens.append(
+                    Token(
+                        piece.text,
+                        piece.surface,
+                        piece.canonical,
+                        number,
+                        word.start,
+                        word.end,
+                        word.probability,
+                        position == len(pieces) - 1,
+                    )
+                )
             if pieces:
-                sentence_start = pieces[-1][0] in {".", "?", "!"}
+                sentence_start = pieces[-1].text in {".", "?", "!"}
     return tokens, fuzzy
+
+
+def _doc(tools: nlp.LanguageTools, tokens: list[Token], forms: list[str]) -> Doc:
+    """A spaCy doc of the tokens whose NORM attribute holds `forms`."""
+    doc = tools.doc([t.text for t in tokens], [t.ends_word for t in tokens])
+    if tokens:
+        strings = tools.nlp.vocab.strings
+        norms = numpy.array([[strings.add(form)] for form in forms], dtype="uint64")
+        doc.from_array([NORM], norms)  # type: ignore[arg-type]
+    return doc
 
 
 def _words_from_text(segment: Segment) -> tuple[Word, ...]:
@@ -161,12 +183,9 @@ def read_call(card: Scorecard, language: str, segments: list[Segment], duration_
     tools = nlp.tools(language)
     index = phrase_index(card, language)
     tokens, fuzzy = _tokens(index, segments)
-    doc = tools.doc([t.text for t in tokens], [t.ends_word for t in tokens])
-    strings = tools.nlp.vocab.strings
-    if tokens:
-        norms = numpy.array([[strings.add(t.canonical)] for t in tokens], dtype="uint64")
-        doc.from_array([NORM], norms)  # type: ignore[arg-type]
-    matches = [m for m in index.find(doc, fuzzy) if tokens[m.start].segment == tokens[m.end - 1].segment]
+    lemma_doc = _doc(tools, tokens, [t.canonical for t in tokens])
+    surface_doc = _doc(tools, tokens, [t.surface for t in tokens]) if index.exact_groups else lemma_doc
+    matches = index.find(lemma_doc, surface_doc, fuzzy, [t.segment for t in tokens])
     separated = any(s.speaker in {"agent", "customer"} for s in segments)
     speech: dict[str, list[tuple[float, float]]] = {}
     word_counts: dict[str, int] = {}
@@ -178,19 +197,20 @@ def read_call(card: Scorecard, language: str, segments: list[Segment], duration_
         )
     turns = turns_of([(s.speaker, s.start, s.end) for s in segments])
     metrics = CallMetrics(
-        duration_s=max(duration_s, segments[-1].end if segments else 0.0),
+        duration_s=max(duration_s, max((s.end for s in segments), default=0.0)),
         speech={speaker: merge(spans) for speaker, spans in speech.items()},
         words=word_counts,
         turns=turns,
+        word_spans=speech,
     )
     return CallText(segments, tokens, matches, metrics, turns, separated, language)
 
 
 @lru_cache(maxsize=64)
 def _phrase_index(
-    card_hash: str, language: str, groups: tuple[tuple[str, tuple[str, ...]], ...]
+    card_hash: str, language: str, groups: tuple[tuple[str, tuple[str, ...]], ...], exact: frozenset[str]
 ) -> PhraseIndex:
-    return PhraseIndex(nlp.tools(language), {name: list(phrases) for name, phrases in groups})
+    return PhraseIndex(nlp.tools(language), {name: list(phrases) for name, phrases in groups}, exact)
 
 
 def phrase_index(card: Scorecard, language: str) -> PhraseIndex:
@@ -201,17 +221,20 @@ def phrase_index(card: Scorecard, language: str) -> PhraseIndex:
     if len(_indexes) > 64:
         _indexes.clear()
     groups: dict[str, tuple[str, ...]] = {}
+    exact: set[str] = set()
     for item in card.items:
         check = item.check
         if isinstance(check, PhraseCheck):
             groups[item.id] = tuple(check.phrases.get(language, ()))
+            if check.match == "exact":
+                exact.add(item.id)
         elif isinstance(check, ObjectionCheck):
             groups[f"{item.id}:objection"] = tuple(check.objections.get(language, ()))
             groups[f"{item.id}:handling"] = tuple(check.handling.get(language, ()))
         elif isinstance(check, QuestionCheck):
             openers = (*lexicon.question_openers(language), *check.openers.get(language, ()))
             groups[f"{item.id}:opener"] = openers
-    index = _phrase_index(card.content_hash(), language, tuple(sorted(groups.items())))
+    index = _phrase_index(card.content_hash(), language, tuple(sorted(groups.items())), frozenset(exact))
     _indexes[(id(card), language)] = (card, index)
     return index
 

@@ -41,6 +41,10 @@ def critical_failures(score: CallScore) -> list[str]:
     ]
 
 
+# Evidence that decided the item; negated, late or unanswered words are not highlighted.
+_COUNTED = frozenset({"match", "violation", "question", "objection", "handling"})
+
+
 def highlighted_words(score: CallScore | None, segments: list[Any]) -> dict[tuple[int, int], str]:
     """(segment position, word index) -> the rule, for words that are evidence of a check."""
     marks: dict[tuple[int, int], str] = {}
@@ -50,7 +54,7 @@ def highlighted_words(score: CallScore | None, segments: list[Any]) -> dict[tupl
     for result in score.checks:
         for evidence in result.evidence:
             segment = by_position.get(evidence.get("segment"))
-            if segment is None or evidence["kind"] == "metric":
+            if segment is None or evidence["kind"] not in _COUNTED:
                 continue
             for index, word in enumerate(segment.words):
                 if evidence["start"] - 0.01 <= word["start"] and word["end"] <= evidence["end"] + 0.01:

@@ -27,11 +27,6 @@
     const starts = words.map((w) => parseFloat(w.dataset.start));
     let current = null;
 
-    document.addEventListener("click", (event) => {
-      const target = event.target.closest("#transcript [data-start], [data-seek]");
-      if (!target) return;
-      seekTo(audio, parseFloat(target.dataset.start || target.dataset.seek));
-    });
 
     audio.addEventListener("timeupdate", () => {
       const t = audio.currentTime;
@@ -47,6 +42,15 @@
       current = word;
     });
   }
+
+  // One listener for the whole session: with boosted navigation the page's <audio> is
+  // looked up at click time, so an earlier call's player never plays along.
+  document.addEventListener("click", (event) => {
+    const target = event.target.closest("#transcript [data-start], [data-seek]");
+    const audio = document.getElementById("call-audio");
+    if (!target || !audio) return;
+    seekTo(audio, parseFloat(target.dataset.start || target.dataset.seek));
+  });
 
   document.addEventListener("DOMContentLoaded", bindTranscript);
   document.addEventListener("htmx:load", bindTranscript);
