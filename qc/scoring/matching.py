@@ -136,7 +136,7 @@ class PhraseIndex:
         form = self.language.canonical(token)
         if form in self.known or not token.isalpha():
             return form, False
-        if token[:1].isupper() and (not sentence_start or not self.language.is_known(normalise(token))):
+        if token[:1].isupper() and (not sentence_start or self.language.looks_like_name(token)):
             close = self._closest(form, proper_only=True)
             return (close, True) if close else (NAME, False)
         if unsure or not self.language.is_known(normalise(token)):

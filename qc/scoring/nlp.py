@@ -27,10 +27,15 @@ class LanguageTools:
     lemma: Callable[[str], str]
     _split: Callable[[str], tuple[str, ...]]
     _known: Callable[[str], bool]
+    _name: Callable[[str], bool]
 
     def is_known(self, word: str) -> bool:
         """Is `word` (lower-cased) a word of the language, as far as its tables tell?"""
         return self._known(word)
+
+    def looks_like_name(self, token: str) -> bool:
+        """Is a capitalised `token` at the start of a sentence more likely a name than a word?"""
+        return self._name(token)
 
     def tokens(self, text: str) -> tuple[str, ...]:
         """spaCy's tokens of `text` (cached: transcripts repeat the same words)."""
@@ -132,6 +137,22 @@ def _known_words(code: str) -> Callable[[str], bool]:
     return lambda word: any(word in t for t in tables)
 
 
+def _name_test(code: str, known: Callable[[str], bool]) -> Callable[[str], bool]:
+    """English word frequencies are case-sensitive: "Laura" is commoner than "laura", but
+    "Thank" is rarer than "thank". Elsewhere, a word the language does not know."""
+    frequencies = _table(code, "lexeme_prob")
+    if frequencies is None:
+        return lambda token: not known(normalise(token))
+
+    def looks_like_name(token: str) -> bool:
+        capitalised, lower = frequencies.get(token), frequencies.get(token.lower())
+        if capitalised is None:
+            return lower is None
+        return lower is None or float(capitalised) > float(lower)
+
+    return looks_like_name
+
+
 _lock = threading.Lock()
 
 
@@ -148,12 +169,13 @@ def _load(code: str) -> LanguageTools:
     else:
         lemma = _lookup_lemmatiser(code)
     known = _known_words(code)
+    name = _name_test(code, known)
 
     @lru_cache(maxsize=200_000)
     def split(text: str) -> tuple[str, ...]:
         return tuple(t.text for t in nlp.tokenizer(text))
 
-    return LanguageTools(code=code, nlp=nlp, lemma=lemma, _split=split, _known=known)
+    return LanguageTools(code=code, nlp=nlp, lemma=lemma, _split=split, _known=known, _name=name)
 
 
 def tools(code: str) -> LanguageTools:
