@@ -182,8 +182,3 @@ def tools(code: str) -> LanguageTools:
     """The tokeniser and lemmatiser for `code`, loaded once per process."""
     with _lock:
         return _load(code)
-
-
-def warm(codes: list[str]) -> dict[str, Any]:
-    """Load languages ahead of time (worker start), so the first call is not slower."""
-    return {code: tools(code) for code in codes}

@@ -15,7 +15,7 @@ from qc.db import session_scope
 from qc.errors import Forbidden, InvalidInput, NotFound
 from qc.jobs import pipeline
 from qc.scoring import engine
-from qc.scoring.definitions import Scorecard, Status, load_folder, parse_scorecard
+from qc.scoring.definitions import Scorecard, Status, load_folder
 from qc.scoring.models import CallScore, CheckResult, ScorecardVersion
 from qc.scoring.transcript import segments_from
 from qc.transcription import service as transcription
@@ -365,10 +365,6 @@ def get_current(session: Session, scorecard_id: str) -> ScorecardVersion:
     if version is None:
         raise NotFound(f"No scorecard {scorecard_id!r}")
     return version
-
-
-def validate_text(text: str, *, source: str) -> Scorecard:
-    return parse_scorecard(text, source=source)
 
 
 def list_scorecards(session: Session, principal: Principal) -> list[ScorecardVersion]:
