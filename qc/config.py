@@ -67,6 +67,13 @@ class Settings(BaseSettings):
     asr_batch_size: int = Field(default=0, ge=0)
     language: str | None = None
 
+    # Daily review queue: defaults for teams and reviewers without their own settings.
+    timezone: str = "UTC"
+    review_target: int = Field(default=2, ge=0, le=50)
+    review_min_call_s: float = Field(default=30, ge=0)
+    reviewer_capacity: int = Field(default=20, ge=0, le=1000)
+    queue_refresh_minutes: int = Field(default=5, ge=1, le=60)
+
     # Upload limits.
     max_upload_mb: int = Field(default=200, ge=1)
     max_call_duration_s: int = Field(default=4 * 3600, ge=1)
@@ -87,6 +94,17 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_language_is_none(cls, value: str | None) -> str | None:
         return value.strip().lower() or None if value else None
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Europe/Bucharest") from exc
+        return value
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:

@@ -48,6 +48,7 @@ class CallScore(Base):
     critical_failed: Mapped[bool] = mapped_column(default=False)
     checks_total: Mapped[int] = mapped_column(default=0)
     checks_decided: Mapped[int] = mapped_column(default=0)  # pass or fail: what the score rests on
+    checks_needs_review: Mapped[int] = mapped_column(default=0)  # left to a person
     note: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -264,6 +264,7 @@ def store_score(session: Session, call: Call, output: ScoringOutput) -> CallScor
         critical_failed=bool(result and result.critical_failed),
         checks_total=len(result.items) if result else 0,
         checks_decided=sum(i.status in (Status.PASS, Status.FAIL) for i in result.items) if result else 0,
+        checks_needs_review=sum(i.status is Status.NEEDS_REVIEW for i in result.items) if result else 0,
         note=output.note,
     )
     session.add(score)
