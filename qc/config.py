@@ -103,7 +103,7 @@ class Settings(BaseSettings):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Europe/Bucharest") from exc
+            raise ValueError(f"unknown time zone {value!r}; use an IANA name like Europe/Bucharest") from exc
         return value
 
     @model_validator(mode="after")

@@ -70,7 +70,7 @@ def reviewer(reviewer_id: int, capacity: int = 10, **overrides: object) -> Revie
     return Reviewer(**values)  # type: ignore[arg-type]
 
 
-# Properties ------------------------------------------------------------------------------------------
+# Properties ------------------------------------------------------------------------------
 
 
 @st.composite
@@ -239,7 +239,7 @@ def test_picks_never_repeat_a_call_or_break_a_reviewer_rule(
             assert outcome.reason is None
 
 
-# Selection ---------------------------------------------------------------------------------------------------
+# Selection ------------------------------------------------------------------------------
 
 
 def test_random_picks_are_spread_over_the_parts_of_the_day() -> None:
@@ -340,7 +340,7 @@ def test_existing_picks_are_kept_and_count_towards_the_target() -> None:
     assert full.picks == [] and full.outcomes[1].reason is None
 
 
-# Shortfalls ----------------------------------------------------------------------------------------------------
+# Shortfalls ------------------------------------------------------------------------------
 
 
 def test_a_rep_short_of_calls_gets_all_they_have_and_the_reason() -> None:
@@ -369,7 +369,7 @@ def test_capacity_shortfalls_say_whether_anyone_could_have_taken_the_call() -> N
     assert all(p.reviewer_id is None for p in nobody.picks), "unassigned picks wait in the open pool"
 
 
-# Allocation ---------------------------------------------------------------------------------------------------
+# Allocation ------------------------------------------------------------------------------
 
 
 def test_work_is_balanced_across_reviewers_by_capacity() -> None:
