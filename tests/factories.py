@@ -210,3 +210,61 @@ def api_token(session: Session, user: User, name: str = "tests") -> str:
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+def make_scored_call(
+    session: Session,
+    *,
+    rep: User,
+    started_at: datetime,
+    final_score: float | None = 90.0,
+    critical_failed: bool = False,
+    needs_review: int = 0,
+    scorecard: str = "outbound-sales",
+    **overrides: Any,
+) -> Call:
+    """A scored call with its automatic results summarised (no transcript, no check rows)."""
+    from sqlalchemy import select
+
+    from qc.scoring.models import CallScore, ScorecardVersion
+
+    call = make_call(session, rep=rep, started_at=started_at, status=CallStatus.SCORED, **overrides)
+    version = session.scalar(
+        select(ScorecardVersion).where(
+            ScorecardVersion.scorecard_id == scorecard, ScorecardVersion.is_current
+        )
+    )
+    session.add(
+        CallScore(
+            call_id=call.id,
+            scorecard_version_id=version.id if version else None,
+            language="en",
+            score=final_score,
+            final_score=0.0 if critical_failed else final_score,
+            critical_failed=critical_failed,
+            checks_total=14,
+            checks_decided=14 - needs_review,
+            checks_needs_review=needs_review,
+        )
+    )
+    session.flush()
+    return call
+
+
+def make_reviewer(
+    session: Session, *, capacity: int | None = None, languages: list[str] | None = None, **overrides: Any
+) -> User:
+    from qc.reviews.models import ReviewerProfile
+
+    user = make_user(session, role=Role.REVIEWER, **overrides)
+    if capacity is not None or languages is not None:
+        session.add(
+            ReviewerProfile(
+                user_id=user.id,
+                daily_capacity=capacity if capacity is not None else 20,
+                languages=languages or [],
+                is_available=True,
+            )
+        )
+        session.flush()
+    return user

@@ -7,11 +7,12 @@ group; reviewers that every group treats alike form a class. The flow runs
 source -> rep -> group -> class -> sink, so its size is reps + groups + classes, not
 calls x reviewers, and a maximum flow is a largest possible set of assignments.
 
-Fairness is layered on top by raising capacities in steps, which an augmenting-path
-algorithm allows (a flow stays valid when capacities grow): first every rep may get one
-review, then the rest; within each step reviewer classes are filled in proportion to
-their capacity, and within a class the least loaded reviewer (relative to capacity) goes
-first.
+Fairness is layered on top. Reps' capacities are raised in two steps, which an
+augmenting-path algorithm allows (a flow stays valid when capacities grow, and flow out
+of the source never shrinks): first every rep may get one review, then the rest. Then
+picks move between reviewer classes that may both take them, from the fuller class to
+the emptier one, and within a class the least loaded reviewer (relative to capacity)
+goes first.
 """
 
 from __future__ import annotations
@@ -133,9 +134,7 @@ class _Network:
         return 0
 
 
-# Allocation -------------------------------------------------------------------------------------------
-
-_BALANCE_STEPS = (1.0, 1.5, 2.0, 4.0)  # class caps as multiples of the demand/capacity ratio
+# Allocation ---------------------------------------------------------------------------------------
 
 
 def _class_key(
@@ -173,8 +172,8 @@ def allocate(
     rep_node = {rep: net.node() for rep in sorted(demand)}
     rep_edge = {rep: net.edge(source, node, 0) for rep, node in rep_node.items()}
     class_node = [net.node() for _ in members]
-    room = [sum(r.remaining for r in group) for group in members]
-    class_edge = [net.edge(node, sink, 0) for node in class_node]
+    for index, node in enumerate(class_node):
+        net.edge(node, sink, sum(r.remaining for r in members[index]))
     group_edges: dict[Group, list[tuple[int, int]]] = {}
     for group in sorted(groups, key=_group_order):
         if group.rep_id not in rep_node or groups[group] <= 0:
@@ -187,19 +186,41 @@ def allocate(
             for index, group_members in enumerate(members)
             if may_review(group_members[0], group, exclude_own_team=excludes)
         ]
-
-    ratio = sum(demand.values()) / max(1, sum(room))
+    # Every rep one review first, then the rest: flows out of the source never shrink.
     for per_rep in (1, None):
         for rep, edge in rep_edge.items():
             net.raise_to(edge, demand[rep] if per_rep is None else min(per_rep, demand[rep]))
-        for step in _BALANCE_STEPS:
-            for index, edge in enumerate(class_edge):
-                net.raise_to(edge, min(room[index], math.ceil(room[index] * ratio * step)))
-            net.augment(source, sink)
-        for index, edge in enumerate(class_edge):
-            net.raise_to(edge, room[index])
         net.augment(source, sink)
-    return _to_reviewers(net, group_edges, members)
+    counts = {g: {index: net.flow(edge) for index, edge in edges} for g, edges in group_edges.items()}
+    _balance(counts, members)
+    return _to_reviewers(counts, members)
+
+
+def _balance(counts: dict[Group, dict[int, int]], members: list[list[Reviewer]]) -> None:
+    """Move picks between reviewer classes that may both take them, from the fuller class
+    (load relative to capacity) to the emptier one, while that lowers the fuller one."""
+    capacity = [sum(r.capacity for r in group) for group in members]
+    load = [sum(r.load for r in group) for group in members]
+    for per_class in counts.values():
+        for index, flow in per_class.items():
+            load[index] += flow
+    moved = True
+    while moved:
+        moved = False
+        for per_class in counts.values():
+            for source in list(per_class):
+                while per_class[source] > 0:
+                    options = [i for i in per_class if i != source and load[i] < capacity[i]]
+                    if not options:
+                        break
+                    target = min(options, key=lambda i: ((load[i] + 1) / capacity[i], i))
+                    if (load[target] + 1) / capacity[target] >= load[source] / capacity[source]:
+                        break
+                    per_class[source] -= 1
+                    per_class[target] += 1
+                    load[source] -= 1
+                    load[target] += 1
+                    moved = True
 
 
 def _group_order(group: Group) -> tuple[int, int, str]:
@@ -207,19 +228,19 @@ def _group_order(group: Group) -> tuple[int, int, str]:
 
 
 def _to_reviewers(
-    net: _Network, group_edges: dict[Group, list[tuple[int, int]]], members: list[list[Reviewer]]
+    counts: dict[Group, dict[int, int]], members: list[list[Reviewer]]
 ) -> dict[Group, list[int]]:
-    """Turn flows per (group, class) into reviewer ids, least loaded reviewer first."""
+    """Turn picks per (group, class) into reviewer ids, least loaded reviewer first."""
     heaps: list[list[tuple[float, int, int, int]]] = []
     for reviewers in members:  # (load share, id, load, capacity)
         heap = [(r.load / r.capacity, r.id, r.load, r.capacity) for r in reviewers]
         heapq.heapify(heap)
         heaps.append(heap)
     result: dict[Group, list[int]] = {}
-    for group, edges in group_edges.items():
+    for group, per_class in counts.items():
         chosen: list[int] = []
-        for index, edge in edges:
-            for _ in range(net.flow(edge)):
+        for index, flow in per_class.items():
+            for _ in range(flow):
                 _, reviewer_id, load, capacity = heapq.heappop(heaps[index])
                 chosen.append(reviewer_id)
                 if load + 1 < capacity:

@@ -100,7 +100,7 @@ class Plan:
     outcomes: dict[int, RepOutcome] = field(default_factory=dict)
 
 
-# Risk -----------------------------------------------------------------------------------------------
+# Risk ---------------------------------------------------------------------------------------------
 
 
 def risk_of(call: CallFacts, policy: Policy) -> tuple[float, list[str]]:
@@ -121,7 +121,7 @@ def risk_of(call: CallFacts, policy: Policy) -> tuple[float, list[str]]:
     return round(risk, 2), flags
 
 
-# Slots ------------------------------------------------------------------------------------------------
+# Slots --------------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -226,7 +226,7 @@ def _reachable(slots: list[_Slot], eligible: list[CallFacts]) -> int:
     return sum(1 for index in range(len(slots)) if place(index, set()))
 
 
-# Planning -----------------------------------------------------------------------------------------------
+# Planning -----------------------------------------------------------------------------------------
 
 
 def _group(call: CallFacts) -> Group:
@@ -314,7 +314,7 @@ def _pick(
     return NewPick(
         call_id=call.id,
         rep_id=day.rep_id,
-        team_id=day.team_id,
+        team_id=call.team_id,
         slot=slot.name,
         reason=reason,
         detail=_detail(reason, flags, slot, rep_day),

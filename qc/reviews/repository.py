@@ -1,0 +1,323 @@
+"""Queries of the review queue: the day's calls in one read, picks, quotas, reviewers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import and_, exists, func, insert, or_, select, update
+from sqlalchemy.orm import Session, selectinload
+
+from qc.calls.models import Call, CallStatus
+from qc.reviews.models import (
+    Assignment,
+    AssignmentStatus,
+    QueueDay,
+    RepDay,
+    ReviewerProfile,
+    ReviewPolicy,
+)
+from qc.scoring.models import CallScore
+from qc.transcription.models import Transcript
+from qc.users.models import Role, Team, User
+
+REVIEWING_ROLES = (Role.REVIEWER, Role.QC_LEAD)
+UNFINISHED = (AssignmentStatus.OPEN, AssignmentStatus.IN_REVIEW)
+
+
+# Policies and reviewers ---------------------------------------------------------------------------
+
+
+def teams_with_policies(session: Session) -> list[tuple[Team, ReviewPolicy | None]]:
+    rows = session.execute(
+        select(Team, ReviewPolicy)
+        .outerjoin(ReviewPolicy, ReviewPolicy.team_id == Team.id)
+        .order_by(Team.name)
+    )
+    return [(team, policy) for team, policy in rows]
+
+
+def get_policy(session: Session, team_id: int) -> ReviewPolicy | None:
+    return session.get(ReviewPolicy, team_id)
+
+
+def get_profile(session: Session, user_id: int) -> ReviewerProfile | None:
+    return session.get(ReviewerProfile, user_id)
+
+
+def reviewers_with_profiles(session: Session) -> list[tuple[User, ReviewerProfile | None]]:
+    """Active reviewers and QC leads; a QC lead takes queue work only with a profile."""
+    rows = session.execute(
+        select(User, ReviewerProfile)
+        .outerjoin(ReviewerProfile, ReviewerProfile.user_id == User.id)
+        .where(User.role.in_(REVIEWING_ROLES), User.is_active.is_(True))
+        .order_by(User.name, User.id)
+    )
+    return [(user, profile) for user, profile in rows]
+
+
+def loads(session: Session, queue_date: date) -> dict[int, int]:
+    """Picks per reviewer in a day's queue (done or not)."""
+    rows = session.execute(
+        select(Assignment.reviewer_id, func.count())
+        .where(Assignment.queue_date == queue_date, Assignment.reviewer_id.is_not(None))
+        .group_by(Assignment.reviewer_id)
+    )
+    return {reviewer_id: count for reviewer_id, count in rows if reviewer_id is not None}
+
+
+def active_reps(session: Session) -> list[tuple[int, int]]:
+    """(rep id, team id) of every active rep."""
+    rows = session.execute(
+        select(User.id, User.team_id).where(
+            User.role == Role.REP, User.is_active.is_(True), User.team_id.is_not(None)
+        )
+    )
+    return [(rep_id, team_id) for rep_id, team_id in rows if team_id is not None]
+
+
+# Queue days ---------------------------------------------------------------------------------------
+
+
+def queue_days(session: Session, day: date) -> dict[int, QueueDay]:
+    return {q.team_id: q for q in session.scalars(select(QueueDay).where(QueueDay.day == day))}
+
+
+def open_days_before(session: Session, day: date) -> list[date]:
+    rows = session.scalars(
+        select(QueueDay.day).where(QueueDay.day < day, QueueDay.is_closed.is_(False)).distinct()
+    )
+    return sorted(rows)
+
+
+def rep_days(session: Session, day: date) -> dict[int, RepDay]:
+    return {r.rep_id: r for r in session.scalars(select(RepDay).where(RepDay.day == day))}
+
+
+# Calls --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CallRow:
+    id: int
+    rep_id: int
+    team_id: int
+    started_at: datetime
+    duration_s: float
+    status: CallStatus
+    language: str | None
+    final_score: float | None
+    critical_failed: bool
+    needs_review: int
+    asr_confidence: float | None
+    taken: bool
+
+
+def calls_between(session: Session, start: datetime, end: datetime) -> list[CallRow]:
+    """Every call started in [start, end), with what the queue needs to know, in one query."""
+    taken = exists().where(Assignment.call_id == Call.id)
+    query = (
+        select(
+            Call.id,
+            Call.rep_id,
+            Call.team_id,
+            Call.started_at,
+            Call.duration_s,
+            Call.status,
+            func.coalesce(Call.language, Call.detected_language, Team.language),
+            CallScore.final_score,
+            CallScore.critical_failed,
+            CallScore.checks_needs_review,
+            Transcript.mean_word_probability,
+            taken,
+        )
+        .join(Team, Team.id == Call.team_id)
+        .outerjoin(CallScore, CallScore.call_id == Call.id)
+        .outerjoin(Transcript, Transcript.call_id == Call.id)
+        .where(Call.started_at >= start, Call.started_at < end)
+        .order_by(Call.id)
+    )
+    return [
+        CallRow(
+            id=row[0],
+            rep_id=row[1],
+            team_id=row[2],
+            started_at=row[3],
+            duration_s=row[4],
+            status=row[5],
+            language=row[6],
+            final_score=row[7],
+            critical_failed=bool(row[8]),
+            needs_review=row[9] or 0,
+            asr_confidence=row[10],
+            taken=bool(row[11]),
+        )
+        for row in session.execute(query)
+    ]
+
+
+# Picks --------------------------------------------------------------------------------------------
+
+
+def picks_for_day(session: Session, day: date) -> list[Assignment]:
+    return list(session.scalars(select(Assignment).where(Assignment.day == day)))
+
+
+def unassigned_open(session: Session, queue_date: date) -> list[Assignment]:
+    return list(
+        session.scalars(
+            select(Assignment)
+            .where(
+                Assignment.queue_date <= queue_date,
+                Assignment.reviewer_id.is_(None),
+                Assignment.status == AssignmentStatus.OPEN,
+            )
+            .order_by(Assignment.risk.desc(), Assignment.id)
+        )
+    )
+
+
+def insert_picks(session: Session, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        session.execute(insert(Assignment), rows)
+
+
+def unfinished_in_queue(session: Session, team_id: int, queue_date: date) -> list[Assignment]:
+    return list(
+        session.scalars(
+            select(Assignment).where(
+                Assignment.team_id == team_id,
+                Assignment.queue_date == queue_date,
+                Assignment.status.in_(UNFINISHED),
+            )
+        )
+    )
+
+
+def get_assignment(session: Session, assignment_id: int) -> Assignment | None:
+    return session.scalar(
+        select(Assignment)
+        .where(Assignment.id == assignment_id)
+        .options(
+            selectinload(Assignment.call),
+            selectinload(Assignment.rep),
+            selectinload(Assignment.reviewer),
+            selectinload(Assignment.team),
+        )
+    )
+
+
+def get_assignment_for_call(session: Session, call_id: int) -> Assignment | None:
+    return session.scalar(select(Assignment).where(Assignment.call_id == call_id))
+
+
+def claim(session: Session, assignment_id: int, reviewer_id: int, now: datetime) -> bool:
+    """Take an open pick that is the reviewer's or nobody's: one conditional UPDATE, so two
+    reviewers racing for the same call cannot both win."""
+    result = session.execute(
+        update(Assignment)
+        .where(
+            Assignment.id == assignment_id,
+            Assignment.status == AssignmentStatus.OPEN,
+            or_(Assignment.reviewer_id.is_(None), Assignment.reviewer_id == reviewer_id),
+        )
+        .values(status=AssignmentStatus.IN_REVIEW, reviewer_id=reviewer_id, claimed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+def release(session: Session, assignment_id: int, reviewer_id: int) -> bool:
+    result = session.execute(
+        update(Assignment)
+        .where(
+            Assignment.id == assignment_id,
+            Assignment.status == AssignmentStatus.IN_REVIEW,
+            Assignment.reviewer_id == reviewer_id,
+        )
+        .values(status=AssignmentStatus.OPEN, reviewer_id=None, claimed_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+def complete(session: Session, assignment_id: int, reviewer_id: int, now: datetime) -> bool:
+    result = session.execute(
+        update(Assignment)
+        .where(
+            Assignment.id == assignment_id,
+            Assignment.status == AssignmentStatus.IN_REVIEW,
+            Assignment.reviewer_id == reviewer_id,
+        )
+        .values(status=AssignmentStatus.DONE, completed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+def mine(session: Session, reviewer_id: int, done_since: datetime) -> list[Assignment]:
+    """A reviewer's unfinished picks and those finished since `done_since`."""
+    return list(
+        session.scalars(
+            select(Assignment)
+            .where(
+                Assignment.reviewer_id == reviewer_id,
+                or_(
+                    Assignment.status.in_(UNFINISHED),
+                    and_(Assignment.status == AssignmentStatus.DONE, Assignment.completed_at >= done_since),
+                ),
+            )
+            .options(
+                selectinload(Assignment.call), selectinload(Assignment.rep), selectinload(Assignment.team)
+            )
+        )
+    )
+
+
+def pool(session: Session, queue_date: date, limit: int) -> list[Assignment]:
+    return list(
+        session.scalars(
+            select(Assignment)
+            .where(
+                Assignment.reviewer_id.is_(None),
+                Assignment.status == AssignmentStatus.OPEN,
+                Assignment.queue_date <= queue_date,
+            )
+            .options(
+                selectinload(Assignment.call), selectinload(Assignment.rep), selectinload(Assignment.team)
+            )
+            .order_by(Assignment.overdue.desc(), Assignment.risk.desc(), Assignment.id)
+            .limit(limit)
+        )
+    )
+
+
+def day_assignments(session: Session, day: date, team_ids: Iterable[int] | None) -> list[Assignment]:
+    """Picks counting for `day` or sitting in its queue."""
+    query = (
+        select(Assignment)
+        .where(or_(Assignment.day == day, Assignment.queue_date == day))
+        .options(
+            selectinload(Assignment.call),
+            selectinload(Assignment.rep),
+            selectinload(Assignment.reviewer),
+            selectinload(Assignment.team),
+        )
+        .order_by(Assignment.team_id, Assignment.rep_id, Assignment.slot)
+    )
+    if team_ids is not None:
+        query = query.where(Assignment.team_id.in_(list(team_ids)))
+    return list(session.scalars(query))
+
+
+def reps_by_id(session: Session, rep_ids: Iterable[int]) -> dict[int, User]:
+    ids = list(set(rep_ids))
+    if not ids:
+        return {}
+    return {u.id: u for u in session.scalars(select(User).where(User.id.in_(ids)))}
+
+
+def in_queue(session: Session, queue_date: date) -> list[Assignment]:
+    return list(session.scalars(select(Assignment).where(Assignment.queue_date == queue_date)))
