@@ -517,10 +517,11 @@ def claim(
     if assignment.reviewer_id == principal.id and assignment.status is AssignmentStatus.IN_REVIEW:
         return assignment
     check_rules(session, assignment, _user(session, principal.id), settings)
-    if not repo.claim(session, assignment.id, principal.id, now or utcnow()):
-        session.refresh(assignment)
-        raise _why_not_claimed(session, assignment)
+    won = repo.claim(session, assignment.id, principal.id, now or utcnow())
     session.refresh(assignment)
+    mine = assignment.reviewer_id == principal.id and assignment.status is AssignmentStatus.IN_REVIEW
+    if not (won or mine):  # a second tab of the same reviewer is not a conflict
+        raise _why_not_claimed(session, assignment)
     return assignment
 
 
