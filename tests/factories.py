@@ -268,3 +268,82 @@ def make_reviewer(
         )
         session.flush()
     return user
+
+
+def make_checked_call(
+    session: Session,
+    *,
+    rep: User,
+    started_at: datetime | None = None,
+    statuses: dict[str, Any] | None = None,
+    scorecard: str = "outbound-sales",
+    **overrides: Any,
+) -> Call:
+    """A scored call with a transcript and one automatic result per scorecard item
+    (pass unless `statuses` says otherwise), each with a piece of evidence."""
+    from sqlalchemy import select
+
+    from qc.scoring import service as scoring
+    from qc.scoring.definitions import Status
+    from qc.scoring.models import CallScore, CheckResult, ScorecardVersion
+
+    call = make_call(
+        session, rep=rep, started_at=started_at or datetime(2026, 11, 23, 10, tzinfo=UTC), **overrides
+    )
+    make_transcript(
+        session,
+        call,
+        [
+            ("agent", "Good morning, this is Daniel from Acme Telecom."),
+            ("customer", "Hello, yes, go ahead."),
+            ("agent", "What matters most to you in a mobile plan?"),
+            ("customer", "Mostly the price, to be honest."),
+        ],
+    )
+    version = session.scalar(
+        select(ScorecardVersion).where(
+            ScorecardVersion.scorecard_id == scorecard, ScorecardVersion.is_current
+        )
+    )
+    assert version is not None
+    card = scoring.definition(version)
+    chosen = {
+        item.id: Status(statuses.get(item.id, "pass")) if statuses else Status.PASS for item in card.items
+    }
+    score = CallScore(
+        call_id=call.id,
+        scorecard_version_id=version.id,
+        language="en",
+        score=80.0,
+        final_score=80.0,
+        checks_total=len(chosen),
+        checks_decided=sum(s in (Status.PASS, Status.FAIL) for s in chosen.values()),
+        checks_needs_review=sum(s is Status.NEEDS_REVIEW for s in chosen.values()),
+    )
+    session.add(score)
+    session.flush()
+    for position, (item_id, status) in enumerate(chosen.items()):
+        session.add(
+            CheckResult(
+                call_score_id=score.id,
+                position=position,
+                item_id=item_id,
+                status=status,
+                confidence=0.9,
+                summary=f"{item_id}: {status.value}",
+                evidence=[
+                    {
+                        "kind": "match",
+                        "speaker": "agent",
+                        "start": 0.5 + position,
+                        "end": 1.5 + position,
+                        "text": "good morning",
+                        "rule": '"good morning"',
+                        "segment": 0,
+                        "probability": 0.9,
+                    }
+                ],
+            )
+        )
+    session.flush()
+    return call

@@ -75,19 +75,24 @@ def _dependency_order(card: Scorecard) -> list[Item]:
 
 
 def _weighted_score(card: Scorecard, results: dict[str, ItemResult]) -> float | None:
-    """Each section's passed share of its decided items, weighted by the section weights."""
+    credit = {
+        item_id: 1.0 if result.status is Status.PASS else 0.0
+        for item_id, result in results.items()
+        if result.status in (Status.PASS, Status.FAIL)
+    }
+    return weighted_score(card, credit)
+
+
+def weighted_score(card: Scorecard, credit: dict[str, float]) -> float | None:
+    """0-100: each section's weighted credit over its decided items (credit 0..1 per item;
+    items without credit are not decided), weighted by the section weights."""
     earned = possible = 0.0
     for section in card.sections:
-        decided = [
-            (i, results[i.id])
-            for i in section.items
-            if i.id in results and results[i.id].status in (Status.PASS, Status.FAIL)
-        ]
+        decided = [(item, credit[item.id]) for item in section.items if item.id in credit]
         total = sum(item.weight for item, _ in decided)
         if not total:
             continue
-        passed = sum(item.weight for item, result in decided if result.status is Status.PASS)
-        earned += section.weight * passed / total
+        earned += section.weight * sum(item.weight * value for item, value in decided) / total
         possible += section.weight
     return round(100 * earned / possible, 1) if possible else None
 

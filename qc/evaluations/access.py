@@ -1,0 +1,37 @@
+"""Who may read and change evaluations."""
+
+from __future__ import annotations
+
+from qc.evaluations.models import Evaluation, EvaluationKind, EvaluationStatus
+from qc.users import access as people
+from qc.users.models import Role
+from qc.users.schemas import Principal
+
+STAFF = frozenset({Role.ADMIN, Role.QC_LEAD})
+
+
+def can_view(
+    principal: Principal, evaluation: Evaluation, *, team_id: int, rep_id: int, revealed: bool
+) -> bool:
+    """Staff see all; the author sees their own; a calibration scoring is shown to the
+    session's participants only once it is closed (`revealed`); a submitted review is
+    shown to the rep it is about and to the managers of the rep's team."""
+    if principal.role in STAFF or principal.id == evaluation.reviewer_id:
+        return True
+    if evaluation.kind is EvaluationKind.CALIBRATION:
+        return revealed
+    if evaluation.status is not EvaluationStatus.SUBMITTED:
+        return False
+    if principal.role is Role.REP:
+        return principal.id == rep_id
+    if principal.role is Role.MANAGER:
+        teams = people.visible_team_ids(principal)
+        return teams is None or team_id in teams
+    return False
+
+
+def can_edit(principal: Principal, evaluation: Evaluation) -> bool:
+    """A submitted review is corrected by its author or a QC lead (audited)."""
+    if evaluation.kind is EvaluationKind.CALIBRATION:
+        return principal.id == evaluation.reviewer_id
+    return principal.id == evaluation.reviewer_id or principal.role in STAFF

@@ -1,0 +1,106 @@
+"""Queries over evaluations."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session, selectinload
+
+from qc.evaluations.models import (
+    Evaluation,
+    EvaluationAnswer,
+    EvaluationEdit,
+    EvaluationKind,
+    EvaluationStatus,
+)
+from qc.scoring.definitions import Status
+from qc.scoring.models import ScorecardVersion
+
+
+def _full() -> Select[Evaluation]:
+    return select(Evaluation).options(
+        selectinload(Evaluation.answers),
+        selectinload(Evaluation.comments),
+        selectinload(Evaluation.scorecard_version),
+        selectinload(Evaluation.reviewer),
+    )
+
+
+def get(session: Session, evaluation_id: int) -> Evaluation | None:
+    return session.scalar(_full().where(Evaluation.id == evaluation_id))
+
+
+def for_assignment(session: Session, assignment_id: int) -> Evaluation | None:
+    return session.scalar(_full().where(Evaluation.assignment_id == assignment_id))
+
+
+def for_calibration(session: Session, session_id: int) -> list[Evaluation]:
+    return list(session.scalars(_full().where(Evaluation.calibration_session_id == session_id)))
+
+
+def calibration_scoring(
+    session: Session, session_id: int, call_id: int, reviewer_id: int
+) -> Evaluation | None:
+    return session.scalar(
+        _full().where(
+            Evaluation.calibration_session_id == session_id,
+            Evaluation.call_id == call_id,
+            Evaluation.reviewer_id == reviewer_id,
+        )
+    )
+
+
+def reviews_of_calls(session: Session, call_ids: Iterable[int]) -> list[Evaluation]:
+    ids = list(call_ids)
+    if not ids:
+        return []
+    return list(
+        session.scalars(
+            select(Evaluation)
+            .where(Evaluation.call_id.in_(ids), Evaluation.kind == EvaluationKind.REVIEW)
+            .options(selectinload(Evaluation.reviewer))
+        )
+    )
+
+
+def history(session: Session, evaluation_id: int) -> list[EvaluationEdit]:
+    return list(
+        session.scalars(
+            select(EvaluationEdit)
+            .where(EvaluationEdit.evaluation_id == evaluation_id)
+            .options(selectinload(EvaluationEdit.user))
+            .order_by(EvaluationEdit.created_at, EvaluationEdit.id)
+        )
+    )
+
+
+def answers_against_checks(
+    session: Session, scorecard_id: str, since: datetime | None
+) -> list[tuple[str, Status | None, str | None, str | None, str | None, int, int, datetime | None]]:
+    """(item, automatic status, suggested, answer, reason, evaluation, call, submitted) for
+    every submitted review scored with any revision of the scorecard."""
+    query = (
+        select(
+            EvaluationAnswer.item_id,
+            EvaluationAnswer.auto_status,
+            EvaluationAnswer.auto_answer,
+            EvaluationAnswer.answer,
+            EvaluationAnswer.override_reason,
+            Evaluation.id,
+            Evaluation.call_id,
+            Evaluation.submitted_at,
+        )
+        .join(Evaluation, Evaluation.id == EvaluationAnswer.evaluation_id)
+        .join(ScorecardVersion, ScorecardVersion.id == Evaluation.scorecard_version_id)
+        .where(
+            ScorecardVersion.scorecard_id == scorecard_id,
+            Evaluation.kind == EvaluationKind.REVIEW,
+            Evaluation.status == EvaluationStatus.SUBMITTED,
+        )
+        .order_by(Evaluation.submitted_at.desc(), Evaluation.id.desc())
+    )
+    if since is not None:
+        query = query.where(Evaluation.submitted_at >= since)
+    return [tuple(row) for row in session.execute(query)]  # type: ignore[misc]

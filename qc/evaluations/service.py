@@ -1,0 +1,500 @@
+"""Reviewing a call: the draft pre-filled by the automatic checks, submitting, comments
+pinned to moments, corrections after submitting (audited)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from qc.calls import service as calls
+from qc.calls.models import Call
+from qc.config import Settings
+from qc.db import utcnow
+from qc.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound
+from qc.evaluations import access, form
+from qc.evaluations import repository as repo
+from qc.evaluations.models import (
+    CalibrationSession,
+    Evaluation,
+    EvaluationAnswer,
+    EvaluationComment,
+    EvaluationEdit,
+    EvaluationKind,
+    EvaluationStatus,
+)
+from qc.reviews import service as queue
+from qc.reviews.models import Assignment, AssignmentStatus
+from qc.scoring import service as scoring
+from qc.scoring.definitions import Item, Scorecard, Section
+from qc.scoring.models import CallScore, CheckResult, ScorecardVersion
+from qc.transcription.models import Transcript
+from qc.users.schemas import Principal
+
+MAX_ACTIVE_STEP_S = 15 * 60  # time on task added by one save, at most
+
+
+@dataclass(frozen=True)
+class ReviewForm:
+    """What the review page sends: answers with override reasons, the overall comment and
+    the seconds the reviewer spent on the page since the last save."""
+
+    answers: Mapping[str, form.AnswerInput]
+    overall_comment: str = ""
+    active_seconds: float = 0.0
+
+
+class FormInvalid(InvalidInput):
+    """Field errors of a submitted review, keyed by field name."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        count = len(errors)
+        super().__init__(
+            f"{count} item{'s need' if count > 1 else ' needs'} your attention", details={"errors": errors}
+        )
+        self.errors = errors
+
+
+# Starting ------------------------------------------------------------------------------------------
+
+
+def start_review(
+    session: Session,
+    principal: Principal,
+    assignment_id: int,
+    *,
+    settings: Settings,
+    now: datetime | None = None,
+) -> Evaluation:
+    """Claim a pick and open its draft, pre-filled with the automatic results."""
+    assignment = queue.claim(session, principal, assignment_id, settings=settings, now=now)
+    existing = repo.for_assignment(session, assignment.id)
+    if existing is not None and existing.status is EvaluationStatus.SUBMITTED:
+        raise Conflict("This call has already been reviewed")
+    if existing is not None and existing.reviewer_id == principal.id:
+        return existing
+    if existing is not None:  # the pick changed hands: the old holder's draft goes
+        session.delete(existing)
+        session.flush()
+    return _new_draft(
+        session, call_id=assignment.call_id, reviewer_id=principal.id, assignment_id=assignment.id
+    )
+
+
+def review_call(
+    session: Session, principal: Principal, call_id: int, *, settings: Settings, now: datetime | None = None
+) -> Evaluation:
+    """Review a call by hand: it joins the queue as your pick."""
+    assignment = queue.pick_call(session, principal, call_id, settings=settings, now=now)
+    return start_review(session, principal, assignment.id, settings=settings, now=now)
+
+
+def _new_draft(
+    session: Session,
+    *,
+    call_id: int,
+    reviewer_id: int,
+    assignment_id: int | None = None,
+    calibration: CalibrationSession | None = None,
+) -> Evaluation:
+    score = scoring.get_call_score(session, call_id)
+    version = _version_for(session, call_id, score)
+    card = scoring.definition(version)
+    results = {c.item_id: c for c in score.checks} if score else {}
+    evaluation = Evaluation(
+        kind=EvaluationKind.CALIBRATION if calibration else EvaluationKind.REVIEW,
+        call_id=call_id,
+        reviewer_id=reviewer_id,
+        assignment_id=assignment_id,
+        calibration_session_id=calibration.id if calibration else None,
+        scorecard_version_id=version.id,
+        status=EvaluationStatus.DRAFT,
+        overall_comment="",
+        active_seconds=0.0,
+        started_at=utcnow(),
+    )
+    session.add(evaluation)
+    session.flush()
+    for position, item in enumerate(card.items):
+        result = results.get(item.id)
+        status = result.status if result else None
+        suggestion = form.suggested(item, status)
+        # Calibration is scored blind to the machine as well as to the other reviewers.
+        session.add(
+            EvaluationAnswer(
+                evaluation_id=evaluation.id,
+                position=position,
+                item_id=item.id,
+                answer=None if calibration else suggestion,
+                auto_status=status,
+                auto_answer=suggestion,
+            )
+        )
+    session.flush()
+    return _reload(session, evaluation.id)
+
+
+def _version_for(session: Session, call_id: int, score: CallScore | None) -> ScorecardVersion:
+    if score is not None and score.scorecard_version is not None:
+        return score.scorecard_version
+    version = scoring.choose_version(session, scoring.facts_of(session, call_id))
+    if version is None:
+        raise InvalidInput(
+            "No scorecard applies to this call, so there is nothing to score it against; "
+            "add a scorecard for its team and direction"
+        )
+    return version
+
+
+def _reload(session: Session, evaluation_id: int) -> Evaluation:
+    evaluation = repo.get(session, evaluation_id)
+    if evaluation is None:
+        raise NotFound(f"Evaluation {evaluation_id} does not exist")
+    return evaluation
+
+
+# The workspace ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ItemView:
+    item: Item
+    answer: EvaluationAnswer
+    check: CheckResult | None
+    choices: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SectionView:
+    section: Section
+    items: list[ItemView]
+
+
+@dataclass(frozen=True)
+class Workspace:
+    evaluation: Evaluation
+    call: Call
+    transcript: Transcript | None
+    score: CallScore | None
+    card: Scorecard
+    sections: list[SectionView]
+    rep_label: str
+    assignment: Assignment | None = None
+
+    @property
+    def result(self) -> form.Result:
+        return form.score(self.card, {a.item_id: a.answer for a in self.evaluation.answers})
+
+
+def workspace(session: Session, principal: Principal, assignment_id: int, *, settings: Settings) -> Workspace:
+    """The review page of a pick you hold."""
+    assignment = queue.get_assignment(session, assignment_id)
+    if assignment.status is AssignmentStatus.DONE:
+        evaluation = repo.for_assignment(session, assignment.id)
+        raise Conflict(
+            "This call has been reviewed", details={"evaluation_id": evaluation.id if evaluation else None}
+        )
+    if assignment.reviewer_id != principal.id or assignment.status is not AssignmentStatus.IN_REVIEW:
+        raise Forbidden("Start this review from your queue first; it is not yours to score right now")
+    evaluation = repo.for_assignment(session, assignment.id)
+    if evaluation is None or evaluation.reviewer_id != principal.id:
+        raise Forbidden("Start this review from your queue first")
+    return _workspace(session, principal, evaluation, settings=settings, assignment=assignment)
+
+
+def _workspace(
+    session: Session,
+    principal: Principal,
+    evaluation: Evaluation,
+    *,
+    settings: Settings,
+    assignment: Assignment | None = None,
+) -> Workspace:
+    detail = calls.get_call_detail(session, principal, evaluation.call_id)
+    card = scoring.definition(evaluation.scorecard_version)
+    checks = {c.item_id: c for c in detail.score.checks} if detail.score else {}
+    answers = {a.item_id: a for a in evaluation.answers}
+    sections = [
+        SectionView(
+            section,
+            [
+                ItemView(item, answers[item.id], checks.get(item.id), form.choices(item))
+                for item in section.items
+                if item.id in answers
+            ],
+        )
+        for section in card.sections
+    ]
+    label = (
+        queue.rep_label(session, principal, assignment, settings)
+        if assignment is not None
+        else detail.call.rep.name
+    )
+    return Workspace(
+        evaluation, detail.call, detail.transcript, detail.score, card, sections, label, assignment
+    )
+
+
+# Saving and submitting ----------------------------------------------------------------------------------
+
+
+def save_draft(
+    session: Session, principal: Principal, assignment_id: int, *, data: ReviewForm, settings: Settings
+) -> Evaluation:
+    """Keep the answers so far (no checks: a draft may be incomplete)."""
+    evaluation = workspace(session, principal, assignment_id, settings=settings).evaluation
+    _apply(evaluation, data, scoring.definition(evaluation.scorecard_version))
+    return evaluation
+
+
+def submit_review(
+    session: Session,
+    principal: Principal,
+    assignment_id: int,
+    *,
+    data: ReviewForm,
+    settings: Settings,
+    now: datetime | None = None,
+) -> Evaluation:
+    """Check every answer, score the call and finish the pick. FormInvalid lists what to fix."""
+    now = now or utcnow()
+    space = workspace(session, principal, assignment_id, settings=settings)
+    evaluation = space.evaluation
+    _finish(evaluation, data, space.card, now)
+    session.add(EvaluationEdit(evaluation_id=evaluation.id, user_id=principal.id, action="submitted"))
+    assert space.assignment is not None
+    queue.complete(session, principal, space.assignment, now)
+    session.flush()
+    return evaluation
+
+
+def _finish(evaluation: Evaluation, data: ReviewForm, card: Scorecard, now: datetime) -> None:
+    suggestions = {a.item_id: a.auto_answer for a in evaluation.answers}
+    errors = form.validate(card, suggestions, data.answers)
+    if errors:
+        _apply(evaluation, data, card)  # keep what was entered
+        raise FormInvalid(errors)
+    _apply(evaluation, data, card)
+    result = form.score(card, {a.item_id: a.answer for a in evaluation.answers})
+    evaluation.score = result.score
+    evaluation.final_score = result.final_score
+    evaluation.critical_failed = bool(result.critical_failed)
+    evaluation.status = EvaluationStatus.SUBMITTED
+    evaluation.submitted_at = now
+
+
+def _apply(evaluation: Evaluation, data: ReviewForm, card: Scorecard) -> None:
+    items = {item.id: item for item in card.items}
+    for answer in evaluation.answers:
+        given = data.answers.get(answer.item_id)
+        if given is None or answer.item_id not in items:
+            continue
+        answer.answer = form.clean_answer(items[answer.item_id], given.answer)
+        reason = given.reason.strip()[: form.MAX_REASON]
+        answer.override_reason = reason if answer.overridden and reason else None
+    evaluation.overall_comment = data.overall_comment.strip()[: form.MAX_COMMENT]
+    elapsed = (utcnow() - evaluation.updated_at).total_seconds() + 5 if evaluation.updated_at else 0
+    step = max(0.0, min(data.active_seconds, elapsed, MAX_ACTIVE_STEP_S))
+    evaluation.active_seconds = round(evaluation.active_seconds + step, 1)
+    evaluation.updated_at = utcnow()
+
+
+# Reading and correcting ---------------------------------------------------------------------------------
+
+
+def _revealed(session: Session, evaluation: Evaluation) -> bool:
+    if evaluation.calibration_session_id is None:
+        return False
+    calibration = session.get(CalibrationSession, evaluation.calibration_session_id)
+    return bool(calibration and calibration.is_closed)
+
+
+def get_evaluation(session: Session, principal: Principal, evaluation_id: int) -> Evaluation:
+    """The evaluation, if `principal` may read it (NotFound otherwise)."""
+    evaluation = repo.get(session, evaluation_id)
+    if evaluation is None:
+        raise NotFound(f"Evaluation {evaluation_id} does not exist or you cannot see it")
+    # Whoever may read an evaluation may see its call (reps their own, managers their teams').
+    call = calls.get_call(session, principal, evaluation.call_id)
+    revealed = _revealed(session, evaluation)
+    if not access.can_view(
+        principal, evaluation, team_id=call.team_id, rep_id=call.rep_id, revealed=revealed
+    ):
+        raise NotFound(f"Evaluation {evaluation_id} does not exist or you cannot see it")
+    return evaluation
+
+
+@dataclass(frozen=True)
+class EvaluationPage:
+    space: Workspace
+    history: list[EvaluationEdit]
+    can_edit: bool
+
+
+def evaluation_page(
+    session: Session, principal: Principal, evaluation_id: int, *, settings: Settings
+) -> EvaluationPage:
+    evaluation = get_evaluation(session, principal, evaluation_id)
+    assignment = queue.get_assignment(session, evaluation.assignment_id) if evaluation.assignment_id else None
+    space = _workspace(session, principal, evaluation, settings=settings, assignment=assignment)
+    submitted = evaluation.status is EvaluationStatus.SUBMITTED
+    return EvaluationPage(
+        space, repo.history(session, evaluation.id), submitted and access.can_edit(principal, evaluation)
+    )
+
+
+def edit_evaluation(
+    session: Session,
+    principal: Principal,
+    evaluation_id: int,
+    *,
+    data: ReviewForm,
+    reason: str,
+    settings: Settings,
+) -> Evaluation:
+    """Correct a submitted evaluation; the change, who made it and why are kept."""
+    evaluation = get_evaluation(session, principal, evaluation_id)
+    if evaluation.status is not EvaluationStatus.SUBMITTED:
+        raise InvalidTransition("Only submitted evaluations are corrected; finish the draft instead")
+    if not access.can_edit(principal, evaluation):
+        raise Forbidden("Only the reviewer who wrote it or a QC lead can correct an evaluation")
+    _check_calibration_open(session, evaluation)
+    reason = reason.strip()
+    if len(reason) < 3:
+        raise FormInvalid({"edit_reason": "Say why you are changing a submitted evaluation"})
+    before = _snapshot(evaluation)
+    card = scoring.definition(evaluation.scorecard_version)
+    _finish(
+        evaluation,
+        ReviewForm(data.answers, data.overall_comment, 0.0),
+        card,
+        evaluation.submitted_at or utcnow(),
+    )
+    changes = _diff(before, _snapshot(evaluation))
+    if changes:
+        evaluation.edits += 1
+        session.add(
+            EvaluationEdit(
+                evaluation_id=evaluation.id,
+                user_id=principal.id,
+                action="edited",
+                reason=reason[: form.MAX_REASON],
+                changes=changes,
+            )
+        )
+    session.flush()
+    return evaluation
+
+
+def _check_calibration_open(session: Session, evaluation: Evaluation) -> None:
+    if evaluation.calibration_session_id is not None and _revealed(session, evaluation):
+        raise InvalidTransition("The calibration session is closed; its scorings are final")
+
+
+def _snapshot(evaluation: Evaluation) -> dict[str, Any]:
+    data: dict[str, Any] = {f"answer:{a.item_id}": a.answer for a in evaluation.answers}
+    data.update({f"reason:{a.item_id}": a.override_reason for a in evaluation.answers})
+    data["overall_comment"] = evaluation.overall_comment
+    data["final_score"] = evaluation.final_score
+    return data
+
+
+def _diff(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        {"field": key, "from": before.get(key), "to": after.get(key)}
+        for key in after
+        if before.get(key) != after.get(key)
+    ]
+
+
+# Comments ------------------------------------------------------------------------------------------------
+
+
+def add_comment(
+    session: Session,
+    principal: Principal,
+    evaluation_id: int,
+    *,
+    text: str,
+    at_s: float | None,
+    item_id: str | None = None,
+) -> EvaluationComment:
+    """Pin a remark to a moment of the call; after submitting, the addition is audited."""
+    evaluation = get_evaluation(session, principal, evaluation_id)
+    _require_writer(session, principal, evaluation)
+    text = text.strip()
+    if not text:
+        raise InvalidInput("Write something first", field="text")
+    if len(text) > form.MAX_COMMENT:
+        raise InvalidInput(f"Keep comments under {form.MAX_COMMENT} characters", field="text")
+    duration = evaluation_call_duration(session, evaluation)
+    if at_s is not None and not 0 <= at_s <= duration + 1:
+        raise InvalidInput("The moment is outside the call", field="at_s")
+    card = scoring.definition(evaluation.scorecard_version)
+    if item_id and item_id not in {i.id for i in card.items}:
+        raise InvalidInput("No such scorecard item", field="item_id")
+    comment = EvaluationComment(
+        evaluation_id=evaluation.id,
+        author_id=principal.id,
+        at_s=None if at_s is None else round(at_s, 2),
+        item_id=item_id or None,
+        text=text,
+    )
+    session.add(comment)
+    _audit_after_submit(session, principal, evaluation, "comment added", {"at_s": comment.at_s, "text": text})
+    session.flush()
+    return comment
+
+
+def delete_comment(session: Session, principal: Principal, evaluation_id: int, comment_id: int) -> None:
+    evaluation = get_evaluation(session, principal, evaluation_id)
+    _require_writer(session, principal, evaluation)
+    comment = next((c for c in evaluation.comments if c.id == comment_id), None)
+    if comment is None:
+        raise NotFound("No such comment")
+    _audit_after_submit(
+        session, principal, evaluation, "comment removed", {"at_s": comment.at_s, "text": comment.text}
+    )
+    session.delete(comment)
+    session.flush()
+
+
+def _require_writer(session: Session, principal: Principal, evaluation: Evaluation) -> None:
+    if evaluation.status is EvaluationStatus.DRAFT:
+        if principal.id != evaluation.reviewer_id:
+            raise Forbidden("Only the reviewer comments on a review in progress")
+        return
+    if not access.can_edit(principal, evaluation):
+        raise Forbidden("Only the reviewer who wrote it or a QC lead can change an evaluation")
+    _check_calibration_open(session, evaluation)
+
+
+def _audit_after_submit(
+    session: Session, principal: Principal, evaluation: Evaluation, what: str, data: dict[str, Any]
+) -> None:
+    if evaluation.status is not EvaluationStatus.SUBMITTED:
+        return
+    added = what == "comment added"
+    evaluation.edits += 1
+    session.add(
+        EvaluationEdit(
+            evaluation_id=evaluation.id,
+            user_id=principal.id,
+            action="edited",
+            reason=what,
+            changes=[{"field": "comment", "from": None if added else data, "to": data if added else None}],
+        )
+    )
+
+
+def evaluation_call_duration(session: Session, evaluation: Evaluation) -> float:
+    call = session.get(Call, evaluation.call_id)
+    return call.duration_s if call else 0.0
+
+
+def reviews_by_call(session: Session, call_ids: list[int]) -> dict[int, Evaluation]:
+    """The QC review of each listed call, if it has one (for lists; not access-checked)."""
+    return {e.call_id: e for e in repo.reviews_of_calls(session, call_ids)}
