@@ -58,7 +58,7 @@ class FormInvalid(InvalidInput):
         self.errors = errors
 
 
-# Starting ------------------------------------------------------------------------------------------
+# Starting -----------------------------------------------------------------------------------------
 
 
 def start_review(
@@ -79,7 +79,7 @@ def start_review(
     if existing is not None:  # the pick changed hands: the old holder's draft goes
         session.delete(existing)
         session.flush()
-    return _new_draft(
+    return new_draft(
         session, call_id=assignment.call_id, reviewer_id=principal.id, assignment_id=assignment.id
     )
 
@@ -92,7 +92,7 @@ def review_call(
     return start_review(session, principal, assignment.id, settings=settings, now=now)
 
 
-def _new_draft(
+def new_draft(
     session: Session,
     *,
     call_id: int,
@@ -156,7 +156,7 @@ def _reload(session: Session, evaluation_id: int) -> Evaluation:
     return evaluation
 
 
-# The workspace ---------------------------------------------------------------------------------------
+# The workspace ------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -202,10 +202,10 @@ def workspace(session: Session, principal: Principal, assignment_id: int, *, set
     evaluation = repo.for_assignment(session, assignment.id)
     if evaluation is None or evaluation.reviewer_id != principal.id:
         raise Forbidden("Start this review from your queue first")
-    return _workspace(session, principal, evaluation, settings=settings, assignment=assignment)
+    return build_workspace(session, principal, evaluation, settings=settings, assignment=assignment)
 
 
-def _workspace(
+def build_workspace(
     session: Session,
     principal: Principal,
     evaluation: Evaluation,
@@ -238,7 +238,7 @@ def _workspace(
     )
 
 
-# Saving and submitting ----------------------------------------------------------------------------------
+# Saving and submitting ----------------------------------------------------------------------------
 
 
 def save_draft(
@@ -246,7 +246,7 @@ def save_draft(
 ) -> Evaluation:
     """Keep the answers so far (no checks: a draft may be incomplete)."""
     evaluation = workspace(session, principal, assignment_id, settings=settings).evaluation
-    _apply(evaluation, data, scoring.definition(evaluation.scorecard_version))
+    apply_form(evaluation, data, scoring.definition(evaluation.scorecard_version))
     return evaluation
 
 
@@ -275,9 +275,9 @@ def _finish(evaluation: Evaluation, data: ReviewForm, card: Scorecard, now: date
     suggestions = {a.item_id: a.auto_answer for a in evaluation.answers}
     errors = form.validate(card, suggestions, data.answers)
     if errors:
-        _apply(evaluation, data, card)  # keep what was entered
+        apply_form(evaluation, data, card)  # keep what was entered
         raise FormInvalid(errors)
-    _apply(evaluation, data, card)
+    apply_form(evaluation, data, card)
     result = form.score(card, {a.item_id: a.answer for a in evaluation.answers})
     evaluation.score = result.score
     evaluation.final_score = result.final_score
@@ -286,7 +286,7 @@ def _finish(evaluation: Evaluation, data: ReviewForm, card: Scorecard, now: date
     evaluation.submitted_at = now
 
 
-def _apply(evaluation: Evaluation, data: ReviewForm, card: Scorecard) -> None:
+def apply_form(evaluation: Evaluation, data: ReviewForm, card: Scorecard) -> None:
     items = {item.id: item for item in card.items}
     for answer in evaluation.answers:
         given = data.answers.get(answer.item_id)
@@ -302,7 +302,7 @@ def _apply(evaluation: Evaluation, data: ReviewForm, card: Scorecard) -> None:
     evaluation.updated_at = utcnow()
 
 
-# Reading and correcting ---------------------------------------------------------------------------------
+# Reading and correcting ---------------------------------------------------------------------------
 
 
 def _revealed(session: Session, evaluation: Evaluation) -> bool:
@@ -339,7 +339,7 @@ def evaluation_page(
 ) -> EvaluationPage:
     evaluation = get_evaluation(session, principal, evaluation_id)
     assignment = queue.get_assignment(session, evaluation.assignment_id) if evaluation.assignment_id else None
-    space = _workspace(session, principal, evaluation, settings=settings, assignment=assignment)
+    space = build_workspace(session, principal, evaluation, settings=settings, assignment=assignment)
     submitted = evaluation.status is EvaluationStatus.SUBMITTED
     return EvaluationPage(
         space, repo.history(session, evaluation.id), submitted and access.can_edit(principal, evaluation)
@@ -410,7 +410,7 @@ def _diff(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, Any]]
     ]
 
 
-# Comments ------------------------------------------------------------------------------------------------
+# Comments -----------------------------------------------------------------------------------------
 
 
 def add_comment(

@@ -1,0 +1,151 @@
+"""How often reviewers agree with each automatic check: the measure of which rules to fix.
+
+A check's job is to find failures, so "fail" is the positive class: precision is the
+share of the check's fails that reviewers confirmed, recall the share of the failures
+reviewers found that the check had flagged. Checks that left the item to a person
+("needs review") are counted apart, with what the person then decided.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from qc.evaluations import repository as repo
+from qc.evaluations.kappa import cohen_kappa
+from qc.reviews import access
+from qc.scoring import service as scoring
+from qc.scoring.definitions import Scorecard, Status
+from qc.scoring.models import ScorecardVersion
+from qc.users.schemas import Principal
+
+OVERRIDES_SHOWN = 5
+
+
+@dataclass(frozen=True)
+class Override:
+    evaluation_id: int
+    call_id: int
+    suggested: str
+    answer: str
+    reason: str | None
+    submitted_at: datetime | None
+
+
+@dataclass
+class ItemAgreement:
+    item_id: str
+    label: str
+    section: str
+    check: str  # the kind of automatic check, or "" when the item has none
+    critical: bool
+    reviewed: int = 0  # reviews that answered the item
+    decided: int = 0  # ... where the check gave a verdict (pass, fail or n/a)
+    agreed: int = 0
+    true_fail: int = 0  # check fail, reviewer no
+    false_fail: int = 0  # check fail, reviewer yes
+    missed_fail: int = 0  # check pass, reviewer no
+    true_pass: int = 0
+    left_to_person: int = 0
+    left_yes: int = 0
+    left_no: int = 0
+    pairs: list[tuple[str, str]] = field(default_factory=list)
+    overrides: list[Override] = field(default_factory=list)
+
+    @property
+    def agreement(self) -> float | None:
+        return self.agreed / self.decided if self.decided else None
+
+    @property
+    def precision(self) -> float | None:
+        flagged = self.true_fail + self.false_fail
+        return self.true_fail / flagged if flagged else None
+
+    @property
+    def recall(self) -> float | None:
+        failures = self.true_fail + self.missed_fail
+        return self.true_fail / failures if failures else None
+
+    @property
+    def kappa(self) -> float | None:
+        return cohen_kappa(self.pairs)
+
+    @property
+    def overridden(self) -> int:
+        return self.decided - self.agreed
+
+
+@dataclass(frozen=True)
+class AgreementReport:
+    version: ScorecardVersion
+    items: list[ItemAgreement]
+    evaluations: int
+
+    @property
+    def worst_first(self) -> list[ItemAgreement]:
+        return sorted(
+            self.items,
+            key=lambda i: (i.agreement is None, i.agreement if i.agreement is not None else 1, i.item_id),
+        )
+
+
+def item_agreement(
+    session: Session, principal: Principal, scorecard_id: str, *, since: datetime | None = None
+) -> AgreementReport:
+    """Per item of a scorecard (all its revisions): reviewers against the automatic check."""
+    access.require_queue_manager(principal)
+    version = scoring.get_current(session, scorecard_id)
+    card = scoring.definition(version)
+    items = _items(card)
+    evaluations: set[int] = set()
+    for (
+        item_id,
+        status,
+        suggested,
+        answer,
+        reason,
+        evaluation_id,
+        call_id,
+        submitted,
+    ) in repo.answers_against_checks(session, scorecard_id, since):
+        stats = items.get(item_id)
+        if stats is None or answer is None or status is None:
+            continue
+        evaluations.add(evaluation_id)
+        stats.reviewed += 1
+        if suggested is None:  # the check left it to a person
+            stats.left_to_person += 1
+            stats.left_yes += answer == "yes"
+            stats.left_no += answer == "no"
+            continue
+        _count(stats, status, suggested, answer)
+        if answer != suggested and len(stats.overrides) < OVERRIDES_SHOWN:
+            stats.overrides.append(Override(evaluation_id, call_id, suggested, answer, reason, submitted))
+    return AgreementReport(version, list(items.values()), len(evaluations))
+
+
+def _items(card: Scorecard) -> dict[str, ItemAgreement]:
+    result: dict[str, ItemAgreement] = {}
+    for section in card.sections:
+        for item in section.items:
+            check = item.check.type if item.check is not None else ""
+            result[item.id] = ItemAgreement(item.id, item.label, section.title, check, item.critical)
+    return result
+
+
+def _count(stats: ItemAgreement, status: Status, suggested: str, answer: str) -> None:
+    stats.decided += 1
+    stats.agreed += answer == suggested
+    stats.pairs.append((suggested, answer))
+    if status is Status.FAIL:
+        if answer == "no":
+            stats.true_fail += 1
+        elif answer == "yes":
+            stats.false_fail += 1
+    elif status is Status.PASS:
+        if answer == "no":
+            stats.missed_fail += 1
+        elif answer == "yes":
+            stats.true_pass += 1

@@ -1,0 +1,350 @@
+"""Calibration: a QC lead puts calls in a session, chosen reviewers score them without
+seeing each other (or the automatic checks), and the lead sees where they agree."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from qc.calls import service as calls
+from qc.calls.models import Call, CallStatus
+from qc.config import Settings
+from qc.db import utcnow
+from qc.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound
+from qc.evaluations import form
+from qc.evaluations import repository as repo
+from qc.evaluations.kappa import fleiss_kappa, pairwise_agreement
+from qc.evaluations.models import (
+    CalibrationCall,
+    CalibrationParticipant,
+    CalibrationSession,
+    Evaluation,
+    EvaluationEdit,
+    EvaluationStatus,
+)
+from qc.evaluations.service import FormInvalid, ReviewForm, Workspace, apply_form, build_workspace, new_draft
+from qc.reviews import access
+from qc.scoring import service as scoring
+from qc.scoring.definitions import Scorecard
+from qc.users.models import Role, User
+from qc.users.schemas import Principal
+
+MAX_CALLS = 20
+MAX_PARTICIPANTS = 30
+
+
+def _require_lead(principal: Principal) -> None:
+    if principal.role not in access.QUEUE_MANAGERS:
+        raise Forbidden("Only QC leads and administrators run calibration sessions")
+
+
+# Sessions -----------------------------------------------------------------------------------------
+
+
+def create_session(
+    session: Session, principal: Principal, *, title: str, call_ids: list[int], reviewer_ids: list[int]
+) -> CalibrationSession:
+    """A session over `call_ids`, scored by the chosen reviewers and by you (the reference)."""
+    _require_lead(principal)
+    title = title.strip()
+    if not title or len(title) > 200:
+        raise InvalidInput("Give the session a title of at most 200 characters", field="title")
+    calibration = CalibrationSession(title=title, created_by_id=principal.id)
+    session.add(calibration)
+    session.flush()
+    if not reviewer_ids:
+        raise InvalidInput("Choose at least one reviewer", field="reviewers")
+    for user_id in dict.fromkeys([principal.id, *reviewer_ids]):
+        _add_participant(session, calibration, user_id)
+    if not call_ids:
+        raise InvalidInput("Add at least one call", field="calls")
+    for call_id in dict.fromkeys(call_ids):
+        add_call(session, principal, calibration.id, call_id)
+    return calibration
+
+
+def _add_participant(session: Session, calibration: CalibrationSession, user_id: int) -> None:
+    user = session.get(User, user_id)
+    if user is None or not user.is_active or user.role not in access.REVIEWERS:
+        raise InvalidInput("Participants are active reviewers, QC leads or administrators", field="reviewers")
+    if len(_participant_ids(session, calibration.id)) >= MAX_PARTICIPANTS:
+        raise InvalidInput(f"A session has at most {MAX_PARTICIPANTS} participants", field="reviewers")
+    session.add(CalibrationParticipant(session_id=calibration.id, user_id=user_id))
+    session.flush()
+
+
+def add_call(session: Session, principal: Principal, session_id: int, call_id: int) -> None:
+    """Put a processed call in an open session."""
+    _require_lead(principal)
+    calibration = _get(session, session_id)
+    if calibration.is_closed:
+        raise InvalidTransition("The session is closed")
+    call = calls.get_call(session, principal, call_id)
+    if call.status is not CallStatus.SCORED:
+        raise InvalidInput(f"Call {call_id} is not processed yet ({call.status.value})", field="calls")
+    if call.id in _call_ids(session, session_id):
+        raise Conflict(f"Call {call_id} is already in this session", field="calls")
+    if len(_call_ids(session, session_id)) >= MAX_CALLS:
+        raise InvalidInput(f"A session holds at most {MAX_CALLS} calls", field="calls")
+    position = len(_call_ids(session, session_id))
+    session.add(CalibrationCall(session_id=session_id, call_id=call.id, position=position))
+    session.flush()
+
+
+def close_session(session: Session, principal: Principal, session_id: int) -> CalibrationSession:
+    """End scoring; participants then see the results too."""
+    _require_lead(principal)
+    calibration = _get(session, session_id)
+    if not calibration.is_closed:
+        calibration.is_closed = True
+        calibration.closed_at = utcnow()
+    return calibration
+
+
+def _get(session: Session, session_id: int) -> CalibrationSession:
+    calibration = session.get(CalibrationSession, session_id)
+    if calibration is None:
+        raise NotFound(f"Calibration session {session_id} does not exist")
+    return calibration
+
+
+def _call_ids(session: Session, session_id: int) -> list[int]:
+    return list(
+        session.scalars(
+            select(CalibrationCall.call_id)
+            .where(CalibrationCall.session_id == session_id)
+            .order_by(CalibrationCall.position)
+        )
+    )
+
+
+def _participant_ids(session: Session, session_id: int) -> list[int]:
+    return list(
+        session.scalars(
+            select(CalibrationParticipant.user_id).where(CalibrationParticipant.session_id == session_id)
+        )
+    )
+
+
+def _visible(session: Session, principal: Principal, calibration: CalibrationSession) -> None:
+    if principal.role in access.QUEUE_MANAGERS or principal.id in _participant_ids(session, calibration.id):
+        return
+    raise NotFound(f"Calibration session {calibration.id} does not exist")
+
+
+def list_sessions(session: Session, principal: Principal) -> list[CalibrationSession]:
+    """Sessions you run (staff: all) or take part in, newest first."""
+    query = select(CalibrationSession).order_by(
+        CalibrationSession.created_at.desc(), CalibrationSession.id.desc()
+    )
+    if principal.role not in access.QUEUE_MANAGERS:
+        mine = select(CalibrationParticipant.session_id).where(CalibrationParticipant.user_id == principal.id)
+        query = query.where(CalibrationSession.id.in_(mine))
+    return list(session.scalars(query))
+
+
+def open_sessions(session: Session, principal: Principal) -> list[CalibrationSession]:
+    _require_lead(principal)
+    return [s for s in list_sessions(session, principal) if not s.is_closed]
+
+
+# Scoring ------------------------------------------------------------------------------------------
+
+
+def scoring_workspace(
+    session: Session, principal: Principal, session_id: int, call_id: int, *, settings: Settings
+) -> Workspace:
+    """Your scoring of one call of the session (started on first opening)."""
+    calibration = _get(session, session_id)
+    if principal.id not in _participant_ids(session, session_id):
+        raise Forbidden("You are not a participant of this calibration session")
+    if call_id not in _call_ids(session, session_id):
+        raise NotFound("That call is not in this session")
+    evaluation = repo.calibration_scoring(session, session_id, call_id, principal.id)
+    if evaluation is None:
+        if calibration.is_closed:
+            raise InvalidTransition("The session is closed")
+        evaluation = new_draft(session, call_id=call_id, reviewer_id=principal.id, calibration=calibration)
+    return build_workspace(session, principal, evaluation, settings=settings)
+
+
+def save_scoring(
+    session: Session,
+    principal: Principal,
+    session_id: int,
+    call_id: int,
+    *,
+    data: ReviewForm,
+    settings: Settings,
+    submit: bool,
+) -> Evaluation:
+    """Save (or submit) your scoring; calibration asks no reasons (there is no suggestion)."""
+    space = scoring_workspace(session, principal, session_id, call_id, settings=settings)
+    evaluation = space.evaluation
+    if _get(session, session_id).is_closed:
+        raise InvalidTransition("The session is closed; its scorings are final")
+
+    apply_form(evaluation, data, space.card)
+    if not submit:
+        return evaluation
+    errors = form.validate(space.card, {}, data.answers)
+    if errors:
+        raise FormInvalid(errors)
+    result = form.score(space.card, {a.item_id: a.answer for a in evaluation.answers})
+    evaluation.score, evaluation.final_score = result.score, result.final_score
+    evaluation.critical_failed = bool(result.critical_failed)
+    if evaluation.status is EvaluationStatus.DRAFT:
+        evaluation.status = EvaluationStatus.SUBMITTED
+        evaluation.submitted_at = utcnow()
+        session.add(EvaluationEdit(evaluation_id=evaluation.id, user_id=principal.id, action="submitted"))
+    session.flush()
+    return evaluation
+
+
+# Results ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ItemRow:
+    item_id: str
+    label: str
+    answers: dict[int, str | None]  # participant -> answer
+    reference: str | None  # the lead's
+    agreement: float | None  # share of agreeing rater pairs
+
+    @property
+    def majority(self) -> str | None:
+        given = [a for a in self.answers.values() if a is not None]
+        return Counter(given).most_common(1)[0][0] if given else None
+
+
+@dataclass
+class CallResult:
+    call: Call
+    rows: list[ItemRow]
+    scores: dict[int, float | None]  # participant -> final score
+
+
+@dataclass
+class ReviewerDeviation:
+    user: User
+    compared: int = 0
+    matched: int = 0
+    score_gaps: list[float] = field(default_factory=list)
+    differing: list[tuple[int, str]] = field(default_factory=list)  # (call, item)
+
+    @property
+    def match_rate(self) -> float | None:
+        return self.matched / self.compared if self.compared else None
+
+    @property
+    def mean_score_gap(self) -> float | None:
+        return sum(self.score_gaps) / len(self.score_gaps) if self.score_gaps else None
+
+
+@dataclass
+class CalibrationView:
+    calibration: CalibrationSession
+    lead: User
+    participants: list[User]
+    calls: list[Call]
+    status: dict[tuple[int, int], EvaluationStatus]  # (call, participant) -> draft / submitted
+    can_manage: bool
+    results: list[CallResult] | None = None
+    item_kappa: dict[str, float | None] = field(default_factory=dict)
+    overall_kappa: float | None = None
+    deviations: list[ReviewerDeviation] = field(default_factory=list)
+    card: Scorecard | None = None
+
+
+def session_view(session: Session, principal: Principal, session_id: int) -> CalibrationView:
+    """The session; results for its lead (and staff) at any time, for participants once closed."""
+    calibration = _get(session, session_id)
+    _visible(session, principal, calibration)
+    people = {
+        u.id: u
+        for u in session.scalars(select(User).where(User.id.in_(_participant_ids(session, session_id))))
+    }
+    call_ids = _call_ids(session, session_id)
+    call_rows = {c.id: c for c in session.scalars(select(Call).where(Call.id.in_(call_ids)))}
+    scorings = repo.for_calibration(session, session_id)
+    view = CalibrationView(
+        calibration=calibration,
+        lead=people[calibration.created_by_id],
+        participants=sorted(people.values(), key=lambda u: (u.id != calibration.created_by_id, u.name)),
+        calls=[call_rows[i] for i in call_ids if i in call_rows],
+        status={(e.call_id, e.reviewer_id): e.status for e in scorings},
+        can_manage=principal.role in access.QUEUE_MANAGERS,
+    )
+    if view.can_manage or calibration.is_closed:
+        _results(view, [e for e in scorings if e.status is EvaluationStatus.SUBMITTED])
+    return view
+
+
+def _results(view: CalibrationView, scorings: list[Evaluation]) -> None:
+    lead_id = view.calibration.created_by_id
+    by_call: dict[int, dict[int, Evaluation]] = defaultdict(dict)
+    for evaluation in scorings:
+        by_call[evaluation.call_id][evaluation.reviewer_id] = evaluation
+    deviations = {u.id: ReviewerDeviation(u) for u in view.participants if u.id != lead_id}
+    subjects_by_item: dict[str, list[Counter[str]]] = defaultdict(list)
+    view.results = []
+    for call in view.calls:
+        scored = by_call.get(call.id, {})
+        if not scored:
+            view.results.append(CallResult(call, [], {}))
+            continue
+        card = scoring.definition(next(iter(scored.values())).scorecard_version)
+        view.card = view.card or card
+        answers = {rid: {a.item_id: a.answer for a in e.answers} for rid, e in scored.items()}
+        rows = []
+        for item in card.items:
+            given = {rid: answers[rid].get(item.id) for rid in answers}
+            counts = Counter(a for a in given.values() if a is not None)
+            subjects_by_item[item.id].append(counts)
+            rows.append(ItemRow(item.id, item.label, given, given.get(lead_id), pairwise_agreement(counts)))
+            _deviate(deviations, call.id, item.id, given, lead_id)
+        reference = scored.get(lead_id)
+        reference_score = reference.final_score if reference is not None else None
+        for rid, evaluation in scored.items():
+            if rid in deviations and reference_score is not None and evaluation.final_score is not None:
+                deviations[rid].score_gaps.append(abs(evaluation.final_score - reference_score))
+        view.results.append(CallResult(call, rows, {rid: e.final_score for rid, e in scored.items()}))
+    view.item_kappa = {item_id: fleiss_kappa(subjects) for item_id, subjects in subjects_by_item.items()}
+    view.overall_kappa = fleiss_kappa([s for subjects in subjects_by_item.values() for s in subjects])
+    view.deviations = list(deviations.values())
+
+
+def _deviate(
+    deviations: dict[int, ReviewerDeviation],
+    call_id: int,
+    item_id: str,
+    given: dict[int, str | None],
+    lead_id: int,
+) -> None:
+    reference = given.get(lead_id)
+    if reference is None:
+        return
+    for rid, answer in given.items():
+        if rid not in deviations or answer is None:
+            continue
+        deviations[rid].compared += 1
+        if answer == reference:
+            deviations[rid].matched += 1
+        else:
+            deviations[rid].differing.append((call_id, item_id))
+
+
+def reviewers(session: Session, principal: Principal) -> list[User]:
+    """People who can take part in a session."""
+    _require_lead(principal)
+    return list(
+        session.scalars(
+            select(User)
+            .where(User.role.in_([Role.REVIEWER, Role.QC_LEAD, Role.ADMIN]), User.is_active.is_(True))
+            .order_by(User.name)
+        )
+    )
