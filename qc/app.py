@@ -129,7 +129,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     settings.ensure_dirs()
     app = FastAPI(
         title="qc",
-        summary="Call quality control: recordings in, transcripts out",
+        summary="Call quality control: recordings in, transcripts, automatic checks, daily reviews",
         version="0.1.0",
         lifespan=_lifespan,
         docs_url="/docs",
@@ -158,10 +158,24 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     )
 
     from qc.calls import routes as calls
+    from qc.evaluations import routes as evaluations
+    from qc.reviews import routes as reviews
     from qc.scoring import routes as scoring
     from qc.users import routes as users
 
-    routers = (users.pages, users.api, calls.pages, calls.api, scoring.pages, scoring.api, scoring.score_api)
+    routers = (
+        users.pages,
+        users.api,
+        calls.pages,
+        calls.api,
+        scoring.pages,
+        scoring.api,
+        scoring.score_api,
+        reviews.pages,
+        reviews.api,
+        evaluations.pages,
+        evaluations.api,
+    )
     for router in routers:
         app.include_router(router)
 

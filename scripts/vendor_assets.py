@@ -20,6 +20,11 @@ VENDOR = ROOT / "web" / "static" / "vendor"
 PACKAGES = [
     ("htmx.org", "2.0.11", ["dist/htmx.min.js", "LICENSE"]),
     ("@picocss/pico", "2.1.1", ["css/pico.min.css", "LICENSE.md"]),
+    (
+        "wavesurfer.js",
+        "8.0.1",
+        ["dist/wavesurfer.min.js", "dist/plugins/regions.min.js", "dist/plugins/timeline.min.js", "LICENSE"],
+    ),
 ]
 
 

@@ -129,3 +129,34 @@ def _too_long(duration_s: float, max_duration_s: float) -> AudioError:
         f"The recording is too long ({duration_s / 60:.0f} min); the limit is "
         f"{max_duration_s / 60:.0f} min (QC_MAX_CALL_DURATION_S)"
     )
+
+
+PEAKS_PER_SECOND = 20
+MAX_PEAKS = 24_000  # per channel: a 20-minute call at full resolution
+
+
+def waveform_peaks(path: Path, *, duration_s: float) -> list[list[float]]:
+    """Per channel, the loudest sample of each slice of the recording (0..1), for drawing
+    the waveform without sending the whole recording to the browser first."""
+    per_second = min(PEAKS_PER_SECOND, MAX_PEAKS / max(duration_s, 1.0))
+    with av.open(str(path), mode="r", metadata_errors="ignore") as container:
+        stream = container.streams.audio[0]
+        rate = stream.codec_context.sample_rate or 8000
+        step = max(1, int(rate / per_second))
+        channels: list[list[float]] = []
+        carry: np.ndarray | None = None
+        for frame in container.decode(stream):
+            data = _to_float(frame)
+            data = data if carry is None else np.concatenate([carry, data], axis=1)
+            whole = data.shape[1] // step * step
+            if len(channels) < data.shape[0]:
+                channels.extend([] for _ in range(data.shape[0] - len(channels)))
+            if whole:
+                blocks = np.abs(data[:, :whole]).reshape(data.shape[0], -1, step).max(axis=2)
+                for index, row in enumerate(blocks):
+                    channels[index].extend(np.round(row.astype(np.float64), 3).tolist())
+            carry = data[:, whole:]
+        if carry is not None and carry.shape[1]:
+            for index, row in enumerate(np.abs(carry).max(axis=1)):
+                channels[index].append(round(float(row), 3))
+    return channels

@@ -12,6 +12,7 @@ from qc.calls import service
 from qc.calls.models import CallStatus, ChannelLayout, Direction
 from qc.calls.schemas import CallList, CallMeta, CallRead, call_read
 from qc.errors import InvalidInput
+from qc.evaluations import service as evaluations
 from qc.kit.pagination import PageRequest
 from qc.kit.ranges import ranged_response
 from qc.kit.timeutil import parse_datetime
@@ -125,7 +126,7 @@ def upload_page(request: Request, session: DB, principal: CurrentUser, settings:
 def call_page(request: Request, session: DB, principal: CurrentUser, call_id: Id) -> Response:
     detail = service.get_call_detail(session, principal, call_id)
     call, transcript, score = detail.call, detail.transcript, detail.score
-    context = {
+    context: dict[str, Any] = {
         "call": call,
         "transcript": transcript,
         "turns": export.turns(transcript) if transcript else [],
@@ -142,6 +143,7 @@ def call_page(request: Request, session: DB, principal: CurrentUser, call_id: Id
         if call.status.is_terminal and request.query_params.get("was") != call.status.value:
             response.headers["HX-Refresh"] = "true"
         return response
+    context["review"] = evaluations.review_panel(session, principal, call)
     return render(request, "calls/detail.html", context)
 
 
@@ -157,6 +159,15 @@ def call_audio(
 ) -> Response:
     call = service.get_call(session, principal, call_id)
     return ranged_response(request, storage, call.storage_key, filename=None)
+
+
+@pages.get("/calls/{call_id}/peaks.json", name="calls:peaks")
+def call_peaks(
+    session: DB, principal: CurrentUser, storage: StorageDep, settings: SettingsDep, call_id: Id
+) -> Response:
+    """The waveform the player draws (per channel, so agent and customer get a lane each)."""
+    body = service.waveform(session, principal, call_id, storage=storage, settings=settings)
+    return Response(body, media_type="application/json", headers={"cache-control": "private, max-age=86400"})
 
 
 @pages.get("/calls/{call_id}/transcript.{fmt}", name="calls:transcript")

@@ -340,3 +340,28 @@ def parse_metadata(value: str | None) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise InvalidInput("metadata must be a JSON object", field="metadata")
     return data
+
+
+def waveform(
+    session: Session, principal: Principal, call_id: int, *, storage: Storage, settings: Settings
+) -> bytes:
+    """The call's waveform peaks as JSON, computed once and kept next to the recording."""
+    call = get_call(session, principal, call_id)
+    key = f"peaks/{call.sha256}.json"
+    if storage.exists(key):
+        with storage.local_copy(key) as path:
+            return bytes(path.read_bytes())
+    with storage.local_copy(call.storage_key) as path:
+        peaks = audio.waveform_peaks(path, duration_s=call.duration_s)
+    body = json.dumps(
+        {"duration": call.duration_s, "layout": call.channel_layout.value, "peaks": peaks},
+        separators=(",", ":"),
+    ).encode()
+    settings.tmp_dir.mkdir(parents=True, exist_ok=True)
+    draft = settings.tmp_dir / f"peaks-{uuid.uuid4().hex}.json"
+    try:
+        draft.write_bytes(body)
+        storage.put_file(key, draft)
+    finally:
+        draft.unlink(missing_ok=True)
+    return body

@@ -180,7 +180,7 @@ def save_scoring(
     data: ReviewForm,
     settings: Settings,
     submit: bool,
-) -> Evaluation:
+) -> Workspace:
     """Save (or submit) your scoring; calibration asks no reasons (there is no suggestion)."""
     space = scoring_workspace(session, principal, session_id, call_id, settings=settings)
     evaluation = space.evaluation
@@ -189,7 +189,7 @@ def save_scoring(
 
     apply_form(evaluation, data, space.card)
     if not submit:
-        return evaluation
+        return space
     errors = form.validate(space.card, {}, data.answers)
     if errors:
         raise FormInvalid(errors)
@@ -201,7 +201,7 @@ def save_scoring(
         evaluation.submitted_at = utcnow()
         session.add(EvaluationEdit(evaluation_id=evaluation.id, user_id=principal.id, action="submitted"))
     session.flush()
-    return evaluation
+    return space
 
 
 # Results ------------------------------------------------------------------------------------------

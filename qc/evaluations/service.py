@@ -243,11 +243,11 @@ def build_workspace(
 
 def save_draft(
     session: Session, principal: Principal, assignment_id: int, *, data: ReviewForm, settings: Settings
-) -> Evaluation:
+) -> Workspace:
     """Keep the answers so far (no checks: a draft may be incomplete)."""
-    evaluation = workspace(session, principal, assignment_id, settings=settings).evaluation
-    apply_form(evaluation, data, scoring.definition(evaluation.scorecard_version))
-    return evaluation
+    space = workspace(session, principal, assignment_id, settings=settings)
+    apply_form(space.evaluation, data, space.card)
+    return space
 
 
 def submit_review(
@@ -263,7 +263,7 @@ def submit_review(
     now = now or utcnow()
     space = workspace(session, principal, assignment_id, settings=settings)
     evaluation = space.evaluation
-    _finish(evaluation, data, space.card, now)
+    _finish(evaluation, data, space.card, now, keep=True)
     session.add(EvaluationEdit(evaluation_id=evaluation.id, user_id=principal.id, action="submitted"))
     assert space.assignment is not None
     queue.complete(session, principal, space.assignment, now)
@@ -271,11 +271,13 @@ def submit_review(
     return evaluation
 
 
-def _finish(evaluation: Evaluation, data: ReviewForm, card: Scorecard, now: datetime) -> None:
+def _finish(evaluation: Evaluation, data: ReviewForm, card: Scorecard, now: datetime, *, keep: bool) -> None:
+    """Validate, then store answers and score. `keep` saves an invalid draft's answers anyway."""
     suggestions = {a.item_id: a.auto_answer for a in evaluation.answers}
     errors = form.validate(card, suggestions, data.answers)
     if errors:
-        apply_form(evaluation, data, card)  # keep what was entered
+        if keep:
+            apply_form(evaluation, data, card)
         raise FormInvalid(errors)
     apply_form(evaluation, data, card)
     result = form.score(card, {a.item_id: a.answer for a in evaluation.answers})
@@ -335,14 +337,34 @@ class EvaluationPage:
 
 
 def evaluation_page(
-    session: Session, principal: Principal, evaluation_id: int, *, settings: Settings
+    session: Session, principal: Principal, evaluation_id: int, *, settings: Settings, for_edit: bool = False
 ) -> EvaluationPage:
+    """An evaluation with its call; `for_edit` also checks that `principal` may correct it."""
     evaluation = get_evaluation(session, principal, evaluation_id)
+    if for_edit:
+        if evaluation.status is not EvaluationStatus.SUBMITTED or not access.can_edit(principal, evaluation):
+            raise Forbidden("Only the reviewer who wrote it or a QC lead can correct a submitted evaluation")
+        _check_calibration_open(session, evaluation)
     assignment = queue.get_assignment(session, evaluation.assignment_id) if evaluation.assignment_id else None
     space = build_workspace(session, principal, evaluation, settings=settings, assignment=assignment)
     submitted = evaluation.status is EvaluationStatus.SUBMITTED
     return EvaluationPage(
         space, repo.history(session, evaluation.id), submitted and access.can_edit(principal, evaluation)
+    )
+
+
+@dataclass(frozen=True)
+class EvaluationDetail:
+    evaluation: Evaluation
+    card: Scorecard
+    history: list[EvaluationEdit]
+
+
+def evaluation_detail(session: Session, principal: Principal, evaluation_id: int) -> EvaluationDetail:
+    """An evaluation with its scorecard and audit trail (the API shape)."""
+    evaluation = get_evaluation(session, principal, evaluation_id)
+    return EvaluationDetail(
+        evaluation, scoring.definition(evaluation.scorecard_version), repo.history(session, evaluation.id)
     )
 
 
@@ -372,6 +394,7 @@ def edit_evaluation(
         ReviewForm(data.answers, data.overall_comment, 0.0),
         card,
         evaluation.submitted_at or utcnow(),
+        keep=False,
     )
     changes = _diff(before, _snapshot(evaluation))
     if changes:
@@ -421,7 +444,7 @@ def add_comment(
     text: str,
     at_s: float | None,
     item_id: str | None = None,
-) -> EvaluationComment:
+) -> list[EvaluationComment]:
     """Pin a remark to a moment of the call; after submitting, the addition is audited."""
     evaluation = get_evaluation(session, principal, evaluation_id)
     _require_writer(session, principal, evaluation)
@@ -446,10 +469,12 @@ def add_comment(
     session.add(comment)
     _audit_after_submit(session, principal, evaluation, "comment added", {"at_s": comment.at_s, "text": text})
     session.flush()
-    return comment
+    return _comments(session, evaluation)
 
 
-def delete_comment(session: Session, principal: Principal, evaluation_id: int, comment_id: int) -> None:
+def delete_comment(
+    session: Session, principal: Principal, evaluation_id: int, comment_id: int
+) -> list[EvaluationComment]:
     evaluation = get_evaluation(session, principal, evaluation_id)
     _require_writer(session, principal, evaluation)
     comment = next((c for c in evaluation.comments if c.id == comment_id), None)
@@ -460,6 +485,12 @@ def delete_comment(session: Session, principal: Principal, evaluation_id: int, c
     )
     session.delete(comment)
     session.flush()
+    return _comments(session, evaluation)
+
+
+def _comments(session: Session, evaluation: Evaluation) -> list[EvaluationComment]:
+    session.refresh(evaluation, ["comments"])
+    return list(evaluation.comments)
 
 
 def _require_writer(session: Session, principal: Principal, evaluation: Evaluation) -> None:
@@ -498,3 +529,38 @@ def evaluation_call_duration(session: Session, evaluation: Evaluation) -> float:
 def reviews_by_call(session: Session, call_ids: list[int]) -> dict[int, Evaluation]:
     """The QC review of each listed call, if it has one (for lists; not access-checked)."""
     return {e.call_id: e for e in repo.reviews_of_calls(session, call_ids)}
+
+
+@dataclass(frozen=True)
+class ReviewPanel:
+    """What the call page says about the call's review, and what `principal` may do."""
+
+    assignment: Assignment | None
+    evaluation: Evaluation | None  # only when `principal` may read it
+    can_pick: bool
+    lead: bool  # may put the call in a calibration session
+    calibrations: list[CalibrationSession]
+
+
+def review_panel(session: Session, principal: Principal, call: Call) -> ReviewPanel:
+    from qc.calls.models import CallStatus
+    from qc.evaluations import calibration
+    from qc.reviews import access as queue_access
+
+    assignment = queue.find_assignment(session, call.id)
+    evaluation = repo.for_assignment(session, assignment.id) if assignment else None
+    if evaluation is not None:
+        revealed = _revealed(session, evaluation)
+        if not access.can_view(
+            principal, evaluation, team_id=call.team_id, rep_id=call.rep_id, revealed=revealed
+        ):
+            evaluation = None
+    reviewer = principal.role in queue_access.REVIEWERS
+    can_pick = (
+        reviewer and call.status is CallStatus.SCORED and assignment is None and call.rep_id != principal.id
+    )
+    lead = principal.role in queue_access.QUEUE_MANAGERS
+    sessions = (
+        calibration.open_sessions(session, principal) if lead and call.status is CallStatus.SCORED else []
+    )
+    return ReviewPanel(assignment, evaluation, can_pick, lead and call.status is CallStatus.SCORED, sessions)

@@ -89,12 +89,20 @@ def _iso(value: datetime | None) -> str:
     return value.isoformat() if value else ""
 
 
+def _in_zone(value: datetime | None, zone: str = "UTC", fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A UTC datetime shown in a team's time zone."""
+    from zoneinfo import ZoneInfo
+
+    return value.astimezone(ZoneInfo(zone)).strftime(fmt) if value else ""
+
+
 def build_templates(settings: Settings) -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(settings.web_dir / "templates"))
     env = templates.env
     env.filters["clock"] = format_clock
     env.filters["dt"] = _datetime
     env.filters["iso"] = _iso
+    env.filters["tz"] = _in_zone
     env.filters["num"] = lambda value: f"{value:g}"
     env.globals["app_name"] = "qc"
     return templates

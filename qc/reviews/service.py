@@ -844,3 +844,25 @@ def day_assignments(session: Session, principal: Principal, *, day: date) -> lis
     """Every pick counting for `day` or sitting in its queue (QC leads and administrators)."""
     access.require_queue_manager(principal)
     return repo.day_assignments(session, day, None)
+
+
+def team_settings(
+    session: Session, principal: Principal, team_id: int, *, settings: Settings
+) -> tuple[Team, Policy]:
+    """A team and its review policy (administrators and QC leads)."""
+    access.require_queue_manager(principal)
+    team = session.get(Team, team_id)
+    if team is None:
+        raise NotFound("No such team")
+    return team, team_policy(session, team_id, settings)
+
+
+def list_reviewers(session: Session, principal: Principal, *, settings: Settings) -> list[ReviewerSetup]:
+    access.require_queue_manager(principal)
+    return reviewer_setups(session, settings)
+
+
+def find_assignment(session: Session, call_id: int) -> Assignment | None:
+    """The call's pick, if it has been picked for review (no access check: callers show
+    only what the principal may see)."""
+    return repo.get_assignment_for_call(session, call_id)

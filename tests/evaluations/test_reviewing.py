@@ -112,7 +112,9 @@ def test_drafts_keep_answers_and_time_on_task_is_bounded(
     evaluation.updated_at -= timedelta(seconds=60)
     db.commit()
     data = ReviewForm(_answers(evaluation, needs_summary="yes"), active_seconds=3600)
-    saved = service.save_draft(db, reviewer, evaluation.assignment_id, data=data, settings=settings)
+    saved = service.save_draft(
+        db, reviewer, evaluation.assignment_id, data=data, settings=settings
+    ).evaluation
     assert next(a for a in saved.answers if a.item_id == "needs_summary").answer == "yes"
     assert 60 <= saved.active_seconds <= 70, "no more time than has passed since the last save"
     assert saved.status is EvaluationStatus.DRAFT
@@ -164,8 +166,8 @@ def test_comments_are_pinned_to_moments_of_the_call(
     db: Session, org: Org, started: tuple[Evaluation, Any], settings: Any
 ) -> None:
     evaluation, reviewer = started
-    comment = service.add_comment(db, reviewer, evaluation.id, text="Interrupted the customer", at_s=3.2)
-    assert comment.at_s == 3.2
+    [comment] = service.add_comment(db, reviewer, evaluation.id, text="Interrupted the customer", at_s=3.2)
+    assert (comment.at_s, comment.author_id) == (3.2, org.reviewer.id)
     with pytest.raises(InvalidInput, match="outside the call"):
         service.add_comment(db, reviewer, evaluation.id, text="late", at_s=10_000)
     with pytest.raises(Forbidden):

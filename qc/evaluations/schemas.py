@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from qc.evaluations.models import EvaluationKind, EvaluationStatus
+from qc.scoring.definitions import Status
+
+
+class AnswerRead(BaseModel):
+    item_id: str
+    label: str
+    section: str
+    answer: str | None = Field(description="yes, no, na or 1-5")
+    automatic: Status | None = Field(description="What the automatic check said")
+    suggested: str | None = Field(description="The answer the automatic check stands for")
+    overridden: bool
+    override_reason: str | None
+
+
+class CommentRead(BaseModel):
+    at_s: float | None = Field(description="Seconds into the call; null for the call as a whole")
+    text: str
+    author_id: int
+    created_at: datetime
+
+
+class EditRead(BaseModel):
+    action: str
+    user_id: int
+    user: str
+    reason: str | None
+    changes: list[dict[str, Any]]
+    created_at: datetime
+
+
+class EvaluationRead(BaseModel):
+    id: int
+    kind: EvaluationKind
+    status: EvaluationStatus
+    call_id: int
+    reviewer_id: int
+    reviewer: str
+    scorecard: str
+    scorecard_revision: int
+    score: float | None
+    final_score: float | None
+    critical_failed: bool
+    overall_comment: str
+    active_seconds: float = Field(description="Time on task")
+    started_at: datetime
+    submitted_at: datetime | None
+    answers: list[AnswerRead]
+    comments: list[CommentRead]
+    history: list[EditRead]
+
+
+def evaluation_read(detail: Any) -> EvaluationRead:
+    evaluation, card = detail.evaluation, detail.card
+    version = evaluation.scorecard_version
+    answers = []
+    for answer in evaluation.answers:
+        try:
+            item, section = card.item(answer.item_id), card.section_of(answer.item_id)
+        except StopIteration:
+            continue
+        answers.append(
+            AnswerRead(
+                item_id=answer.item_id,
+                label=item.label,
+                section=section.title,
+                answer=answer.answer,
+                automatic=answer.auto_status,
+                suggested=answer.auto_answer,
+                overridden=answer.overridden,
+                override_reason=answer.override_reason,
+            )
+        )
+    return EvaluationRead(
+        id=evaluation.id,
+        kind=evaluation.kind,
+        status=evaluation.status,
+        call_id=evaluation.call_id,
+        reviewer_id=evaluation.reviewer_id,
+        reviewer=evaluation.reviewer.name,
+        scorecard=version.scorecard_id,
+        scorecard_revision=version.revision,
+        score=evaluation.score,
+        final_score=evaluation.final_score,
+        critical_failed=evaluation.critical_failed,
+        overall_comment=evaluation.overall_comment,
+        active_seconds=evaluation.active_seconds,
+        started_at=evaluation.started_at,
+        submitted_at=evaluation.submitted_at,
+        answers=answers,
+        comments=[
+            CommentRead(at_s=c.at_s, text=c.text, author_id=c.author_id, created_at=c.created_at)
+            for c in evaluation.comments
+        ],
+        history=[
+            EditRead(
+                action=h.action,
+                user_id=h.user_id,
+                user=h.user.name,
+                reason=h.reason,
+                changes=h.changes,
+                created_at=h.created_at,
+            )
+            for h in detail.history
+        ],
+    )

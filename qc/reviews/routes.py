@@ -1,0 +1,438 @@
+"""The review queue: my queue, the day's coverage, team policies, reviewers; and its API."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import RedirectResponse, Response
+
+from qc.db import utcnow
+from qc.errors import InvalidInput, QCError
+from qc.evaluations import service as evaluations
+from qc.kit.web import DB, CurrentUser, Id, SettingsDep, render
+from qc.reviews import access, service
+from qc.reviews.models import Assignment
+from qc.reviews.policy import WEEKDAYS, local_today
+from qc.reviews.schemas import (
+    AssignmentRead,
+    BuildRead,
+    QueueRead,
+    ReassignRequest,
+    RepCoverageRead,
+    ReviewerLoadRead,
+    TeamDayRead,
+)
+from qc.users.schemas import Principal
+
+pages = APIRouter(include_in_schema=False)
+api = APIRouter(prefix="/api", tags=["review queue"])
+
+LANGUAGE_CHOICES = ("en", "ru", "ro", "it", "sr", "uk")
+
+
+def _day(value: str | None, settings: Any) -> date:
+    if not value:
+        return local_today(service.default_policy(settings), utcnow())
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise InvalidInput("date must look like 2026-11-23", field="date") from exc
+
+
+def _redirect(request: Request, name: str, **params: Any) -> Response:
+    query = {k: v for k, v in params.pop("query", {}).items() if v is not None}
+    url = request.url_for(name, **params).include_query_params(**query)
+    return RedirectResponse(f"{url.path}?{url.query}" if url.query else url.path, status_code=303)
+
+
+# My queue -----------------------------------------------------------------------------------------
+
+
+@pages.get("/queue", name="reviews:mine")
+def my_queue_page(request: Request, session: DB, principal: CurrentUser, settings: SettingsDep) -> Response:
+    entries = service.my_queue(session, principal, settings=settings)
+    context = {
+        "entries": entries,
+        "pool": service.open_pool(session, principal, settings=settings),
+        "evaluations": evaluations.reviews_by_call(session, [e.assignment.call_id for e in entries]),
+        "can_manage": principal.role in access.QUEUE_MANAGERS,
+        "policies": {team.id: policy for team, policy in service.team_policies(session, settings)},
+    }
+    return render(request, "reviews/queue.html", context)
+
+
+@pages.post("/queue/{assignment_id}/start", name="reviews:start")
+def start(
+    request: Request, session: DB, principal: CurrentUser, settings: SettingsDep, assignment_id: Id
+) -> Response:
+    evaluations.start_review(session, principal, assignment_id, settings=settings)
+    return _redirect(request, "evaluations:review", assignment_id=assignment_id)
+
+
+@pages.post("/queue/{assignment_id}/release", name="reviews:release")
+def release(request: Request, session: DB, principal: CurrentUser, assignment_id: Id) -> Response:
+    service.release(session, principal, assignment_id)
+    return _redirect(request, "reviews:mine")
+
+
+@pages.post("/calls/{call_id}/review", name="reviews:pick")
+def pick(
+    request: Request, session: DB, principal: CurrentUser, settings: SettingsDep, call_id: Id
+) -> Response:
+    evaluation = evaluations.review_call(session, principal, call_id, settings=settings)
+    return _redirect(request, "evaluations:review", assignment_id=evaluation.assignment_id)
+
+
+# The day ------------------------------------------------------------------------------------------
+
+
+@pages.get("/queue/day", name="reviews:day")
+def day_page(
+    request: Request,
+    session: DB,
+    principal: CurrentUser,
+    settings: SettingsDep,
+    date: str | None = None,
+    built: str | None = None,
+) -> Response:
+    day = _day(date, settings)
+    result = service.coverage(session, principal, day=day, settings=settings)
+    manage = principal.role in access.QUEUE_MANAGERS
+    context = {
+        "coverage": result,
+        "day": day,
+        "can_manage": manage,
+        "picks": service.day_assignments(session, principal, day=day) if manage else [],
+        "reviewers": service.list_reviewers(session, principal, settings=settings) if manage else [],
+        "built": built,
+    }
+    return render(request, "reviews/day.html", context)
+
+
+@pages.post("/queue/build", name="reviews:build")
+def build(
+    request: Request,
+    session: DB,
+    principal: CurrentUser,
+    settings: SettingsDep,
+    date: Annotated[str, Form()] = "",
+    now: Annotated[bool, Form()] = False,
+) -> Response:
+    day = _day(date, settings)
+    report = service.build_queue(session, day=day, settings=settings, draw_now=now, principal=principal)
+    summary = f"{report.picked} picked, {report.assigned} assigned"
+    return _redirect(request, "reviews:day", query={"date": day.isoformat(), "built": summary})
+
+
+@pages.post("/queue/{assignment_id}/reassign", name="reviews:reassign")
+def reassign(
+    request: Request,
+    session: DB,
+    principal: CurrentUser,
+    settings: SettingsDep,
+    assignment_id: Id,
+    reviewer: Annotated[str, Form()] = "",
+    date: Annotated[str, Form()] = "",
+) -> Response:
+    reviewer_id = int(reviewer) if reviewer.isdigit() else None
+    service.reassign(session, principal, assignment_id, reviewer_id=reviewer_id, settings=settings)
+    return _redirect(request, "reviews:day", query={"date": date or None})
+
+
+# Settings -----------------------------------------------------------------------------------------
+
+
+def _policy_context(team: Any, form: dict[str, Any], errors: dict[str, str]) -> dict[str, Any]:
+    return {"team": team, "form": form, "errors": errors, "weekdays": list(enumerate(WEEKDAYS, start=1))}
+
+
+def _policy_form_values(policy: Any) -> dict[str, Any]:
+    return {
+        "target": policy.target,
+        "working_days": sorted(policy.working_days),
+        "timezone": policy.timezone,
+        "day_start": f"{policy.day_start_minute // 60:02d}:{policy.day_start_minute % 60:02d}",
+        "day_end": f"{policy.day_end_minute // 60:02d}:{policy.day_end_minute % 60:02d}",
+        "min_duration_s": f"{policy.min_duration_s:g}",
+        "risk_share": f"{policy.risk_share * 100:g}",
+        "low_score": f"{policy.low_score:g}",
+        "exclude_own_team": policy.exclude_own_team,
+        "blind": policy.blind,
+    }
+
+
+@pages.get("/queue/teams/{team_id}", name="reviews:policy")
+def policy_page(
+    request: Request, session: DB, principal: CurrentUser, settings: SettingsDep, team_id: Id
+) -> Response:
+    team, policy = service.team_settings(session, principal, team_id, settings=settings)
+    return render(request, "reviews/policy.html", _policy_context(team, _policy_form_values(policy), {}))
+
+
+@pages.post("/queue/teams/{team_id}", name="reviews:policy_save")
+def save_policy(
+    request: Request,
+    session: DB,
+    principal: CurrentUser,
+    settings: SettingsDep,
+    team_id: Id,
+    target: Annotated[str, Form()] = "",
+    working_days: Annotated[list[str] | None, Form()] = None,
+    timezone: Annotated[str, Form()] = "",
+    day_start: Annotated[str, Form()] = "",
+    day_end: Annotated[str, Form()] = "",
+    min_duration_s: Annotated[str, Form()] = "",
+    risk_share: Annotated[str, Form()] = "",
+    low_score: Annotated[str, Form()] = "",
+    exclude_own_team: Annotated[bool, Form()] = False,
+    blind: Annotated[bool, Form()] = False,
+) -> Response:
+    team, _ = service.team_settings(session, principal, team_id, settings=settings)
+    values = {
+        "target": target,
+        "working_days": [int(d) for d in working_days or [] if d.isdigit()],
+        "timezone": timezone,
+        "day_start": day_start,
+        "day_end": day_end,
+        "min_duration_s": min_duration_s,
+        "risk_share": risk_share,
+        "low_score": low_score,
+        "exclude_own_team": exclude_own_team,
+        "blind": blind,
+    }
+    try:
+        with session.begin_nested():
+            service.update_policy(session, principal, team_id=team_id, form=_policy_form(values))
+    except QCError as exc:
+        context = _policy_context(team, values, {exc.field or "target": exc.message})
+        return render(request, "reviews/policy.html", context, status_code=exc.status_code)
+    return _redirect(request, "reviews:policy", team_id=team_id, query={"saved": 1})
+
+
+def _number(value: str, field: str) -> float:
+    try:
+        return float(value)
+    except ValueError as exc:
+        raise InvalidInput("Enter a number", field=field) from exc
+
+
+def _policy_form(values: dict[str, Any]) -> service.PolicyForm:
+    return service.PolicyForm(
+        target=int(_number(values["target"], "target")),
+        working_days=",".join(str(d) for d in values["working_days"]),
+        timezone=values["timezone"],
+        day_start=values["day_start"],
+        day_end=values["day_end"],
+        min_duration_s=_number(values["min_duration_s"], "min_duration_s"),
+        risk_share_percent=_number(values["risk_share"], "risk_share"),
+        low_score=_number(values["low_score"], "low_score"),
+        exclude_own_team=values["exclude_own_team"],
+        blind=values["blind"],
+    )
+
+
+@pages.get("/queue/reviewers", name="reviews:reviewers")
+def reviewers_page(request: Request, session: DB, principal: CurrentUser, settings: SettingsDep) -> Response:
+    setups = service.list_reviewers(session, principal, settings=settings)
+    return render(request, "reviews/reviewers.html", {"setups": setups, "languages": LANGUAGE_CHOICES})
+
+
+@pages.post("/queue/reviewers/{user_id}", name="reviews:reviewer_save")
+def save_reviewer(
+    request: Request,
+    session: DB,
+    principal: CurrentUser,
+    user_id: Id,
+    capacity: Annotated[str, Form()] = "",
+    languages: Annotated[list[str] | None, Form()] = None,
+    available: Annotated[bool, Form()] = False,
+) -> Response:
+    service.update_reviewer(
+        session,
+        principal,
+        user_id=user_id,
+        capacity=int(_number(capacity, "capacity")),
+        languages=languages or [],
+        available=available,
+    )
+    return _redirect(request, "reviews:reviewers")
+
+
+# API ----------------------------------------------------------------------------------------------
+
+
+@api.get("/queue", response_model=QueueRead, name="api:queue")
+def queue_api(
+    session: DB,
+    principal: CurrentUser,
+    settings: SettingsDep,
+    date: Annotated[str | None, Query(description="The day, YYYY-MM-DD (default: today)")] = None,
+    team: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+) -> QueueRead:
+    """Per rep: target, picked, assigned, done, shortfall and its reason; per reviewer: load."""
+    day = _day(date, settings)
+    result = service.coverage(session, principal, day=day, settings=settings, team_id=team)
+    return QueueRead(
+        date=day,
+        teams=[
+            TeamDayRead(
+                team_id=t.team.id,
+                team=t.team.name,
+                timezone=t.policy.timezone,
+                state=t.state,
+                target_per_rep=t.policy.target if t.working_day else 0,
+                seed=t.queue.seed if t.queue else None,
+                mode=t.queue.mode.value if t.queue else None,
+                built_at=t.queue.built_at if t.queue else None,
+                closed_at=t.queue.closed_at if t.queue else None,
+            )
+            for t in result.teams
+        ],
+        reps=[
+            RepCoverageRead(
+                rep_id=r.rep.id,
+                rep=r.rep.name,
+                email=r.rep.email,
+                team=r.team.name,
+                target=r.target,
+                picked=r.picked,
+                assigned=r.assigned,
+                done=r.done,
+                missed=r.missed,
+                shortfall=r.shortfall,
+                reason=r.reason,
+                calls=r.counts.calls if r.counts else None,
+                eligible=r.counts.eligible if r.counts else None,
+                too_short=r.counts.too_short if r.counts else None,
+                processing=r.counts.processing if r.counts else None,
+                failed=r.counts.failed if r.counts else None,
+            )
+            for r in result.reps
+        ],
+        reviewers=[
+            ReviewerLoadRead(
+                reviewer_id=load.setup.user.id,
+                reviewer=load.setup.user.name,
+                capacity=load.setup.capacity,
+                languages=load.setup.languages,
+                available=load.setup.available,
+                assigned=load.assigned,
+                done=load.done,
+            )
+            for load in result.reviewers
+        ],
+        totals=result.totals,
+    )
+
+
+@api.post("/queue/build", response_model=BuildRead, name="api:queue_build")
+def build_api(
+    session: DB,
+    principal: CurrentUser,
+    settings: SettingsDep,
+    date: Annotated[str | None, Query(description="The day, YYYY-MM-DD (default: today)")] = None,
+    now: Annotated[
+        bool, Query(description="Draw every remaining pick now from the calls already in")
+    ] = False,
+) -> BuildRead:
+    """Build (or top up) the day's queue; idempotent. A day that is over is also closed."""
+    report = service.build_queue(
+        session, day=_day(date, settings), settings=settings, draw_now=now, principal=principal
+    )
+    return BuildRead(
+        date=report.day,
+        built=report.built,
+        closed=report.closed,
+        skipped=report.skipped,
+        picked=report.picked,
+        assigned=report.assigned,
+        rolled_over=report.rolled_over,
+        missed=report.missed,
+    )
+
+
+def assignment_read(request: Request, assignment: Assignment, label: str) -> AssignmentRead:
+    return AssignmentRead(
+        id=assignment.id,
+        call_id=assignment.call_id,
+        rep=label,
+        team=assignment.team.name,
+        day=assignment.day,
+        queue_date=assignment.queue_date,
+        status=assignment.status,
+        reason=assignment.reason,
+        reason_detail=assignment.reason_detail,
+        risk=assignment.risk,
+        overdue=assignment.overdue,
+        due_at=assignment.due_at,
+        reviewer_id=assignment.reviewer_id,
+        links={
+            "call": str(request.url_for("api:call", call_id=assignment.call_id)),
+            "review": str(request.url_for("evaluations:review", assignment_id=assignment.id)),
+        },
+    )
+
+
+@api.get("/queue/mine", response_model=list[AssignmentRead], name="api:queue_mine")
+def mine_api(
+    request: Request, session: DB, principal: CurrentUser, settings: SettingsDep
+) -> list[AssignmentRead]:
+    """Your picks: unfinished (overdue first) and those done today."""
+    return [
+        assignment_read(request, e.assignment, e.rep_label)
+        for e in service.my_queue(session, principal, settings=settings)
+    ]
+
+
+@api.post("/queue/assignments/{assignment_id}/claim", response_model=AssignmentRead, name="api:queue_claim")
+def claim_api(
+    request: Request, session: DB, principal: CurrentUser, settings: SettingsDep, assignment_id: Id
+) -> AssignmentRead:
+    """Take a pick (yours, or one waiting for anyone). 409 when someone else holds it."""
+    evaluation = evaluations.start_review(session, principal, assignment_id, settings=settings)
+    return _read_for(
+        request, session, principal, evaluation.assignment_id or assignment_id, settings, evaluation.id
+    )
+
+
+@api.post(
+    "/queue/assignments/{assignment_id}/release", response_model=AssignmentRead, name="api:queue_release"
+)
+def release_api(
+    request: Request, session: DB, principal: CurrentUser, settings: SettingsDep, assignment_id: Id
+) -> AssignmentRead:
+    """Give back a pick you hold; it waits for any reviewer."""
+    service.release(session, principal, assignment_id)
+    return _read_for(request, session, principal, assignment_id, settings, None)
+
+
+@api.post(
+    "/queue/assignments/{assignment_id}/reassign", response_model=AssignmentRead, name="api:queue_reassign"
+)
+def reassign_api(
+    request: Request,
+    session: DB,
+    principal: CurrentUser,
+    settings: SettingsDep,
+    assignment_id: Id,
+    body: ReassignRequest,
+) -> AssignmentRead:
+    """Hand a pick to a reviewer, or back to the pool (QC leads and administrators)."""
+    service.reassign(session, principal, assignment_id, reviewer_id=body.reviewer_id, settings=settings)
+    return _read_for(request, session, principal, assignment_id, settings, None)
+
+
+def _read_for(
+    request: Request,
+    session: DB,
+    principal: Principal,
+    assignment_id: int,
+    settings: Any,
+    evaluation_id: int | None,
+) -> AssignmentRead:
+    assignment = service.get_assignment(session, assignment_id)
+    body = assignment_read(request, assignment, service.rep_label(session, principal, assignment, settings))
+    body.evaluation_id = evaluation_id
+    return body
