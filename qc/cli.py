@@ -27,6 +27,8 @@ app.add_typer(team_app, name="team")
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
 app.add_typer(scorecards_app, name="scorecards")
+queue_app = typer.Typer(help="The daily review queue.", no_args_is_help=True)
+app.add_typer(queue_app, name="queue")
 
 log = logging.getLogger("qc.cli")
 
@@ -293,6 +295,82 @@ def scorecards_rescore(
     if now and count:
         drain()
         typer.echo("Done.")
+
+
+@queue_app.command("build")
+def queue_build(
+    day: Annotated[
+        str | None, typer.Option("--date", help="The day, YYYY-MM-DD (default: today in QC_TIMEZONE)")
+    ] = None,
+    now: Annotated[
+        bool, typer.Option("--now", help="Draw every remaining pick now from the calls already in")
+    ] = False,
+) -> None:
+    """Build (or top up) a day's review queue; safe to run again. A day that is over is closed."""
+    from datetime import date
+
+    from qc.db import session_scope, utcnow
+    from qc.errors import QCError
+    from qc.reviews import service
+    from qc.reviews.policy import local_today
+
+    _migrate()
+    settings = get_settings()
+    try:
+        target = date.fromisoformat(day) if day else local_today(service.default_policy(settings), utcnow())
+    except ValueError:
+        _fail("--date must look like 2026-11-23")
+        return
+    try:
+        with session_scope() as session:
+            report = service.build_queue(session, day=target, settings=settings, draw_now=now)
+    except QCError as exc:
+        _fail(exc.message)
+        return
+    typer.echo(
+        f"{target}: {report.picked} picked, {report.assigned} assigned to reviewers"
+        + (f", {report.pooled_assigned} waiting picks handed out" if report.pooled_assigned else "")
+    )
+    for team in report.closed:
+        typer.echo(f"  closed {team}")
+    if report.rolled_over or report.missed:
+        typer.echo(f"  {report.rolled_over} unfinished rolled over, {report.missed} missed")
+    for team, why in report.skipped.items():
+        typer.echo(f"  skipped {team}: {why}")
+
+
+@queue_app.command("status")
+def queue_status(
+    day: Annotated[str | None, typer.Option("--date", help="The day, YYYY-MM-DD (default: today)")] = None,
+) -> None:
+    """Per rep: target, picked, assigned, done and, when short, why."""
+    from datetime import date
+
+    from qc.db import session_scope, utcnow
+    from qc.reviews import service
+    from qc.reviews.policy import local_today
+
+    _migrate()
+    settings = get_settings()
+    try:
+        target = date.fromisoformat(day) if day else local_today(service.default_policy(settings), utcnow())
+    except ValueError:
+        _fail("--date must look like 2026-11-23")
+        return
+    with session_scope() as session:
+        result = service.coverage(session, None, day=target, settings=settings)
+        typer.echo(f"{'rep':<28}{'team':<22}{'target':>7}{'picked':>7}{'assigned':>9}{'done':>6}  short")
+        for rep in result.reps:
+            reason = f"{rep.shortfall} ({rep.reason.label.lower()})" if rep.shortfall and rep.reason else ""
+            typer.echo(
+                f"{rep.rep.name[:27]:<28}{rep.team.name[:21]:<22}{rep.target:>7}{rep.picked:>7}"
+                f"{rep.assigned:>9}{rep.done:>6}  {reason}"
+            )
+        totals = result.totals
+        typer.echo(
+            f"{totals['assigned']} of {totals['target']} reviews assigned, {totals['done']} done; "
+            f"{totals['reps_short']} rep(s) short"
+        )
 
 
 @app.command()

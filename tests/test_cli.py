@@ -38,6 +38,8 @@ def qc(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         ["user", "create"],
         ["token", "create"],
         ["demo"],
+        ["queue", "build"],
+        ["queue", "status"],
     ],
 )
 def test_every_command_has_help(command: list[str]) -> None:
@@ -188,3 +190,26 @@ def test_demo_refuses_a_database_with_real_people(org: Any) -> None:
     result = qc("demo", "--no-transcribe", check=False)
     assert result.returncode == 1
     assert "already has people in it" in result.stderr
+
+
+def test_queue_build_and_status(db: Any, org: Any) -> None:
+    from datetime import UTC, datetime
+
+    from tests.factories import make_scored_call
+
+    for hour in (9, 10, 14, 15):
+        make_scored_call(db, rep=org.rep, started_at=datetime(2026, 11, 23, hour, tzinfo=UTC))
+    db.commit()
+    built = qc("queue", "build", "--date", "2026-11-23")
+    assert "2026-11-23: 2 picked, 2 assigned to reviewers" in built.stdout
+    assert "closed Alpha" in built.stdout  # the day is over: closed, and its picks rolled over
+    assert "2 unfinished rolled over" in built.stdout
+    again = qc("queue", "build", "--date", "2026-11-23")
+    assert "0 picked" in again.stdout and "skipped Alpha: already closed" in again.stdout
+    status = qc("queue", "status", "--date", "2026-11-23").stdout
+    rex = next(line for line in status.splitlines() if line.startswith("Rex Rep"))
+    assert rex.split()[-4:] == ["2", "2", "2", "0"]
+    olly = next(line for line in status.splitlines() if line.startswith("Olly Other"))
+    assert olly.endswith("2 (no calls)")
+    bad = qc("queue", "build", "--date", "23/11/2026", check=False)
+    assert bad.returncode == 1 and "--date must look like 2026-11-23" in bad.stderr

@@ -24,6 +24,9 @@ PASSWORD = "demo-password"  # noqa: S105 - printed for the demo on purpose
 DOMAIN = "demo.qc"
 
 TEAMS = [("Sales North", "en"), ("Sales International", None)]
+TIMEZONES = {"Sales North": "Europe/London", "Sales International": "Europe/Bucharest"}
+# Reviewer, languages, calls a day (the QC lead reviews a few too).
+REVIEWERS = [("reviewer1", ["en"], 20), ("reviewer2", ["en", "ru", "ro", "it", "sr"], 20), ("lead", [], 4)]
 # name, email local part, role, team, supervised teams
 PEOPLE = [
     ("Ada Admin", "admin", Role.ADMIN, None, []),
@@ -73,10 +76,11 @@ def sample_manifest() -> list[dict[str, Any]]:
     return data + scripted
 
 
-def _seed_people() -> None:
+def _seed_people() -> bool:
+    """The demo people, once; True when they were created now."""
     with session_scope() as session:
         if users.find_person(session, f"admin@{DOMAIN}"):
-            return
+            return False
         if users.list_all(session):
             # Never plant a known password in a real organisation's database.
             raise InvalidInput(
@@ -96,18 +100,76 @@ def _seed_people() -> None:
                 managed_teams=manages,
                 external_id=f"ext-{local}" if role is Role.REP else None,
             )
+    return True
+
+
+def _seed_review_setup() -> None:
+    """Team review policies and reviewers' capacities, so the daily queue has work to hand out."""
+    from qc.reviews import service as reviews
+    from qc.reviews.service import PolicyForm
+
+    with session_scope() as session:
+        admin = users.principal_for(session, users.get_by_email(session, f"admin@{DOMAIN}"))
+        for team in users.list_visible_teams(session, admin):
+            # The demo teams work every day, so the demo has a queue whenever it is run.
+            form = PolicyForm(
+                target=2,
+                working_days="1,2,3,4,5,6,7",
+                timezone=TIMEZONES.get(team.name, "UTC"),
+                day_start="08:00",
+                day_end="20:00",
+                min_duration_s=15,
+                risk_share_percent=50,
+                low_score=70,
+                exclude_own_team=False,
+                blind=False,
+            )
+            reviews.update_policy(session, admin, team_id=team.id, form=form)
+        for local, languages, capacity in REVIEWERS:
+            person = users.get_by_email(session, f"{local}@{DOMAIN}")
+            reviews.update_reviewer(
+                session, admin, user_id=person.id, capacity=capacity, languages=languages, available=True
+            )
+
+
+def _call_times(count: int) -> list[datetime]:
+    """Today's calls, oldest first, between the teams' last midnight and now."""
+    from zoneinfo import ZoneInfo
+
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    midnights = [
+        datetime.combine(now.astimezone(ZoneInfo(tz)).date(), datetime.min.time(), tzinfo=ZoneInfo(tz))
+        for tz in TIMEZONES.values()
+    ]
+    first = max(midnights).astimezone(UTC) + timedelta(minutes=5)
+    step = max(timedelta(minutes=1), min(timedelta(minutes=31), (now - first) / max(count, 1)))
+    first = min(first, now - step * count)
+    return [first + step * index for index in range(count)]
+
+
+def _fill_queue(*, draw_now: bool) -> None:
+    """Today's queue for the demo teams, drawn from the calls as soon as they are scored."""
+    from qc.reviews import service as reviews
+    from qc.reviews.policy import local_today
+
+    settings = get_settings()
+    now = datetime.now(UTC)
+    with session_scope() as session:
+        days = {local_today(policy, now) for _, policy in reviews.team_policies(session, settings)}
+    for day in sorted(days):
+        with session_scope() as session:
+            reviews.build_queue(session, day=day, settings=settings, draw_now=draw_now, now=now)
 
 
 def _upload_samples(echo: Callable[[str], None]) -> list[int]:
     settings, storage = get_settings(), get_storage()
     samples = sample_manifest()
-    # Spread over the last hours, oldest first, so the calls list reads like a working day.
-    first = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=31 * len(samples))
+    times = _call_times(len(samples))
     ids = []
     with session_scope() as session:
         admin = users.principal_for(session, users.get_by_email(session, f"admin@{DOMAIN}"))
     for index, sample in enumerate(samples):
-        started = first + timedelta(minutes=31 * index)
+        started = times[index]
         meta = CallMeta(
             rep=REP_EMAILS[sample["rep"]],
             started_at=started,
@@ -137,12 +199,16 @@ def _upload_samples(echo: Callable[[str], None]) -> list[int]:
 
 def seed_demo(*, process: bool = True, echo: Callable[[str], None] = print) -> DemoSummary:
     """Create the demo organisation (once) and load the sample calls; optionally transcribe now."""
-    _seed_people()
+    if _seed_people():
+        _seed_review_setup()
     summary = DemoSummary(logins=[(p[2].label, f"{p[1]}@{DOMAIN}") for p in PEOPLE if p[2] is not Role.REP])
     summary.logins.append(("Rep", REP_EMAILS[0]))
     summary.calls = _upload_samples(echo)
+    # The demo draws its queue as calls are scored rather than as parts of the day end.
+    _fill_queue(draw_now=True)
     if process:
         echo("Transcribing the sample calls (the first run prepares the speech models)...")
         done = drain()
         echo(f"Pipeline ran {done} job(s).")
+        _fill_queue(draw_now=True)
     return summary

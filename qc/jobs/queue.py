@@ -27,6 +27,7 @@ class Jobs:
     huey: Huey
     process_call: TaskWrapper
     reap: TaskWrapper
+    refresh_queues: TaskWrapper
 
 
 def build_huey(settings: Settings) -> Huey:
@@ -53,7 +54,12 @@ def _register(huey: Huey, settings: Settings) -> Jobs:
     def reap() -> None:
         run_reaper()
 
-    return Jobs(huey=huey, process_call=process_call, reap=reap)
+    # The review queue fills as calls are scored and closes when each team's day ends.
+    @huey.periodic_task(crontab(minute=f"*/{settings.queue_refresh_minutes}"), name="refresh_queues")
+    def refresh_queues() -> None:
+        run_queue_refresh()
+
+    return Jobs(huey=huey, process_call=process_call, reap=reap, refresh_queues=refresh_queues)
 
 
 @lru_cache
@@ -85,6 +91,24 @@ def run_reaper() -> Any:
             len(report.failed),
         )
     return report
+
+
+def run_queue_refresh() -> Any:
+    from qc.db import session_scope
+    from qc.reviews.service import refresh_queues
+
+    with session_scope() as session:
+        reports = refresh_queues(session, settings=get_settings())
+    for report in reports:
+        if report.picked or report.closed:
+            log.info(
+                "review queue %s: %d picked, %d assigned%s",
+                report.day,
+                report.picked,
+                report.assigned,
+                f"; closed {', '.join(report.closed)}" if report.closed else "",
+            )
+    return reports
 
 
 def drain(max_tasks: int | None = None) -> int:

@@ -96,6 +96,19 @@ def _in_zone(value: datetime | None, zone: str = "UTC", fmt: str = "%Y-%m-%d %H:
     return value.astimezone(ZoneInfo(zone)).strftime(fmt) if value else ""
 
 
+def _due(value: datetime | None, zone: str = "UTC") -> str:
+    """A deadline in a team's time zone; midnight reads as the end of the day before."""
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    if value is None:
+        return ""
+    local = value.astimezone(ZoneInfo(zone))
+    if (local.hour, local.minute) == (0, 0):
+        return "end of " + (local - timedelta(minutes=1)).strftime("%a %d %b")
+    return local.strftime("%a %d %b %H:%M")
+
+
 def build_templates(settings: Settings) -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(settings.web_dir / "templates"))
     env = templates.env
@@ -103,6 +116,7 @@ def build_templates(settings: Settings) -> Jinja2Templates:
     env.filters["dt"] = _datetime
     env.filters["iso"] = _iso
     env.filters["tz"] = _in_zone
+    env.filters["due"] = _due
     env.filters["num"] = lambda value: f"{value:g}"
     env.globals["app_name"] = "qc"
     return templates

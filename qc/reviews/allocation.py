@@ -22,6 +22,7 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 
 @dataclass(frozen=True)
@@ -40,8 +41,7 @@ class Reviewer:
         return not self.languages or language is None or language in self.languages
 
 
-@dataclass(frozen=True, order=True)
-class Group:
+class Group(NamedTuple):
     """Calls every reviewer treats alike."""
 
     rep_id: int

@@ -75,6 +75,7 @@ class Shortfall(enum.StrEnum):
     """Why a rep got fewer reviews than the target."""
 
     NO_CALLS = "no_calls"
+    FEW_CALLS = "few_calls"  # every call was picked, and there were fewer than the target
     CALLS_TOO_SHORT = "calls_too_short"
     STILL_PROCESSING = "still_processing"
     CALLS_FAILED = "calls_failed"
@@ -87,6 +88,7 @@ class Shortfall(enum.StrEnum):
     def label(self) -> str:
         return {
             "no_calls": "No calls",
+            "few_calls": "Fewer calls than the target",
             "calls_too_short": "Calls too short",
             "still_processing": "Calls still processing",
             "calls_failed": "Calls failed to process",

@@ -14,11 +14,13 @@ data gives the same picks.
 from __future__ import annotations
 
 import enum
-import random
+import hashlib
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
+from typing import NamedTuple
 
 from qc.reviews.allocation import Group, Reviewer, allocate, may_review
 from qc.reviews.models import PickReason, Shortfall
@@ -31,8 +33,9 @@ class CallState(enum.StrEnum):
     FAILED = "failed"
 
 
-@dataclass(frozen=True)
-class CallFacts:
+class CallFacts(NamedTuple):
+    """What the planner knows of a call (a tuple: tens of thousands are read per build)."""
+
     id: int
     rep_id: int
     team_id: int
@@ -45,6 +48,10 @@ class CallFacts:
     needs_review: int = 0
     asr_confidence: float | None = None
     taken: bool = False  # already picked for review (any day)
+
+    @property
+    def group(self) -> Group:
+        return Group(self.rep_id, self.team_id, self.language)
 
 
 @dataclass(frozen=True)
@@ -103,22 +110,45 @@ class Plan:
 # Risk ---------------------------------------------------------------------------------------------
 
 
-def risk_of(call: CallFacts, policy: Policy) -> tuple[float, list[str]]:
-    """How much the automatic checks suggest something went wrong, and why."""
-    risk, flags = 0.0, []
-    if call.critical_failed:
-        risk += 100
-        flags.append("a critical item failed")
+def is_flagged(call: CallFacts, policy: Policy) -> bool:
+    """Did the automatic checks raise anything a person should hear?"""
+    return bool(
+        call.critical_failed
+        or (call.final_score is not None and call.final_score < policy.low_score)
+        or call.needs_review
+        or (call.asr_confidence is not None and call.asr_confidence < LOW_ASR_CONFIDENCE)
+    )
+
+
+def risk_of(call: CallFacts, policy: Policy) -> float:
+    """How much the automatic checks suggest something went wrong (0 when nothing did)."""
+    risk = 100.0 if call.critical_failed else 0.0
     if call.final_score is not None and call.final_score < policy.low_score:
         risk += (100 - call.final_score) / 2
-        flags.append(f"score {call.final_score:.0f}")
-    if call.needs_review:
-        risk += 5 * min(call.needs_review, 6)
-        flags.append(f"{call.needs_review} check{'s' if call.needs_review > 1 else ''} left to a person")
+    risk += 5 * min(call.needs_review, 6)
     if call.asr_confidence is not None and call.asr_confidence < LOW_ASR_CONFIDENCE:
         risk += (LOW_ASR_CONFIDENCE - call.asr_confidence) * 100
+    return round(risk, 2)
+
+
+def risk_flags(call: CallFacts, policy: Policy) -> list[str]:
+    """Why a call is flagged, in words."""
+    flags = []
+    if call.critical_failed:
+        flags.append("a critical item failed")
+    if call.final_score is not None and call.final_score < policy.low_score:
+        flags.append(f"score {call.final_score:.0f}")
+    if call.needs_review:
+        flags.append(f"{call.needs_review} check{'s' if call.needs_review > 1 else ''} left to a person")
+    if call.asr_confidence is not None and call.asr_confidence < LOW_ASR_CONFIDENCE:
         flags.append(f"transcript confidence {call.asr_confidence:.0%}")
-    return round(risk, 2), flags
+    return flags
+
+
+def _stable(*parts: object) -> int:
+    """A 64-bit number from the parts: the seeded draws, without building a random generator."""
+    digest = hashlib.blake2b(":".join(map(str, parts)).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big")
 
 
 # Slots --------------------------------------------------------------------------------------------
@@ -126,12 +156,23 @@ def risk_of(call: CallFacts, policy: Policy) -> tuple[float, list[str]]:
 
 @dataclass
 class _Slot:
+    """A slot due for a pick, with its candidates in tiers tried in turn: for a risk slot the
+    flagged calls (riskiest first), then its part's calls; at the end of the day any call."""
+
     name: str
     part: Part
-    risk: bool
-    candidates: list[CallFacts]  # best first for risk slots
-    reason: PickReason
-    fallback: bool  # may take any remaining eligible call when its own candidates are gone
+    tiers: list[tuple[PickReason, list[CallFacts]]]
+
+    @cached_property
+    def candidates(self) -> list[CallFacts]:
+        seen: dict[int, CallFacts] = {}
+        for _, calls in self.tiers:
+            for call in calls:
+                seen.setdefault(call.id, call)
+        return list(seen.values())
+
+    def tier(self, reason: PickReason) -> list[CallFacts]:
+        return next((calls for r, calls in self.tiers if r is reason), [])
 
 
 @dataclass
@@ -140,14 +181,14 @@ class _RepDay:
     outcome: RepOutcome
     eligible: list[CallFacts]
     slots: list[_Slot]
-    risks: dict[int, tuple[float, list[str]]]
+    risks: dict[int, float]
 
 
 def _slot_layout(day: RepDayInput) -> list[tuple[str, Part, bool]]:
     policy = day.policy
     parts = day.times.parts(policy.target)
-    layout_rng = random.Random(f"{day.seed}:{day.rep_id}:layout")
-    risky = set(layout_rng.sample(range(len(parts)), policy.risk_slots))
+    order = sorted(range(len(parts)), key=lambda i: _stable(day.seed, day.rep_id, "layout", i))
+    risky = set(order[: policy.risk_slots])
     return [(f"{'r' if i in risky else 'w'}{p.index}", p, i in risky) for i, p in enumerate(parts)]
 
 
@@ -186,25 +227,28 @@ def _count(day: RepDayInput, outcome: RepOutcome) -> list[CallFacts]:
 def _prepare(day: RepDayInput, now: datetime) -> _RepDay:
     outcome = RepOutcome(rep_id=day.rep_id, target=day.policy.target)
     eligible = _count(day, outcome)
-    risks = {c.id: risk_of(c, day.policy) for c in eligible}
+    flagged_calls = [c for c in eligible if is_flagged(c, day.policy)]
+    risks = {c.id: risk_of(c, day.policy) for c in flagged_calls}
     # A part is over only once its calls are through the pipeline (they might be picked).
     processing = [
         c for c in day.calls if c.state is CallState.PROCESSING and c.duration_s >= day.policy.min_duration_s
     ]
-    flagged = sorted((c for c in eligible if risks[c.id][1]), key=lambda c: (-risks[c.id][0], c.id))
+    flagged = sorted(flagged_calls, key=lambda c: (-risks[c.id], c.id))
     critical = [c for c in flagged if c.critical_failed]
     slots = []
     for name, part, is_risk in _open_layout(day):
-        in_part = [c for c in eligible if part.holds(c.started_at)]
-        over = now >= part.draw_at and not any(part.holds(c.started_at) for c in processing)
-        if is_risk and critical:
-            slots.append(_Slot(name, part, True, critical, PickReason.RISK, day.draw_all))
-        elif is_risk and (over or day.draw_all) and flagged:
-            slots.append(_Slot(name, part, True, flagged, PickReason.RISK, day.draw_all))
-        elif (over or day.draw_all) and in_part:
-            slots.append(_Slot(name, part, False, in_part, PickReason.RANDOM, day.draw_all))
-        elif day.draw_all and eligible:
-            slots.append(_Slot(name, part, False, eligible, PickReason.FILL, True))
+        over = day.draw_all or (now >= part.draw_at and not any(part.holds(c.started_at) for c in processing))
+        tiers: list[tuple[PickReason, list[CallFacts]]] = []
+        # A critical fail is picked at once; once its part is over, any flagged call will do.
+        risky = flagged if over else critical
+        if is_risk and risky:
+            tiers.append((PickReason.RISK, risky))
+        if over:
+            tiers.append((PickReason.RANDOM, [c for c in eligible if part.holds(c.started_at)]))
+        if day.draw_all:
+            tiers.append((PickReason.FILL, eligible))
+        if any(calls for _, calls in tiers):
+            slots.append(_Slot(name, part, [(reason, calls) for reason, calls in tiers if calls]))
     return _RepDay(day, outcome, eligible, slots, risks)
 
 
@@ -213,8 +257,7 @@ def _reachable(slots: list[_Slot], eligible: list[CallFacts]) -> int:
     owner: dict[int, int] = {}
 
     def place(index: int, seen: set[int]) -> bool:
-        slot = slots[index]
-        for call in eligible if slot.fallback else slot.candidates:
+        for call in slots[index].candidates:
             if call.id in seen:
                 continue
             seen.add(call.id)
@@ -229,10 +272,6 @@ def _reachable(slots: list[_Slot], eligible: list[CallFacts]) -> int:
 # Planning -----------------------------------------------------------------------------------------
 
 
-def _group(call: CallFacts) -> Group:
-    return Group(call.rep_id, call.team_id, call.language)
-
-
 def plan_day(days: Sequence[RepDayInput], reviewers: Sequence[Reviewer], now: datetime) -> Plan:
     """New picks for every rep-day, with reviewers where capacity allows, and each rep's outcome."""
     prepared = [_prepare(day, now) for day in days]
@@ -243,9 +282,8 @@ def plan_day(days: Sequence[RepDayInput], reviewers: Sequence[Reviewer], now: da
         if not reachable:
             continue
         demand[rep_day.source.rep_id] = reachable
-        pool = rep_day.eligible if any(s.fallback for s in rep_day.slots) else _candidates(rep_day)
-        for call in pool:
-            groups[_group(call)] += 1
+        for call in _candidates(rep_day):
+            groups[call.group] += 1
     excluding = {d.team_id for d in days if d.policy.exclude_own_team}
     allocation = allocate(demand, dict(groups), reviewers, excluding_teams=excluding)
     plan = Plan()
@@ -278,39 +316,38 @@ def _resolve(rep_day: _RepDay, allocation: dict[Group, list[int]]) -> list[NewPi
                 still.append(slot)
                 continue
             chosen.add(call.id)
-            reviewer = allocation[_group(call)].pop() if with_reviewers else None
+            reviewer = allocation[call.group].pop() if with_reviewers else None
             picks.append(_pick(slot, call, reason, rep_day, reviewer))
         pending = still
     return picks
 
 
 def _has_reviewer(allocation: dict[Group, list[int]]) -> Callable[[CallFacts], bool]:
-    return lambda call: bool(allocation.get(_group(call)))
+    return lambda call: bool(allocation.get(call.group))
 
 
 def _draw(
     slot: _Slot, rep_day: _RepDay, chosen: set[int], accept: Callable[[CallFacts], bool] | None
 ) -> tuple[CallFacts | None, PickReason]:
-    """The slot's call: the riskiest for a risk slot, else a seeded uniform draw."""
-    own = [c for c in slot.candidates if c.id not in chosen and (accept is None or accept(c))]
-    reason = slot.reason
-    if not own and slot.fallback:
-        own = [c for c in rep_day.eligible if c.id not in chosen and (accept is None or accept(c))]
-        reason = PickReason.FILL
-    if not own:
-        return None, reason
-    if slot.risk and reason is PickReason.RISK:
-        return own[0], reason
-    rng = random.Random(f"{rep_day.source.seed}:{rep_day.source.rep_id}:{slot.name}")
-    ordered = sorted(own, key=lambda c: c.id)
-    return ordered[rng.randrange(len(ordered))], reason
+    """The slot's call from its first tier with one left: the riskiest flagged call, or a
+    seeded uniform draw."""
+    for reason, calls in slot.tiers:
+        own = [c for c in calls if c.id not in chosen and (accept is None or accept(c))]
+        if not own:
+            continue
+        if reason is PickReason.RISK:
+            return own[0], reason
+        ordered = sorted(own, key=lambda c: c.id)
+        return ordered[_stable(rep_day.source.seed, rep_day.source.rep_id, slot.name) % len(ordered)], reason
+    return None, PickReason.FILL
 
 
 def _pick(
     slot: _Slot, call: CallFacts, reason: PickReason, rep_day: _RepDay, reviewer: int | None
 ) -> NewPick:
     day = rep_day.source
-    risk, flags = rep_day.risks[call.id]
+    risk = rep_day.risks.get(call.id, 0.0)
+    flags = risk_flags(call, day.policy) if reason is PickReason.RISK else []
     return NewPick(
         call_id=call.id,
         rep_id=day.rep_id,
@@ -328,7 +365,8 @@ def _detail(reason: PickReason, flags: list[str], slot: _Slot, rep_day: _RepDay)
     if reason is PickReason.RISK:
         return ("Flagged by the automatic checks: " + "; ".join(flags))[:300]
     if reason is PickReason.RANDOM:
-        return f"Drawn at random from {_calls(len(slot.candidates))} of part {slot.part.index} of the day"
+        count = len(slot.tier(PickReason.RANDOM))
+        return f"Drawn at random from {_calls(count)} of part {slot.part.index} of the day"
     return f"Drawn at random at the end of the day from the rep's {_calls(len(rep_day.eligible))}"
 
 
@@ -375,4 +413,4 @@ def shortfall_reason(outcome: RepOutcome, *, draw_all: bool) -> Shortfall | None
         (outcome.reviewed_elsewhere, 0, Shortfall.ALREADY_REVIEWED),
     ]
     count, _, reason = max(causes, key=lambda c: (c[0], c[1]))
-    return reason if count else Shortfall.NO_CALLS
+    return reason if count else Shortfall.FEW_CALLS

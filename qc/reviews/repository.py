@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, func, insert, or_, select, update
+from sqlalchemy import Table, and_, bindparam, exists, func, insert, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from qc.calls.models import Call, CallStatus
+from qc.calls.models import Call
 from qc.reviews.models import (
     Assignment,
     AssignmentStatus,
@@ -99,24 +98,12 @@ def rep_days(session: Session, day: date) -> dict[int, RepDay]:
 # Calls --------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class CallRow:
-    id: int
-    rep_id: int
-    team_id: int
-    started_at: datetime
-    duration_s: float
-    status: CallStatus
-    language: str | None
-    final_score: float | None
-    critical_failed: bool
-    needs_review: int
-    asr_confidence: float | None
-    taken: bool
+def calls_between(session: Session, start: datetime, end: datetime) -> list[Any]:
+    """Every call started in [start, end), with what the queue needs to know, in one query.
 
-
-def calls_between(session: Session, start: datetime, end: datetime) -> list[CallRow]:
-    """Every call started in [start, end), with what the queue needs to know, in one query."""
+    Rows of (id, rep_id, team_id, started_at, duration_s, status, language, final_score,
+    critical_failed, needs_review, asr_confidence, taken).
+    """
     taken = exists().where(Assignment.call_id == Call.id)
     query = (
         select(
@@ -139,23 +126,7 @@ def calls_between(session: Session, start: datetime, end: datetime) -> list[Call
         .where(Call.started_at >= start, Call.started_at < end)
         .order_by(Call.id)
     )
-    return [
-        CallRow(
-            id=row[0],
-            rep_id=row[1],
-            team_id=row[2],
-            started_at=row[3],
-            duration_s=row[4],
-            status=row[5],
-            language=row[6],
-            final_score=row[7],
-            critical_failed=bool(row[8]),
-            needs_review=row[9] or 0,
-            asr_confidence=row[10],
-            taken=bool(row[11]),
-        )
-        for row in session.execute(query)
-    ]
+    return list(session.connection().execute(query).all())  # Core rows: no ORM overhead
 
 
 # Picks --------------------------------------------------------------------------------------------
@@ -179,9 +150,28 @@ def unassigned_open(session: Session, queue_date: date) -> list[Assignment]:
     )
 
 
+def _table(model: type[Any]) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
 def insert_picks(session: Session, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        session.execute(insert(Assignment), rows)
+    if rows:  # Core, not the ORM's bulk path: thousands of rows per build
+        session.execute(insert(_table(Assignment)), rows)
+
+
+def save_rep_days(session: Session, new: list[dict[str, Any]], changed: list[dict[str, Any]]) -> None:
+    table = _table(RepDay)
+    if new:
+        session.execute(insert(table), new)
+    if changed:
+        values: dict[str, Any] = {key: bindparam(f"v_{key}") for key in changed[0] if key != "id"}
+        session.execute(
+            update(table).where(table.c.id == bindparam("v_id")).values(values),
+            [{f"v_{k}": v for k, v in row.items()} for row in changed],
+            execution_options={"synchronize_session": False},
+        )
 
 
 def unfinished_in_queue(session: Session, team_id: int, queue_date: date) -> list[Assignment]:

@@ -345,27 +345,42 @@ _STATE = {
 def _inputs(session: Session, day: date, team_days: dict[int, _TeamDay]) -> list[RepDayInput]:
     start = min(t.times.start for t in team_days.values())
     end = max(t.times.end for t in team_days.values())
+    reps = [(rep_id, team_id) for rep_id, team_id in repo.active_reps(session) if team_id in team_days]
+    window = {rep_id: team_days[team_id].times for rep_id, team_id in reps}
     calls_by_rep: dict[int, list[CallFacts]] = defaultdict(list)
-    reps = repo.active_reps(session)
-    team_of = {rep_id: team_id for rep_id, team_id in reps}
     for row in repo.calls_between(session, start, end):
-        team_day = team_days.get(team_of.get(row.rep_id, -1))
-        if team_day is None or not team_day.times.start <= row.started_at < team_day.times.end:
+        (
+            call_id,
+            rep_id,
+            team_id,
+            started_at,
+            duration,
+            status,
+            language,
+            score,
+            critical,
+            review,
+            asr,
+            taken,
+        ) = row
+        times = window.get(rep_id)
+        if times is None or not times.start <= started_at < times.end:
             continue
-        calls_by_rep[row.rep_id].append(
+        state = _STATE.get(status, CallState.PROCESSING)
+        calls_by_rep[rep_id].append(
             CallFacts(
-                id=row.id,
-                rep_id=row.rep_id,
-                team_id=row.team_id,
-                started_at=row.started_at,
-                duration_s=row.duration_s,
-                state=_STATE.get(row.status, CallState.PROCESSING),
-                language=row.language,
-                final_score=row.final_score,
-                critical_failed=row.critical_failed,
-                needs_review=row.needs_review,
-                asr_confidence=row.asr_confidence,
-                taken=row.taken,
+                call_id,
+                rep_id,
+                team_id,
+                started_at,
+                duration,
+                state,
+                language,
+                score,
+                bool(critical),
+                review or 0,
+                asr,
+                bool(taken),
             )
         )
     existing: dict[int, list[ExistingPick]] = defaultdict(list)
@@ -383,7 +398,6 @@ def _inputs(session: Session, day: date, team_days: dict[int, _TeamDay]) -> list
             existing=existing.get(rep_id, []),
         )
         for rep_id, team_id in sorted(reps)
-        if team_id in team_days
     ]
 
 
@@ -434,20 +448,28 @@ def _store_plan(
         ],
     )
     stored = repo.rep_days(session, day)
+    new, changed = [], []
     for rep_id, outcome in plan.outcomes.items():
         team_day = rep_team[rep_id]
-        row = stored.get(rep_id) or RepDay(rep_id=rep_id, day=day)
-        row.queue_day_id = team_day.queue.id
-        row.team_id = team_day.team.id
-        row.target = outcome.target
-        row.calls = outcome.calls
-        row.eligible = outcome.eligible
-        row.too_short = outcome.too_short
-        row.processing = outcome.processing
-        row.failed = outcome.failed
-        row.reviewed_elsewhere = outcome.reviewed_elsewhere
-        row.shortfall_reason = outcome.reason
-        session.add(row)
+        values = {
+            "queue_day_id": team_day.queue.id,
+            "team_id": team_day.team.id,
+            "target": outcome.target,
+            "calls": outcome.calls,
+            "eligible": outcome.eligible,
+            "too_short": outcome.too_short,
+            "processing": outcome.processing,
+            "failed": outcome.failed,
+            "reviewed_elsewhere": outcome.reviewed_elsewhere,
+            "shortfall_reason": outcome.reason,
+            "updated_at": now,
+        }
+        row = stored.get(rep_id)
+        if row is None:
+            new.append({"rep_id": rep_id, "day": day, **values})
+        elif any(getattr(row, key) != value for key, value in values.items() if key != "updated_at"):
+            changed.append({"id": row.id, **values})
+    repo.save_rep_days(session, new, changed)
 
 
 def _close(session: Session, team_day: _TeamDay, now: datetime, report: BuildReport) -> None:
@@ -771,10 +793,16 @@ class Coverage:
 
 
 def coverage(
-    session: Session, principal: Principal, *, day: date, settings: Settings, team_id: int | None = None
+    session: Session,
+    principal: Principal | None,
+    *,
+    day: date,
+    settings: Settings,
+    team_id: int | None = None,
 ) -> Coverage:
-    """Per rep: target, picked, assigned, done and, when short, why; per reviewer: load."""
-    visible = access.coverage_teams(principal)
+    """Per rep: target, picked, assigned, done and, when short, why; per reviewer: load.
+    `principal` None is the operator on the server (every team)."""
+    visible = access.coverage_teams(principal) if principal is not None else None
     queues = repo.queue_days(session, day)
     teams = [
         TeamDayState(team, policy, policy.is_working_day(day) and policy.target > 0, queues.get(team.id))

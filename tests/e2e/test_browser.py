@@ -163,3 +163,76 @@ def test_call_page_updates_itself_when_transcription_finishes(page: Any, db: Any
     drain()
     page.wait_for_selector("#transcript .turn", timeout=15_000)  # the status poll reloaded the page
     assert page.locator("#call-status .badge").inner_text() == "scored"
+
+
+def test_a_reviewer_works_through_the_queue(page: Any, db: Any, people: Any, settings: Any) -> None:
+    from datetime import UTC, datetime
+
+    from sqlalchemy import select
+
+    from qc.evaluations.models import Evaluation, EvaluationAnswer, EvaluationStatus
+    from qc.reviews import service as queue
+    from tests.factories import make_checked_call
+
+    call = make_checked_call(db, rep=people.rep, started_at=datetime(2026, 11, 23, 9, tzinfo=UTC))
+    db.commit()
+    queue.build_queue(
+        db,
+        day=call.started_at.date(),
+        settings=settings,
+        draw_now=True,
+        now=datetime(2026, 11, 23, 12, tzinfo=UTC),
+    )
+    db.commit()
+    sign_in(page, people.reviewer.email)
+
+    page.click("nav >> text=My queue")
+    page.wait_for_selector("#my-queue")
+    page.locator("#my-queue tbody tr").first.locator("text=Start review").click()
+    page.wait_for_url("**/reviews/*")
+    # wavesurfer draws into its own element inside the container once the peaks arrive
+    page.wait_for_function("document.querySelector('#waveform').children.length > 2")
+
+    page.click("#play-toggle")  # plays
+    page.wait_for_function("document.getElementById('call-audio').currentTime > 0.2")
+    assert page.locator("#play-toggle").inner_text().startswith("❚❚")
+    page.click("#play-toggle")  # pauses
+    word = page.locator("#transcript .turn").nth(2).locator(".w").nth(1)
+    start = float(word.get_attribute("data-start"))
+    word.click()  # the player seeks there and plays
+    page.wait_for_function(f"Math.abs(document.getElementById('call-audio').currentTime - {start}) < 1.5")
+    page.click("#play-toggle")
+    before = page.evaluate("document.getElementById('call-audio').currentTime")
+    page.locator("body").press("ArrowRight")  # shortcut: forward 5 s
+    after = page.evaluate("document.getElementById('call-audio').currentTime")
+    assert 4 <= after - before <= 5.5
+
+    greeting = page.locator("fieldset[data-item=greeting]")
+    reason = greeting.locator(".override-reason")
+    assert reason.is_hidden()
+    greeting.locator("input[value=no]").check()  # override the check's "yes"
+    assert reason.is_visible()
+    reason.locator("input").fill("The greeting came after the pitch")
+    page.fill("textarea[name=overall_comment]", "Good energy; greet first.")
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "review_page.png"), full_page=True)
+    page.click("#submit-review")
+    page.wait_for_url("**/queue?submitted=*")
+    row = page.locator("#my-queue tbody tr").first
+    assert "Done" in row.inner_text()
+    page.screenshot(path=str(SCREENSHOTS / "queue_done.png"), full_page=True)
+
+    db.expire_all()
+    evaluation = db.scalar(select(Evaluation))
+    assert evaluation is not None and evaluation.status is EvaluationStatus.SUBMITTED
+    answer = db.scalar(
+        select(EvaluationAnswer).where(
+            EvaluationAnswer.evaluation_id == evaluation.id, EvaluationAnswer.item_id == "greeting"
+        )
+    )
+    assert answer is not None and (answer.answer, answer.override_reason) == (
+        "no",
+        "The greeting came after the pitch",
+    )
+    assert evaluation.overall_comment == "Good energy; greet first."
+    assert evaluation.active_seconds > 0

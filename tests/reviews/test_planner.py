@@ -346,6 +346,7 @@ def test_existing_picks_are_kept_and_count_towards_the_target() -> None:
 def test_a_rep_short_of_calls_gets_all_they_have_and_the_reason() -> None:
     cases = {
         Shortfall.NO_CALLS: [],
+        Shortfall.FEW_CALLS: [call(1, 1, 10)],
         Shortfall.CALLS_TOO_SHORT: [call(1, 1, 10), call(2, 1, 11, duration_s=5.0)],
         Shortfall.STILL_PROCESSING: [call(1, 1, 10), call(2, 1, 11, state=CallState.PROCESSING)],
         Shortfall.CALLS_FAILED: [call(1, 1, 10), call(2, 1, 11, state=CallState.FAILED)],
@@ -399,3 +400,35 @@ def test_a_multilingual_reviewer_is_kept_for_the_language_only_they_speak() -> N
     english = reviewer(101, 1, languages=frozenset({"en"}))
     result = allocate(demand, groups, [both, english])
     assert result == {Group(1, 1, "en"): [101], Group(2, 1, "ro"): [100]}
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(days())
+def test_planning_again_with_nothing_new_picks_nothing(
+    case: tuple[list[RepDayInput], list[Reviewer], datetime],
+) -> None:
+    inputs, reviewers, now = case
+    draw_all = now >= at(24)
+    inputs = [
+        rep_day(d.rep_id, list(d.calls), team_id=d.team_id, policy=d.policy, seed=d.seed, draw_all=draw_all)
+        for d in inputs
+    ]
+    first = plan_day(inputs, reviewers, now)
+    picked = {p.call_id: p for p in first.picks}
+    load = Counter(p.reviewer_id for p in first.picks if p.reviewer_id is not None)
+    again_inputs = [
+        rep_day(
+            d.rep_id,
+            [c if c.id not in picked else c._replace(taken=True) for c in d.calls],
+            team_id=d.team_id,
+            policy=d.policy,
+            seed=d.seed,
+            draw_all=draw_all,
+            existing=tuple(
+                ExistingPick(p.call_id, p.slot, p.reviewer_id) for p in first.picks if p.rep_id == d.rep_id
+            ),
+        )
+        for d in inputs
+    ]
+    busier = [Reviewer(r.id, r.team_id, r.languages, r.capacity, r.load + load[r.id]) for r in reviewers]
+    assert plan_day(again_inputs, busier, now).picks == [], "every due slot was filled the first time"
