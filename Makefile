@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 ## Start the platform with demo data on http://127.0.0.1:8000
 run: $(STAMP)
 	$(BIN)/qc demo --no-transcribe
-	$(BIN)/qc serve --host 127.0.0.1 --port 8000
+	QC_QUEUE_REFRESH_MINUTES=1 $(BIN)/qc serve --host 127.0.0.1 --port 8000
 
 ## Run the test suite (SQLite; set QC_TEST_DATABASE_URL / QC_TEST_REDIS_URL for PostgreSQL + Redis)
 test: $(STAMP)

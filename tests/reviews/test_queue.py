@@ -320,3 +320,41 @@ def _form(**overrides: Any) -> PolicyForm:
         **overrides,
     }
     return PolicyForm(**values)
+
+
+def test_the_periodic_refresh_fills_today_and_closes_yesterday(db: Session, org: Org, settings: Any) -> None:
+    tuesday = date(2026, 11, 24)
+    day_of_calls(db, org.rep, MONDAY, [9, 10, 14, 15])
+    day_of_calls(db, org.rep, tuesday, [9, 10])
+    db.commit()
+    service.build_queue(db, day=MONDAY, settings=settings, now=at(MONDAY, 12))  # left open overnight
+    db.commit()
+    reports = service.refresh_queues(db, settings=settings, now=at(tuesday, 14))
+    assert [(r.day, r.closed) for r in reports] == [(MONDAY, ["Alpha", "Bravo"]), (tuesday, [])]
+    by_day = {}
+    for pick in picks(db):
+        by_day.setdefault(pick.day, []).append(pick)
+    assert len(by_day[MONDAY]) == 2 and all(p.queue_date == tuesday and p.overdue for p in by_day[MONDAY])
+    assert len(by_day[tuesday]) == 1, "Tuesday's first part is over; its second is not"
+    closed = db.scalar(
+        select(QueueDay.is_closed).where(QueueDay.day == MONDAY, QueueDay.team_id == org.team.id)
+    )
+    assert closed is True
+
+
+def test_the_worker_runs_the_refresh_periodically(org: Org, configure: Any) -> None:
+    from huey.api import PeriodicTask
+
+    from qc.jobs import queue as jobs
+
+    configure(queue_refresh_minutes=7)
+    jobs.get_jobs.cache_clear()
+    try:
+        task = jobs.get_jobs().refresh_queues
+        assert isinstance(task.task_class(), PeriodicTask)
+        assert task.task_class().validate_datetime(datetime(2026, 11, 23, 10, 7)) is True
+        assert task.task_class().validate_datetime(datetime(2026, 11, 23, 10, 8)) is False
+        reports = jobs.run_queue_refresh()
+        assert all(r.day >= date(2026, 11, 23) for r in reports)
+    finally:
+        jobs.get_jobs.cache_clear()
