@@ -311,7 +311,7 @@ def queue_build(
 
     from qc.db import session_scope, utcnow
     from qc.errors import QCError
-    from qc.reviews import service
+    from qc.reviews import builder, service
     from qc.reviews.policy import local_today
 
     _migrate()
@@ -323,7 +323,7 @@ def queue_build(
         return
     try:
         with session_scope() as session:
-            report = service.build_queue(session, day=target, settings=settings, draw_now=now)
+            report = builder.build_queue(session, day=target, settings=settings, draw_now=now)
     except QCError as exc:
         _fail(exc.message)
         return
@@ -347,7 +347,7 @@ def queue_status(
     from datetime import date
 
     from qc.db import session_scope, utcnow
-    from qc.reviews import service
+    from qc.reviews import coverage, service
     from qc.reviews.policy import local_today
 
     _migrate()
@@ -358,7 +358,7 @@ def queue_status(
         _fail("--date must look like 2026-11-23")
         return
     with session_scope() as session:
-        result = service.coverage(session, None, day=target, settings=settings)
+        result = coverage.coverage(session, None, day=target, settings=settings)
         typer.echo(f"{'rep':<28}{'team':<22}{'target':>7}{'picked':>7}{'assigned':>9}{'done':>6}  short")
         for rep in result.reps:
             reason = f"{rep.shortfall} ({rep.reason.label.lower()})" if rep.shortfall and rep.reason else ""

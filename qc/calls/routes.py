@@ -17,6 +17,7 @@ from qc.kit.pagination import PageRequest
 from qc.kit.ranges import ranged_response
 from qc.kit.timeutil import parse_datetime
 from qc.kit.web import DB, CurrentUser, Id, PageNumber, SettingsDep, StorageDep, is_htmx_fragment, render
+from qc.reviews import service as reviews
 from qc.scoring import views as scoring_views
 from qc.transcription import export
 from qc.users import access
@@ -77,6 +78,7 @@ def calls_page(
     request: Request,
     session: DB,
     principal: CurrentUser,
+    settings: SettingsDep,
     rep: str | None = None,
     team: str | None = None,
     date: str | None = None,
@@ -98,6 +100,7 @@ def calls_page(
     context: dict[str, Any] = {
         "page": result,
         "scores": scores,
+        "rep_names": reviews.rep_labels(session, principal, result.items, settings=settings),
         "filters": filters,
         "query": {k: v for k, v in filters.items() if v},
         "statuses": list(CallStatus),
@@ -123,11 +126,14 @@ def upload_page(request: Request, session: DB, principal: CurrentUser, settings:
 
 
 @pages.get("/calls/{call_id}", name="calls:detail")
-def call_page(request: Request, session: DB, principal: CurrentUser, call_id: Id) -> Response:
+def call_page(
+    request: Request, session: DB, principal: CurrentUser, settings: SettingsDep, call_id: Id
+) -> Response:
     detail = service.get_call_detail(session, principal, call_id)
     call, transcript, score = detail.call, detail.transcript, detail.score
     context: dict[str, Any] = {
         "call": call,
+        "rep_name": reviews.rep_labels(session, principal, [call], settings=settings)[call.id],
         "transcript": transcript,
         "turns": export.turns(transcript) if transcript else [],
         "can_retry": access.can_act_for_team(principal, call.team_id),
@@ -143,7 +149,7 @@ def call_page(request: Request, session: DB, principal: CurrentUser, call_id: Id
         if call.status.is_terminal and request.query_params.get("was") != call.status.value:
             response.headers["HX-Refresh"] = "true"
         return response
-    context["review"] = evaluations.review_panel(session, principal, call)
+    context["review"] = evaluations.review_panel(session, principal, call, settings=settings)
     return render(request, "calls/detail.html", context)
 
 
@@ -237,7 +243,7 @@ def create_call(
         storage=storage,
     )
     call = service.get_call(session, principal, result.call.id)
-    body = call_read(call, links=_links(request, call.id))
+    body = call_read(call, links=_links(request, call.id))  # uploaders always see the rep
     return JSONResponse(body.model_dump(mode="json"), status_code=201 if result.created else 200)
 
 
@@ -246,6 +252,7 @@ def list_calls_api(
     request: Request,
     session: DB,
     principal: CurrentUser,
+    settings: SettingsDep,
     rep: Annotated[str | None, Query(description="Rep email or external id")] = None,
     date: Annotated[str | None, Query(description="Day the call started (UTC), YYYY-MM-DD")] = None,
     team: Annotated[int | None, Query(description="Team id", ge=1, le=2**31 - 1)] = None,
@@ -262,8 +269,9 @@ def list_calls_api(
         status=_parse_status(status),
         page=PageRequest(page, size),
     )
+    names = reviews.rep_labels(session, principal, result.items, settings=settings)
     return CallList(
-        items=[call_read(c, links=_links(request, c.id)) for c in result.items],
+        items=[call_read(c, links=_links(request, c.id), rep_label=names[c.id]) for c in result.items],
         total=result.total,
         page=result.request.page,
         pages=result.pages,
@@ -271,11 +279,16 @@ def list_calls_api(
 
 
 @api.get("/calls/{call_id}", response_model=CallRead, name="api:call")
-def get_call_api(request: Request, session: DB, principal: CurrentUser, call_id: Id) -> CallRead:
+def get_call_api(
+    request: Request, session: DB, principal: CurrentUser, settings: SettingsDep, call_id: Id
+) -> CallRead:
     """The call with its status and, once processed, its transcript and automatic checks."""
     detail = service.get_call_detail(session, principal, call_id)
     checks = scoring_views.checks_read(detail.score)
-    return call_read(detail.call, detail.transcript, links=_links(request, call_id), checks=checks)
+    label = reviews.rep_labels(session, principal, [detail.call], settings=settings)[call_id]
+    return call_read(
+        detail.call, detail.transcript, links=_links(request, call_id), checks=checks, rep_label=label
+    )
 
 
 @api.post("/calls/{call_id}/retry", response_model=CallRead, name="api:call_retry")

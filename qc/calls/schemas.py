@@ -24,8 +24,8 @@ class CallMeta(BaseModel):
 
 class PersonRef(BaseModel):
     id: int
-    name: str
-    email: str
+    name: str = Field(description="The rep's name, or an alias where the team reviews blind")
+    email: str | None = Field(description="Hidden (null) in blind review")
     external_id: str | None
 
 
@@ -60,15 +60,26 @@ class CallList(BaseModel):
 
 
 def call_read(
-    call: Any, transcript: Any = None, links: dict[str, str] | None = None, checks: ChecksRead | None = None
+    call: Any,
+    transcript: Any = None,
+    links: dict[str, str] | None = None,
+    checks: ChecksRead | None = None,
+    rep_label: str | None = None,
 ) -> CallRead:
+    """The API shape of a call; `rep_label` other than the rep's name hides who the rep is."""
+    hidden = rep_label is not None and rep_label != call.rep.name
+    rep = (
+        PersonRef(id=call.rep.id, name=rep_label, email=None, external_id=None)
+        if hidden
+        else PersonRef(
+            id=call.rep.id, name=call.rep.name, email=call.rep.email, external_id=call.rep.external_id
+        )
+    )
     return CallRead(
         id=call.id,
         status=call.status,
         failure_reason=call.failure_reason,
-        rep=PersonRef(
-            id=call.rep.id, name=call.rep.name, email=call.rep.email, external_id=call.rep.external_id
-        ),
+        rep=rep,
         team=call.team.name,
         started_at=call.started_at,
         direction=call.direction,

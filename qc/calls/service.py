@@ -345,8 +345,18 @@ def parse_metadata(value: str | None) -> dict[str, Any]:
 def waveform(
     session: Session, principal: Principal, call_id: int, *, storage: Storage, settings: Settings
 ) -> bytes:
-    """The call's waveform peaks as JSON, computed once and kept next to the recording."""
-    call = get_call(session, principal, call_id)
+    """The call's waveform peaks as JSON (computed by the pipeline; here only if missing)."""
+    return _waveform(get_call(session, principal, call_id), storage=storage, settings=settings)
+
+
+def prepare_waveform(session: Session, call_id: int, *, storage: Storage, settings: Settings) -> None:
+    """Compute the call's waveform peaks ahead of the first review (a pipeline step)."""
+    call = repo.get(session, call_id)
+    if call is not None:
+        _waveform(call, storage=storage, settings=settings)
+
+
+def _waveform(call: Call, *, storage: Storage, settings: Settings) -> bytes:
     key = f"peaks/{call.sha256}.json"
     if storage.exists(key):
         with storage.local_copy(key) as path:

@@ -117,7 +117,7 @@ def _seed_review_setup() -> None:
                 working_days="1,2,3,4,5,6,7",
                 timezone=TIMEZONES.get(team.name, "UTC"),
                 day_start="08:00",
-                day_end="20:00",
+                day_end="20:00",  # _call_times places the calls within these hours
                 min_duration_s=15,
                 risk_share_percent=50,
                 low_score=70,
@@ -133,22 +133,26 @@ def _seed_review_setup() -> None:
 
 
 def _call_times(count: int) -> list[datetime]:
-    """Today's calls, oldest first, between the teams' last midnight and now."""
-    from zoneinfo import ZoneInfo
+    """Today's calls, oldest first, within today's review day of both demo teams and before now."""
+    from qc.reviews.policy import Policy, day_times, local_today
 
     now = datetime.now(UTC).replace(second=0, microsecond=0)
-    midnights = [
-        datetime.combine(now.astimezone(ZoneInfo(tz)).date(), datetime.min.time(), tzinfo=ZoneInfo(tz))
-        for tz in TIMEZONES.values()
-    ]
-    first = max(midnights).astimezone(UTC) + timedelta(minutes=5)
-    step = max(timedelta(minutes=1), min(timedelta(minutes=31), (now - first) / max(count, 1)))
-    first = min(first, now - step * count)
-    return [first + step * index for index in range(count)]
+    windows = []
+    for tz in TIMEZONES.values():
+        policy = Policy(
+            timezone=tz, working_days=frozenset(range(1, 8)), day_start_minute=8 * 60, day_end_minute=20 * 60
+        )
+        times = day_times(policy, local_today(policy, now))
+        windows.append((times.start, times.end))
+    end = min(min(e for _, e in windows), now) - timedelta(minutes=1)
+    start = max(max(s for s, _ in windows), end - timedelta(minutes=31 * count))
+    step = (end - start) / count
+    return [start + step * (index + 1) for index in range(count)]
 
 
 def _fill_queue(*, draw_now: bool) -> None:
     """Today's queue for the demo teams, drawn from the calls as soon as they are scored."""
+    from qc.reviews import builder
     from qc.reviews import service as reviews
     from qc.reviews.policy import local_today
 
@@ -158,7 +162,7 @@ def _fill_queue(*, draw_now: bool) -> None:
         days = {local_today(policy, now) for _, policy in reviews.team_policies(session, settings)}
     for day in sorted(days):
         with session_scope() as session:
-            reviews.build_queue(session, day=day, settings=settings, draw_now=draw_now, now=now)
+            builder.build_queue(session, day=day, settings=settings, draw_now=draw_now, now=now)
 
 
 def _upload_samples(echo: Callable[[str], None]) -> list[int]:

@@ -11,15 +11,21 @@ STAFF = frozenset({Role.ADMIN, Role.QC_LEAD})
 
 
 def can_view(
-    principal: Principal, evaluation: Evaluation, *, team_id: int, rep_id: int, revealed: bool
+    principal: Principal,
+    evaluation: Evaluation,
+    *,
+    team_id: int,
+    rep_id: int,
+    revealed: bool,
+    participant: bool = False,
 ) -> bool:
     """Staff see all; the author sees their own; a calibration scoring is shown to the
-    session's participants only once it is closed (`revealed`); a submitted review is
-    shown to the rep it is about and to the managers of the rep's team."""
+    session's other participants once it is closed (`revealed`), and to nobody else; a
+    submitted review is shown to the rep it is about and to the managers of the rep's team."""
     if principal.role in STAFF or principal.id == evaluation.reviewer_id:
         return True
     if evaluation.kind is EvaluationKind.CALIBRATION:
-        return revealed
+        return revealed and participant
     if evaluation.status is not EvaluationStatus.SUBMITTED:
         return False
     if principal.role is Role.REP:
@@ -31,7 +37,17 @@ def can_view(
 
 
 def can_edit(principal: Principal, evaluation: Evaluation) -> bool:
-    """A submitted review is corrected by its author or a QC lead (audited)."""
+    """A submitted review is corrected by its author or a QC lead (audited); a submitted
+    calibration scoring is final."""
     if evaluation.kind is EvaluationKind.CALIBRATION:
-        return principal.id == evaluation.reviewer_id
+        return False
     return principal.id == evaluation.reviewer_id or principal.role in STAFF
+
+
+def sees_time_on_task(principal: Principal, evaluation: Evaluation) -> bool:
+    return principal.role in STAFF or principal.id == evaluation.reviewer_id
+
+
+def sees_checks(evaluation: Evaluation) -> bool:
+    """Calibration is scored blind to the automatic checks; its pages leave them out."""
+    return evaluation.kind is not EvaluationKind.CALIBRATION

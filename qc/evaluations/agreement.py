@@ -13,6 +13,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from qc.errors import NotFound
 from qc.evaluations import repository as repo
 from qc.evaluations.kappa import cohen_kappa
 from qc.reviews import access
@@ -92,7 +93,12 @@ class AgreementReport:
 
 
 def item_agreement(
-    session: Session, principal: Principal, scorecard_id: str, *, since: datetime | None = None
+    session: Session,
+    principal: Principal,
+    scorecard_id: str,
+    *,
+    since: datetime | None = None,
+    overrides_shown: int = OVERRIDES_SHOWN,
 ) -> AgreementReport:
     """Per item of a scorecard (all its revisions): reviewers against the automatic check."""
     access.require_queue_manager(principal)
@@ -121,7 +127,7 @@ def item_agreement(
             stats.left_no += answer == "no"
             continue
         _count(stats, status, suggested, answer)
-        if answer != suggested and len(stats.overrides) < OVERRIDES_SHOWN:
+        if answer != suggested and len(stats.overrides) < overrides_shown:
             stats.overrides.append(Override(evaluation_id, call_id, suggested, answer, reason, submitted))
     return AgreementReport(version, list(items.values()), len(evaluations))
 
@@ -149,3 +155,17 @@ def _count(stats: ItemAgreement, status: Status, suggested: str, answer: str) ->
             stats.missed_fail += 1
         elif answer == "yes":
             stats.true_pass += 1
+
+
+def one_item(
+    session: Session, principal: Principal, scorecard_id: str, item_id: str
+) -> tuple[AgreementReport, ItemAgreement]:
+    """One item's agreement with every override (newest first) and its reason."""
+    report = item_agreement(session, principal, scorecard_id, overrides_shown=MAX_OVERRIDES_LISTED)
+    item = next((i for i in report.items if i.item_id == item_id), None)
+    if item is None:
+        raise NotFound(f"Scorecard {scorecard_id!r} has no item {item_id!r}")
+    return report, item
+
+
+MAX_OVERRIDES_LISTED = 500

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from qc.calls import service as calls
@@ -29,7 +28,7 @@ from qc.evaluations.service import FormInvalid, ReviewForm, Workspace, apply_for
 from qc.reviews import access
 from qc.scoring import service as scoring
 from qc.scoring.definitions import Scorecard
-from qc.users.models import Role, User
+from qc.users.models import User
 from qc.users.schemas import Principal
 
 MAX_CALLS = 20
@@ -47,50 +46,59 @@ def _require_lead(principal: Principal) -> None:
 def create_session(
     session: Session, principal: Principal, *, title: str, call_ids: list[int], reviewer_ids: list[int]
 ) -> CalibrationSession:
-    """A session over `call_ids`, scored by the chosen reviewers and by you (the reference)."""
+    """A session over `call_ids`, scored by the chosen reviewers and by you (the reference).
+    Everything is checked before anything is stored."""
     _require_lead(principal)
     title = title.strip()
     if not title or len(title) > 200:
         raise InvalidInput("Give the session a title of at most 200 characters", field="title")
+    people = list(dict.fromkeys([principal.id, *reviewer_ids]))
+    if len(people) < 2:
+        raise InvalidInput("Choose at least one reviewer", field="reviewers")
+    if len(people) > MAX_PARTICIPANTS:
+        raise InvalidInput(f"A session has at most {MAX_PARTICIPANTS} participants", field="reviewers")
+    candidates = {u.id for u in repo.calibration_candidates(session)}
+    if any(user_id not in candidates for user_id in people):
+        raise InvalidInput("Participants are active reviewers, QC leads or administrators", field="reviewers")
+    calls_in = list(dict.fromkeys(call_ids))
+    if not calls_in:
+        raise InvalidInput("Add at least one call", field="calls")
+    for call_id in calls_in:
+        _scorable_call(session, principal, call_id)
     calibration = CalibrationSession(title=title, created_by_id=principal.id)
     session.add(calibration)
     session.flush()
-    if not reviewer_ids:
-        raise InvalidInput("Choose at least one reviewer", field="reviewers")
-    for user_id in dict.fromkeys([principal.id, *reviewer_ids]):
-        _add_participant(session, calibration, user_id)
-    if not call_ids:
-        raise InvalidInput("Add at least one call", field="calls")
-    for call_id in dict.fromkeys(call_ids):
-        add_call(session, principal, calibration.id, call_id)
+    for user_id in people:
+        session.add(CalibrationParticipant(session_id=calibration.id, user_id=user_id))
+    add_calls(session, principal, calibration.id, calls_in)
     return calibration
 
 
-def _add_participant(session: Session, calibration: CalibrationSession, user_id: int) -> None:
-    user = session.get(User, user_id)
-    if user is None or not user.is_active or user.role not in access.REVIEWERS:
-        raise InvalidInput("Participants are active reviewers, QC leads or administrators", field="reviewers")
-    if len(_participant_ids(session, calibration.id)) >= MAX_PARTICIPANTS:
-        raise InvalidInput(f"A session has at most {MAX_PARTICIPANTS} participants", field="reviewers")
-    session.add(CalibrationParticipant(session_id=calibration.id, user_id=user_id))
-    session.flush()
+def _scorable_call(session: Session, principal: Principal, call_id: int) -> Call:
+    try:
+        call = calls.get_call(session, principal, call_id)
+    except NotFound as exc:
+        raise InvalidInput(f"There is no call {call_id}", field="calls") from exc
+    if call.status is not CallStatus.SCORED:
+        raise InvalidInput(f"Call {call_id} is not processed yet ({call.status.value})", field="calls")
+    return call
 
 
-def add_call(session: Session, principal: Principal, session_id: int, call_id: int) -> None:
-    """Put a processed call in an open session."""
+def add_calls(session: Session, principal: Principal, session_id: int, call_ids: list[int]) -> None:
+    """Put processed calls in an open session."""
     _require_lead(principal)
     calibration = _get(session, session_id)
     if calibration.is_closed:
         raise InvalidTransition("The session is closed")
-    call = calls.get_call(session, principal, call_id)
-    if call.status is not CallStatus.SCORED:
-        raise InvalidInput(f"Call {call_id} is not processed yet ({call.status.value})", field="calls")
-    if call.id in _call_ids(session, session_id):
-        raise Conflict(f"Call {call_id} is already in this session", field="calls")
-    if len(_call_ids(session, session_id)) >= MAX_CALLS:
-        raise InvalidInput(f"A session holds at most {MAX_CALLS} calls", field="calls")
-    position = len(_call_ids(session, session_id))
-    session.add(CalibrationCall(session_id=session_id, call_id=call.id, position=position))
+    present = repo.calibration_call_ids(session, session_id)
+    for call_id in call_ids:
+        call = _scorable_call(session, principal, call_id)
+        if call.id in present:
+            raise Conflict(f"Call {call_id} is already in this session", field="calls")
+        if len(present) >= MAX_CALLS:
+            raise InvalidInput(f"A session holds at most {MAX_CALLS} calls", field="calls")
+        session.add(CalibrationCall(session_id=session_id, call_id=call.id, position=len(present)))
+        present.append(call.id)
     session.flush()
 
 
@@ -111,39 +119,19 @@ def _get(session: Session, session_id: int) -> CalibrationSession:
     return calibration
 
 
-def _call_ids(session: Session, session_id: int) -> list[int]:
-    return list(
-        session.scalars(
-            select(CalibrationCall.call_id)
-            .where(CalibrationCall.session_id == session_id)
-            .order_by(CalibrationCall.position)
-        )
-    )
-
-
-def _participant_ids(session: Session, session_id: int) -> list[int]:
-    return list(
-        session.scalars(
-            select(CalibrationParticipant.user_id).where(CalibrationParticipant.session_id == session_id)
-        )
-    )
-
-
 def _visible(session: Session, principal: Principal, calibration: CalibrationSession) -> None:
-    if principal.role in access.QUEUE_MANAGERS or principal.id in _participant_ids(session, calibration.id):
+    if principal.role in access.QUEUE_MANAGERS or principal.id in repo.participant_ids(
+        session, calibration.id
+    ):
         return
     raise NotFound(f"Calibration session {calibration.id} does not exist")
 
 
 def list_sessions(session: Session, principal: Principal) -> list[CalibrationSession]:
     """Sessions you run (staff: all) or take part in, newest first."""
-    query = select(CalibrationSession).order_by(
-        CalibrationSession.created_at.desc(), CalibrationSession.id.desc()
+    return repo.calibration_sessions(
+        session, None if principal.role in access.QUEUE_MANAGERS else principal.id
     )
-    if principal.role not in access.QUEUE_MANAGERS:
-        mine = select(CalibrationParticipant.session_id).where(CalibrationParticipant.user_id == principal.id)
-        query = query.where(CalibrationSession.id.in_(mine))
-    return list(session.scalars(query))
 
 
 def open_sessions(session: Session, principal: Principal) -> list[CalibrationSession]:
@@ -159,9 +147,9 @@ def scoring_workspace(
 ) -> Workspace:
     """Your scoring of one call of the session (started on first opening)."""
     calibration = _get(session, session_id)
-    if principal.id not in _participant_ids(session, session_id):
+    if principal.id not in repo.participant_ids(session, session_id):
         raise Forbidden("You are not a participant of this calibration session")
-    if call_id not in _call_ids(session, session_id):
+    if call_id not in repo.calibration_call_ids(session, session_id):
         raise NotFound("That call is not in this session")
     evaluation = repo.calibration_scoring(session, session_id, call_id, principal.id)
     if evaluation is None:
@@ -186,6 +174,8 @@ def save_scoring(
     evaluation = space.evaluation
     if _get(session, session_id).is_closed:
         raise InvalidTransition("The session is closed; its scorings are final")
+    if evaluation.status is EvaluationStatus.SUBMITTED:
+        raise InvalidTransition("You have submitted this scoring; it is final")
 
     apply_form(evaluation, data, space.card)
     if not submit:
@@ -196,10 +186,9 @@ def save_scoring(
     result = form.score(space.card, {a.item_id: a.answer for a in evaluation.answers})
     evaluation.score, evaluation.final_score = result.score, result.final_score
     evaluation.critical_failed = bool(result.critical_failed)
-    if evaluation.status is EvaluationStatus.DRAFT:
-        evaluation.status = EvaluationStatus.SUBMITTED
-        evaluation.submitted_at = utcnow()
-        session.add(EvaluationEdit(evaluation_id=evaluation.id, user_id=principal.id, action="submitted"))
+    evaluation.status = EvaluationStatus.SUBMITTED
+    evaluation.submitted_at = utcnow()
+    session.add(EvaluationEdit(evaluation_id=evaluation.id, user_id=principal.id, action="submitted"))
     session.flush()
     return space
 
@@ -258,18 +247,21 @@ class CalibrationView:
     overall_kappa: float | None = None
     deviations: list[ReviewerDeviation] = field(default_factory=list)
     card: Scorecard | None = None
+    hidden_calls: set[int] = field(default_factory=set)  # not shown until you have scored them
+
+    def label(self, item_id: str) -> str:
+        if self.card is None:
+            return item_id
+        return next((item.label for item in self.card.items if item.id == item_id), item_id)
 
 
 def session_view(session: Session, principal: Principal, session_id: int) -> CalibrationView:
     """The session; results for its lead (and staff) at any time, for participants once closed."""
     calibration = _get(session, session_id)
     _visible(session, principal, calibration)
-    people = {
-        u.id: u
-        for u in session.scalars(select(User).where(User.id.in_(_participant_ids(session, session_id))))
-    }
-    call_ids = _call_ids(session, session_id)
-    call_rows = {c.id: c for c in session.scalars(select(Call).where(Call.id.in_(call_ids)))}
+    people = repo.users_by_id(session, repo.participant_ids(session, session_id))
+    call_ids = repo.calibration_call_ids(session, session_id)
+    call_rows = repo.calls_by_id(session, call_ids)
     scorings = repo.for_calibration(session, session_id)
     view = CalibrationView(
         calibration=calibration,
@@ -280,7 +272,14 @@ def session_view(session: Session, principal: Principal, session_id: int) -> Cal
         can_manage=principal.role in access.QUEUE_MANAGERS,
     )
     if view.can_manage or calibration.is_closed:
-        _results(view, [e for e in scorings if e.status is EvaluationStatus.SUBMITTED])
+        submitted = [e for e in scorings if e.status is EvaluationStatus.SUBMITTED]
+        if not calibration.is_closed and principal.id in people:
+            # A participant (the lead included) sees the others' answers to a call only once
+            # their own scoring of it is in: nobody adjusts their answers to the others'.
+            own = {e.call_id for e in submitted if e.reviewer_id == principal.id}
+            view.hidden_calls = {c.id for c in view.calls if c.id not in own}
+            submitted = [e for e in submitted if e.call_id in own]
+        _results(view, submitted)
     return view
 
 
@@ -341,10 +340,4 @@ def _deviate(
 def reviewers(session: Session, principal: Principal) -> list[User]:
     """People who can take part in a session."""
     _require_lead(principal)
-    return list(
-        session.scalars(
-            select(User)
-            .where(User.role.in_([Role.REVIEWER, Role.QC_LEAD, Role.ADMIN]), User.is_active.is_(True))
-            .order_by(User.name)
-        )
-    )
+    return repo.calibration_candidates(session)

@@ -8,7 +8,11 @@ from datetime import datetime
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
+from qc.calls.models import Call
 from qc.evaluations.models import (
+    CalibrationCall,
+    CalibrationParticipant,
+    CalibrationSession,
     Evaluation,
     EvaluationAnswer,
     EvaluationEdit,
@@ -17,6 +21,7 @@ from qc.evaluations.models import (
 )
 from qc.scoring.definitions import Status
 from qc.scoring.models import ScorecardVersion
+from qc.users.models import Role, User
 
 
 def _full() -> Select[Evaluation]:
@@ -104,3 +109,57 @@ def answers_against_checks(
     if since is not None:
         query = query.where(Evaluation.submitted_at >= since)
     return [tuple(row) for row in session.execute(query)]  # type: ignore[misc]
+
+
+def participant_ids(session: Session, session_id: int) -> list[int]:
+    return list(
+        session.scalars(
+            select(CalibrationParticipant.user_id).where(CalibrationParticipant.session_id == session_id)
+        )
+    )
+
+
+def calibration_call_ids(session: Session, session_id: int) -> list[int]:
+    return list(
+        session.scalars(
+            select(CalibrationCall.call_id)
+            .where(CalibrationCall.session_id == session_id)
+            .order_by(CalibrationCall.position)
+        )
+    )
+
+
+def calibration_sessions(session: Session, participant_id: int | None) -> list[CalibrationSession]:
+    """Newest first; only those `participant_id` takes part in, unless None."""
+    query = select(CalibrationSession).order_by(
+        CalibrationSession.created_at.desc(), CalibrationSession.id.desc()
+    )
+    if participant_id is not None:
+        mine = select(CalibrationParticipant.session_id).where(
+            CalibrationParticipant.user_id == participant_id
+        )
+        query = query.where(CalibrationSession.id.in_(mine))
+    return list(session.scalars(query))
+
+
+def users_by_id(session: Session, user_ids: list[int]) -> dict[int, User]:
+    if not user_ids:
+        return {}
+    return {u.id: u for u in session.scalars(select(User).where(User.id.in_(user_ids)))}
+
+
+def calls_by_id(session: Session, call_ids: list[int]) -> dict[int, Call]:
+    if not call_ids:
+        return {}
+    return {c.id: c for c in session.scalars(select(Call).where(Call.id.in_(call_ids)))}
+
+
+def calibration_candidates(session: Session) -> list[User]:
+    """Active people who can score in a calibration session."""
+    return list(
+        session.scalars(
+            select(User)
+            .where(User.role.in_([Role.REVIEWER, Role.QC_LEAD, Role.ADMIN]), User.is_active.is_(True))
+            .order_by(User.name)
+        )
+    )

@@ -5,13 +5,14 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Path, Request
+from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from qc.errors import InvalidInput
 from qc.evaluations import agreement, calibration, form, service
 from qc.evaluations.schemas import EvaluationRead, evaluation_read
 from qc.evaluations.service import FormInvalid, ReviewForm, Workspace
+from qc.kit.forms import parse_ids
 from qc.kit.web import DB, CurrentUser, Id, SettingsDep, render
 from qc.scoring import views as scoring_views
 from qc.transcription import export
@@ -49,6 +50,17 @@ def _seconds(value: Any) -> float:
 
 ReviewData = Annotated[ReviewForm, Depends(review_form)]
 
+# What a piece of evidence shows, for the ones that are not plain matches.
+EVIDENCE_KINDS = {
+    "violation": "forbidden phrase",
+    "negated": "negated, not counted",
+    "outside_window": "outside the time window, not counted",
+    "objection": "customer objection",
+    "handling": "handled",
+    "unhandled": "not handled",
+    "metric": "measured",
+}
+
 
 async def raw_form(request: Request) -> dict[str, str]:
     """The posted fields as they were typed, to show them again next to their errors."""
@@ -84,6 +96,7 @@ def _workspace_context(
         "values": values or {},
         "show_auto": mode != "calibration",
         "answer_label": form.label,
+        "evidence_kinds": EVIDENCE_KINDS,
         "turns": export.turns(transcript) if transcript else [],
         "highlights": scoring_views.highlighted_words(space.score, transcript.segments if transcript else [])
         if mode != "calibration"
@@ -152,7 +165,7 @@ def save_draft(
 ) -> Response:
     """Autosave: keeps the answers and returns the score they give so far."""
     space = service.save_draft(session, principal, assignment_id, data=data, settings=settings)
-    return render(request, "evaluations/_score.html", {"space": space})
+    return render(request, "evaluations/_score.html", {"space": space, "show_auto": True})
 
 
 # Evaluations --------------------------------------------------------------------------------------
@@ -277,6 +290,18 @@ def agreement_page(
     return render(request, "evaluations/agreement.html", {"report": report})
 
 
+@pages.get("/scorecards/{scorecard_id}/agreement/{item_id}", name="evaluations:agreement_item")
+def agreement_item_page(
+    request: Request,
+    session: DB,
+    principal: CurrentUser,
+    scorecard_id: ScorecardId,
+    item_id: Annotated[str, Path(pattern=r"^[a-z0-9_]+$", max_length=60)],
+) -> Response:
+    report, item = agreement.one_item(session, principal, scorecard_id, item_id)
+    return render(request, "evaluations/agreement_item.html", {"report": report, "item": item})
+
+
 # Calibration --------------------------------------------------------------------------------------
 
 
@@ -298,13 +323,6 @@ def new_calibration_page(
     return render(request, "evaluations/calibration_new.html", context)
 
 
-def _ids(value: str, field: str) -> list[int]:
-    parts = [p for p in value.replace(",", " ").split() if p]
-    if not all(p.isdigit() and 0 < int(p) < 2**31 for p in parts):
-        raise InvalidInput("List call numbers separated by commas, e.g. 12, 15", field=field)
-    return [int(p) for p in parts]
-
-
 @pages.post("/calibration", name="evaluations:calibration_create")
 def create_calibration(
     request: Request,
@@ -314,16 +332,19 @@ def create_calibration(
     calls: Annotated[str, Form()] = "",
     reviewers: Annotated[list[str] | None, Form()] = None,
 ) -> Response:
-    chosen = [int(r) for r in reviewers or [] if r.isdigit()]
-    try:
-        with session.begin_nested():
-            created = calibration.create_session(
-                session, principal, title=title, call_ids=_ids(calls, "calls"), reviewer_ids=chosen
-            )
+    chosen = [r for r in reviewers or [] if r.isascii() and r.isdigit() and 0 < int(r) < 2**31]
+    try:  # everything is checked before anything is stored
+        created = calibration.create_session(
+            session,
+            principal,
+            title=title,
+            call_ids=parse_ids(calls, field="calls"),
+            reviewer_ids=[int(r) for r in chosen],
+        )
     except InvalidInput as exc:
         context = {
             "reviewers": calibration.reviewers(session, principal),
-            "form": {"title": title, "calls": calls, "reviewers": chosen},
+            "form": {"title": title, "calls": calls, "reviewers": [int(r) for r in chosen]},
             "errors": {exc.field or "title": exc.message},
         }
         return render(request, "evaluations/calibration_new.html", context, status_code=exc.status_code)
@@ -333,9 +354,16 @@ def create_calibration(
 
 
 @pages.get("/calibration/{session_id}", name="evaluations:calibration")
-def calibration_page(request: Request, session: DB, principal: CurrentUser, session_id: Id) -> Response:
+def calibration_page(
+    request: Request,
+    session: DB,
+    principal: CurrentUser,
+    session_id: Id,
+    scored: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+) -> Response:
     view = calibration.session_view(session, principal, session_id)
-    return render(request, "evaluations/calibration.html", {"view": view, "answer_label": form.label})
+    context = {"view": view, "answer_label": form.label, "scored": scored}
+    return render(request, "evaluations/calibration.html", context)
 
 
 @pages.post("/calibration/{session_id}/close", name="evaluations:calibration_close")
@@ -350,8 +378,7 @@ def close_calibration(request: Request, session: DB, principal: CurrentUser, ses
 def add_calibration_call(
     request: Request, session: DB, principal: CurrentUser, session_id: Id, call: Annotated[str, Form()] = ""
 ) -> Response:
-    for call_id in _ids(call, "call"):
-        calibration.add_call(session, principal, session_id, call_id)
+    calibration.add_calls(session, principal, session_id, parse_ids(call, field="calls"))
     return RedirectResponse(
         request.url_for("evaluations:calibration", session_id=session_id).path, status_code=303
     )
@@ -409,9 +436,10 @@ def calibration_score(
             **_calibration_urls(request, session_id, call_id, space),
         )
         return render(request, "evaluations/review.html", context, status_code=422)
-    return RedirectResponse(
-        request.url_for("evaluations:calibration", session_id=session_id).path, status_code=303
+    target = request.url_for("evaluations:calibration", session_id=session_id).include_query_params(
+        scored=call_id
     )
+    return RedirectResponse(f"{target.path}?{target.query}", status_code=303)
 
 
 @pages.post("/calibration/{session_id}/calls/{call_id}/draft", name="evaluations:calibration_draft")
@@ -427,7 +455,7 @@ def calibration_draft(
     space = calibration.save_scoring(
         session, principal, session_id, call_id, data=data, settings=settings, submit=False
     )
-    return render(request, "evaluations/_score.html", {"space": space})
+    return render(request, "evaluations/_score.html", {"space": space, "show_auto": False})
 
 
 # API ----------------------------------------------------------------------------------------------

@@ -49,7 +49,7 @@ class EvaluationRead(BaseModel):
     final_score: float | None
     critical_failed: bool
     overall_comment: str
-    active_seconds: float = Field(description="Time on task")
+    active_seconds: float | None = Field(description="Time on task (shown to QC staff and the reviewer)")
     started_at: datetime
     submitted_at: datetime | None
     answers: list[AnswerRead]
@@ -72,9 +72,9 @@ def evaluation_read(detail: Any) -> EvaluationRead:
                 label=item.label,
                 section=section.title,
                 answer=answer.answer,
-                automatic=answer.auto_status,
-                suggested=answer.auto_answer,
-                overridden=answer.overridden,
+                automatic=answer.auto_status if detail.sees_checks else None,
+                suggested=answer.auto_answer if detail.sees_checks else None,
+                overridden=answer.overridden if detail.sees_checks else False,
                 override_reason=answer.override_reason,
             )
         )
@@ -91,7 +91,7 @@ def evaluation_read(detail: Any) -> EvaluationRead:
         final_score=evaluation.final_score,
         critical_failed=evaluation.critical_failed,
         overall_comment=evaluation.overall_comment,
-        active_seconds=evaluation.active_seconds,
+        active_seconds=evaluation.active_seconds if detail.sees_time_on_task else None,
         started_at=evaluation.started_at,
         submitted_at=evaluation.submitted_at,
         answers=answers,

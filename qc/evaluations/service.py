@@ -228,11 +228,7 @@ def build_workspace(
         )
         for section in card.sections
     ]
-    label = (
-        queue.rep_label(session, principal, assignment, settings)
-        if assignment is not None
-        else detail.call.rep.name
-    )
+    label = queue.rep_labels(session, principal, [detail.call], settings=settings)[detail.call.id]
     return Workspace(
         evaluation, detail.call, detail.transcript, detail.score, card, sections, label, assignment
     )
@@ -322,9 +318,17 @@ def get_evaluation(session: Session, principal: Principal, evaluation_id: int) -
     # Whoever may read an evaluation may see its call (reps their own, managers their teams').
     call = calls.get_call(session, principal, evaluation.call_id)
     revealed = _revealed(session, evaluation)
-    if not access.can_view(
-        principal, evaluation, team_id=call.team_id, rep_id=call.rep_id, revealed=revealed
-    ):
+    session_id = evaluation.calibration_session_id
+    participant = session_id is not None and principal.id in repo.participant_ids(session, session_id)
+    allowed = access.can_view(
+        principal,
+        evaluation,
+        team_id=call.team_id,
+        rep_id=call.rep_id,
+        revealed=revealed,
+        participant=participant,
+    )
+    if not allowed:
         raise NotFound(f"Evaluation {evaluation_id} does not exist or you cannot see it")
     return evaluation
 
@@ -334,6 +338,8 @@ class EvaluationPage:
     space: Workspace
     history: list[EvaluationEdit]
     can_edit: bool
+    sees_time_on_task: bool
+    sees_checks: bool
 
 
 def evaluation_page(
@@ -349,7 +355,11 @@ def evaluation_page(
     space = build_workspace(session, principal, evaluation, settings=settings, assignment=assignment)
     submitted = evaluation.status is EvaluationStatus.SUBMITTED
     return EvaluationPage(
-        space, repo.history(session, evaluation.id), submitted and access.can_edit(principal, evaluation)
+        space,
+        repo.history(session, evaluation.id),
+        submitted and access.can_edit(principal, evaluation),
+        access.sees_time_on_task(principal, evaluation),
+        access.sees_checks(evaluation),
     )
 
 
@@ -358,13 +368,19 @@ class EvaluationDetail:
     evaluation: Evaluation
     card: Scorecard
     history: list[EvaluationEdit]
+    sees_time_on_task: bool
+    sees_checks: bool
 
 
 def evaluation_detail(session: Session, principal: Principal, evaluation_id: int) -> EvaluationDetail:
     """An evaluation with its scorecard and audit trail (the API shape)."""
     evaluation = get_evaluation(session, principal, evaluation_id)
     return EvaluationDetail(
-        evaluation, scoring.definition(evaluation.scorecard_version), repo.history(session, evaluation.id)
+        evaluation,
+        scoring.definition(evaluation.scorecard_version),
+        repo.history(session, evaluation.id),
+        access.sees_time_on_task(principal, evaluation),
+        access.sees_checks(evaluation),
     )
 
 
@@ -542,7 +558,9 @@ class ReviewPanel:
     calibrations: list[CalibrationSession]
 
 
-def review_panel(session: Session, principal: Principal, call: Call) -> ReviewPanel:
+def review_panel(session: Session, principal: Principal, call: Call, *, settings: Settings) -> ReviewPanel:
+    """Reps and managers see the review once it is submitted; QC staff also see the pick
+    (why it was picked, who holds it) and may start or choose a review."""
     from qc.calls.models import CallStatus
     from qc.evaluations import calibration
     from qc.reviews import access as queue_access
@@ -555,12 +573,12 @@ def review_panel(session: Session, principal: Principal, call: Call) -> ReviewPa
             principal, evaluation, team_id=call.team_id, rep_id=call.rep_id, revealed=revealed
         ):
             evaluation = None
-    reviewer = principal.role in queue_access.REVIEWERS
-    can_pick = (
-        reviewer and call.status is CallStatus.SCORED and assignment is None and call.rep_id != principal.id
+    staff = principal.role in queue_access.REVIEWERS
+    lead = principal.role in queue_access.QUEUE_MANAGERS and call.status is CallStatus.SCORED
+    return ReviewPanel(
+        assignment if staff else None,
+        evaluation if evaluation is None or evaluation.status is EvaluationStatus.SUBMITTED else None,
+        queue.may_pick(session, principal, call, settings=settings),
+        lead,
+        calibration.open_sessions(session, principal) if lead else [],
     )
-    lead = principal.role in queue_access.QUEUE_MANAGERS
-    sessions = (
-        calibration.open_sessions(session, principal) if lead and call.status is CallStatus.SCORED else []
-    )
-    return ReviewPanel(assignment, evaluation, can_pick, lead and call.status is CallStatus.SCORED, sessions)

@@ -95,7 +95,7 @@ def run_reaper() -> Any:
 
 def run_queue_refresh() -> Any:
     from qc.db import session_scope
-    from qc.reviews.service import refresh_queues
+    from qc.reviews.builder import refresh_queues
 
     with session_scope() as session:
         reports = refresh_queues(session, settings=get_settings())

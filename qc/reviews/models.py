@@ -79,6 +79,7 @@ class Shortfall(enum.StrEnum):
     CALLS_TOO_SHORT = "calls_too_short"
     STILL_PROCESSING = "still_processing"
     CALLS_FAILED = "calls_failed"
+    NO_SCORECARD = "no_scorecard"
     ALREADY_REVIEWED = "already_reviewed"
     DAY_IN_PROGRESS = "day_in_progress"
     NO_REVIEWER_CAPACITY = "no_reviewer_capacity"
@@ -92,6 +93,7 @@ class Shortfall(enum.StrEnum):
             "calls_too_short": "Calls too short",
             "still_processing": "Calls still processing",
             "calls_failed": "Calls failed to process",
+            "no_scorecard": "No scorecard applies to the calls",
             "already_reviewed": "Calls already reviewed",
             "day_in_progress": "Day in progress",
             "no_reviewer_capacity": "No reviewer capacity",
@@ -116,6 +118,7 @@ class RepDay(Base):
     too_short: Mapped[int] = mapped_column(default=0)
     processing: Mapped[int] = mapped_column(default=0)
     failed: Mapped[int] = mapped_column(default=0)
+    no_scorecard: Mapped[int] = mapped_column(default=0)
     reviewed_elsewhere: Mapped[int] = mapped_column(default=0)
     shortfall_reason: Mapped[Shortfall | None] = mapped_column(str_enum(Shortfall))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

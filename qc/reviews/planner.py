@@ -48,6 +48,7 @@ class CallFacts(NamedTuple):
     needs_review: int = 0
     asr_confidence: float | None = None
     taken: bool = False  # already picked for review (any day)
+    scorable: bool = True  # a scorecard applies, so a reviewer has something to score
 
     @property
     def group(self) -> Group:
@@ -95,6 +96,7 @@ class RepOutcome:
     too_short: int = 0
     processing: int = 0
     failed: int = 0
+    no_scorecard: int = 0
     reviewed_elsewhere: int = 0
     picked: int = 0
     assigned: int = 0
@@ -216,6 +218,8 @@ def _count(day: RepDayInput, outcome: RepOutcome) -> list[CallFacts]:
             outcome.processing += 1
         elif call.state is CallState.FAILED:
             outcome.failed += 1
+        elif not call.scorable:
+            outcome.no_scorecard += 1
         elif call.taken:
             outcome.reviewed_elsewhere += 1
         else:
@@ -286,12 +290,23 @@ def plan_day(days: Sequence[RepDayInput], reviewers: Sequence[Reviewer], now: da
             groups[call.group] += 1
     excluding = {d.team_id for d in days if d.policy.exclude_own_team}
     allocation = allocate(demand, dict(groups), reviewers, excluding_teams=excluding)
+    feasible = _feasible(groups, reviewers, excluding)
     plan = Plan()
     for rep_day in prepared:
-        picks = _resolve(rep_day, allocation)
+        picks = _resolve(rep_day, allocation, feasible)
         plan.picks.extend(picks)
         plan.outcomes[rep_day.source.rep_id] = _outcome(rep_day, picks, reviewers, excluding)
     return plan
+
+
+def _feasible(
+    groups: dict[Group, int], reviewers: Sequence[Reviewer], excluding: set[int]
+) -> frozenset[Group]:
+    """Groups of calls some reviewer could take on a day they have room."""
+    staff = [r for r in reviewers if r.capacity > 0]
+    return frozenset(
+        g for g in groups if any(may_review(r, g, exclude_own_team=g.team_id in excluding) for r in staff)
+    )
 
 
 def _candidates(rep_day: _RepDay) -> list[CallFacts]:
@@ -302,24 +317,38 @@ def _candidates(rep_day: _RepDay) -> list[CallFacts]:
     return list(seen.values())
 
 
-def _resolve(rep_day: _RepDay, allocation: dict[Group, list[int]]) -> list[NewPick]:
-    """Fill the due slots with calls: first within the groups given reviewers, then the rest
-    (those wait for a reviewer in the open pool)."""
+def _resolve(
+    rep_day: _RepDay, allocation: dict[Group, list[int]], feasible: frozenset[Group]
+) -> list[NewPick]:
+    """Fill the due slots with calls. Each slot draws its call first (uniformly, from the
+    calls some reviewer could take) and takes a reviewer given to that call's group; if
+    the group has none left, it draws again among the groups that do. Slots left over still
+    get their call, which waits in the open pool for a reviewer."""
     chosen: set[int] = set()
     picks: list[NewPick] = []
-    pending = list(rep_day.slots)
-    for with_reviewers in (True, False):
-        still: list[_Slot] = []
-        for slot in pending:
-            call, reason = _draw(slot, rep_day, chosen, _has_reviewer(allocation) if with_reviewers else None)
-            if call is None:
-                still.append(slot)
-                continue
+    reviewable = _in(feasible)
+    pending = []
+    for slot in rep_day.slots:
+        call, reason = _draw(slot, rep_day, chosen, reviewable)
+        if call is None or not allocation.get(call.group):
+            call, reason = _draw(slot, rep_day, chosen, _has_reviewer(allocation))
+        if call is None:
+            pending.append(slot)
+            continue
+        chosen.add(call.id)
+        picks.append(_pick(slot, call, reason, rep_day, allocation[call.group].pop()))
+    for slot in pending:
+        call, reason = _draw(slot, rep_day, chosen, reviewable)
+        if call is None:
+            call, reason = _draw(slot, rep_day, chosen, None)
+        if call is not None:
             chosen.add(call.id)
-            reviewer = allocation[call.group].pop() if with_reviewers else None
-            picks.append(_pick(slot, call, reason, rep_day, reviewer))
-        pending = still
+            picks.append(_pick(slot, call, reason, rep_day, None))
     return picks
+
+
+def _in(groups: frozenset[Group]) -> Callable[[CallFacts], bool]:
+    return lambda call: call.group in groups
 
 
 def _has_reviewer(allocation: dict[Group, list[int]]) -> Callable[[CallFacts], bool]:
@@ -410,6 +439,7 @@ def shortfall_reason(outcome: RepOutcome, *, draw_all: bool) -> Shortfall | None
         (outcome.processing, 3, Shortfall.STILL_PROCESSING),
         (outcome.failed, 2, Shortfall.CALLS_FAILED),
         (outcome.too_short, 1, Shortfall.CALLS_TOO_SHORT),
+        (outcome.no_scorecard, 1, Shortfall.NO_SCORECARD),
         (outcome.reviewed_elsewhere, 0, Shortfall.ALREADY_REVIEWED),
     ]
     count, _, reason = max(causes, key=lambda c: (c[0], c[1]))

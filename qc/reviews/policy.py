@@ -81,26 +81,35 @@ def format_working_days(days: frozenset[int]) -> str:
 
 @dataclass(frozen=True)
 class DayTimes:
-    """A team's day in UTC: the whole local day, and the review hours picks are spread over."""
+    """A team's review day in UTC.
+
+    A review day takes the calls made since the previous working day's review hours ended,
+    up to the end of its own review hours: every call belongs to exactly one review day,
+    evening and weekend calls included, and can be drawn. The day's picks are spread over
+    its review hours; its queue closes at local midnight.
+    """
 
     day: date
-    start: datetime  # local midnight
-    end: datetime  # next local midnight: the queue closes then
+    start: datetime  # calls from here: the previous working day's review hours ended
+    end: datetime  # ... to here: this day's review hours end
+    midnight: datetime  # the local day begins
+    close: datetime  # the next local midnight: the queue closes
     hours_start: datetime
-    hours_end: datetime
 
     def parts(self, count: int) -> list[Part]:
-        """The review hours cut into `count` equal parts. The first and last part stretch to
-        the day's edges, so a call outside the hours still belongs to one; a part's pick is
-        drawn when its stretch of the review hours is over."""
+        """The review hours cut into `count` equal parts; the first takes the calls made
+        before the hours began too. A part's pick is drawn when its stretch is over."""
         if count <= 0:
             return []
-        step = (self.hours_end - self.hours_start) / count
+        step = (self.end - self.hours_start) / count
         cuts = [self.hours_start + step * i for i in range(count + 1)]
         bounds = [self.start, *cuts[1:-1], self.end]
         return [
             Part(index=i + 1, start=bounds[i], end=bounds[i + 1], draw_at=cuts[i + 1]) for i in range(count)
         ]
+
+    def holds(self, moment: datetime) -> bool:
+        return self.start <= moment < self.end
 
 
 @dataclass(frozen=True)
@@ -114,19 +123,44 @@ class Part:
         return self.start <= moment < self.end
 
 
-def day_times(policy: Policy, day: date) -> DayTimes:
+def _local(policy: Policy, day: date, minute: int) -> datetime:
     tz = zone(policy.timezone)
-    start = datetime.combine(day, time.min, tzinfo=tz)
-    end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=tz)
-    hours_start = start + timedelta(minutes=policy.day_start_minute)
-    hours_end = start + timedelta(minutes=policy.day_end_minute)
+    return (datetime.combine(day, time.min, tzinfo=tz) + timedelta(minutes=minute)).astimezone(UTC)
+
+
+def day_times(policy: Policy, day: date) -> DayTimes:
+    previous = previous_working_day(policy, day)
     return DayTimes(
         day=day,
-        start=start.astimezone(UTC),
-        end=end.astimezone(UTC),
-        hours_start=hours_start.astimezone(UTC),
-        hours_end=hours_end.astimezone(UTC),
+        start=_local(policy, previous, policy.day_end_minute),
+        end=_local(policy, day, policy.day_end_minute),
+        midnight=_local(policy, day, 0),
+        close=_local(policy, day + timedelta(days=1), 0),
+        hours_start=_local(policy, day, policy.day_start_minute),
     )
+
+
+def review_day(policy: Policy, moment: datetime) -> date:
+    """The review day a call made at `moment` belongs to."""
+    local = moment.astimezone(zone(policy.timezone))
+    day = local.date()
+    if local.hour * 60 + local.minute >= policy.day_end_minute or not policy.is_working_day(day):
+        day = next_working_day(policy, day)
+    return day
+
+
+def previous_working_day(policy: Policy, day: date) -> date:
+    candidate = day - timedelta(days=1)
+    for _ in range(7):
+        if policy.is_working_day(candidate):
+            return candidate
+        candidate -= timedelta(days=1)
+    return day - timedelta(days=1)
+
+
+def working_day_from(policy: Policy, day: date) -> date:
+    """`day` if it is a working day, else the next one."""
+    return day if policy.is_working_day(day) else next_working_day(policy, day)
 
 
 def local_today(policy: Policy, now: datetime) -> date:

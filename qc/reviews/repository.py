@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, exists, func, insert, or_, select, update
+from sqlalchemy import Table, and_, bindparam, exists, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session, selectinload
 
 from qc.calls.models import Call
@@ -102,7 +102,9 @@ def calls_between(session: Session, start: datetime, end: datetime) -> list[Any]
     """Every call started in [start, end), with what the queue needs to know, in one query.
 
     Rows of (id, rep_id, team_id, started_at, duration_s, status, language, final_score,
-    critical_failed, needs_review, asr_confidence, taken).
+    critical_failed, needs_review, asr_confidence, taken, scorable). It reads the calls,
+    scoring and transcription tables at once: at 50,000 calls a day, a read per domain
+    would cost more than the build itself.
     """
     taken = exists().where(Assignment.call_id == Call.id)
     query = (
@@ -119,6 +121,7 @@ def calls_between(session: Session, start: datetime, end: datetime) -> list[Any]
             CallScore.checks_needs_review,
             Transcript.mean_word_probability,
             taken,
+            CallScore.scorecard_version_id.is_not(None),
         )
         .join(Team, Team.id == Call.team_id)
         .outerjoin(CallScore, CallScore.call_id == Call.id)
@@ -134,6 +137,16 @@ def calls_between(session: Session, start: datetime, end: datetime) -> list[Any]
 
 def picks_for_day(session: Session, day: date) -> list[Assignment]:
     return list(session.scalars(select(Assignment).where(Assignment.day == day)))
+
+
+_QUEUE_LOCK_ID = 0x51C0_0004
+
+
+def lock_queue(session: Session) -> None:
+    """One writer of picks at a time: builders (the periodic job, a CLI run, a QC lead's
+    button) and picks chosen by hand. SQLite's transactions already hold the write lock."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _QUEUE_LOCK_ID})
 
 
 def unassigned_open(session: Session, queue_date: date) -> list[Assignment]:
@@ -174,16 +187,78 @@ def save_rep_days(session: Session, new: list[dict[str, Any]], changed: list[dic
         )
 
 
-def unfinished_in_queue(session: Session, team_id: int, queue_date: date) -> list[Assignment]:
-    return list(
-        session.scalars(
-            select(Assignment).where(
-                Assignment.team_id == team_id,
-                Assignment.queue_date == queue_date,
-                Assignment.status.in_(UNFINISHED),
-            )
+# Transitions are conditional UPDATEs: a claim, a submit or a close racing with another
+# change of the same pick can only win if the pick is still as it was read.
+
+
+def assign_open(session: Session, assignment_id: int, reviewer_id: int) -> bool:
+    """Give a waiting pick (no reviewer, not started) to a reviewer."""
+    result = session.execute(
+        update(Assignment)
+        .where(
+            Assignment.id == assignment_id,
+            Assignment.reviewer_id.is_(None),
+            Assignment.status == AssignmentStatus.OPEN,
         )
+        .values(reviewer_id=reviewer_id)
+        .execution_options(synchronize_session=False)
     )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+def mark_missed(session: Session, team_id: int, queue_date: date) -> int:
+    """Unfinished picks that already rolled over once: missed."""
+    result = session.execute(
+        update(Assignment)
+        .where(
+            Assignment.team_id == team_id,
+            Assignment.queue_date == queue_date,
+            Assignment.overdue.is_(True),
+            Assignment.status.in_(UNFINISHED),
+        )
+        .values(status=AssignmentStatus.MISSED)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def roll_over(session: Session, team_id: int, queue_date: date, *, to: date, due_at: datetime) -> int:
+    """Unfinished picks of a closing day move to the queue of `to`, overdue."""
+    result = session.execute(
+        update(Assignment)
+        .where(
+            Assignment.team_id == team_id,
+            Assignment.queue_date == queue_date,
+            Assignment.overdue.is_(False),
+            Assignment.status.in_(UNFINISHED),
+        )
+        .values(queue_date=to, overdue=True, due_at=due_at)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def reassign(
+    session: Session,
+    assignment_id: int,
+    *,
+    seen: tuple[AssignmentStatus, int | None],
+    reviewer_id: int | None,
+    by: int,
+) -> bool:
+    """Hand an unfinished pick to `reviewer_id` (None: the pool) if it is still as seen."""
+    status, holder = seen
+    result = session.execute(
+        update(Assignment)
+        .where(
+            Assignment.id == assignment_id,
+            Assignment.status == status,
+            Assignment.reviewer_id.is_not_distinct_from(holder),
+        )
+        .values(reviewer_id=reviewer_id, status=AssignmentStatus.OPEN, claimed_at=None, assigned_by_id=by)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
 
 
 def get_assignment(session: Session, assignment_id: int) -> Assignment | None:
@@ -266,7 +341,10 @@ def mine(session: Session, reviewer_id: int, done_since: datetime) -> list[Assig
     )
 
 
-def pool(session: Session, queue_date: date, limit: int) -> list[Assignment]:
+def pool(
+    session: Session, queue_date: date, limit: int, *, not_rep: int, not_teams: list[int]
+) -> list[Assignment]:
+    """Picks waiting for any reviewer, leaving out one rep's calls and some teams'."""
     return list(
         session.scalars(
             select(Assignment)
@@ -274,6 +352,8 @@ def pool(session: Session, queue_date: date, limit: int) -> list[Assignment]:
                 Assignment.reviewer_id.is_(None),
                 Assignment.status == AssignmentStatus.OPEN,
                 Assignment.queue_date <= queue_date,
+                Assignment.rep_id != not_rep,
+                Assignment.team_id.not_in(not_teams),
             )
             .options(
                 selectinload(Assignment.call), selectinload(Assignment.rep), selectinload(Assignment.team)

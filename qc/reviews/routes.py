@@ -11,8 +11,9 @@ from fastapi.responses import RedirectResponse, Response
 from qc.db import utcnow
 from qc.errors import InvalidInput, QCError
 from qc.evaluations import service as evaluations
+from qc.kit.forms import parse_id, parse_int, parse_number
 from qc.kit.web import DB, CurrentUser, Id, SettingsDep, render
-from qc.reviews import access, service
+from qc.reviews import builder, coverage, service
 from qc.reviews.models import Assignment
 from qc.reviews.policy import WEEKDAYS, local_today
 from qc.reviews.schemas import (
@@ -36,9 +37,11 @@ def _day(value: str | None, settings: Any) -> date:
     if not value:
         return local_today(service.default_policy(settings), utcnow())
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError as exc:
         raise InvalidInput("date must look like 2026-11-23", field="date") from exc
+    builder.check_day(day)
+    return day
 
 
 def _redirect(request: Request, name: str, **params: Any) -> Response:
@@ -51,14 +54,21 @@ def _redirect(request: Request, name: str, **params: Any) -> Response:
 
 
 @pages.get("/queue", name="reviews:mine")
-def my_queue_page(request: Request, session: DB, principal: CurrentUser, settings: SettingsDep) -> Response:
-    entries = service.my_queue(session, principal, settings=settings)
+def my_queue_page(
+    request: Request,
+    session: DB,
+    principal: CurrentUser,
+    settings: SettingsDep,
+    submitted: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    released: bool = False,
+) -> Response:
+    page = service.queue_page(session, principal, settings=settings)
+    done = [e.assignment.call_id for e in page.entries]
     context = {
-        "entries": entries,
-        "pool": service.open_pool(session, principal, settings=settings),
-        "evaluations": evaluations.reviews_by_call(session, [e.assignment.call_id for e in entries]),
-        "can_manage": principal.role in access.QUEUE_MANAGERS,
-        "policies": {team.id: policy for team, policy in service.team_policies(session, settings)},
+        "page": page,
+        "evaluations": evaluations.reviews_by_call(session, done),
+        "submitted": submitted,
+        "released": released,
     }
     return render(request, "reviews/queue.html", context)
 
@@ -74,7 +84,7 @@ def start(
 @pages.post("/queue/{assignment_id}/release", name="reviews:release")
 def release(request: Request, session: DB, principal: CurrentUser, assignment_id: Id) -> Response:
     service.release(session, principal, assignment_id)
-    return _redirect(request, "reviews:mine")
+    return _redirect(request, "reviews:mine", query={"released": "true"})
 
 
 @pages.post("/calls/{call_id}/review", name="reviews:pick")
@@ -95,18 +105,17 @@ def day_page(
     principal: CurrentUser,
     settings: SettingsDep,
     date: str | None = None,
-    built: str | None = None,
+    built: Annotated[str | None, Query(max_length=200)] = None,
+    reassigned: bool = False,
 ) -> Response:
     day = _day(date, settings)
-    result = service.coverage(session, principal, day=day, settings=settings)
-    manage = principal.role in access.QUEUE_MANAGERS
+    overview = coverage.day_overview(session, principal, day=day, settings=settings)
     context = {
-        "coverage": result,
+        "overview": overview,
+        "coverage": overview.coverage,
         "day": day,
-        "can_manage": manage,
-        "picks": service.day_assignments(session, principal, day=day) if manage else [],
-        "reviewers": service.list_reviewers(session, principal, settings=settings) if manage else [],
         "built": built,
+        "reassigned": reassigned,
     }
     return render(request, "reviews/day.html", context)
 
@@ -121,7 +130,7 @@ def build(
     now: Annotated[bool, Form()] = False,
 ) -> Response:
     day = _day(date, settings)
-    report = service.build_queue(session, day=day, settings=settings, draw_now=now, principal=principal)
+    report = builder.build_queue(session, day=day, settings=settings, draw_now=now, principal=principal)
     summary = f"{report.picked} picked, {report.assigned} assigned"
     return _redirect(request, "reviews:day", query={"date": day.isoformat(), "built": summary})
 
@@ -136,9 +145,9 @@ def reassign(
     reviewer: Annotated[str, Form()] = "",
     date: Annotated[str, Form()] = "",
 ) -> Response:
-    reviewer_id = int(reviewer) if reviewer.isdigit() else None
+    reviewer_id = parse_id(reviewer, field="reviewer") if reviewer.strip() else None
     service.reassign(session, principal, assignment_id, reviewer_id=reviewer_id, settings=settings)
-    return _redirect(request, "reviews:day", query={"date": date or None})
+    return _redirect(request, "reviews:day", query={"date": date or None, "reassigned": "true"})
 
 
 # Settings -----------------------------------------------------------------------------------------
@@ -192,7 +201,7 @@ def save_policy(
     team, _ = service.team_settings(session, principal, team_id, settings=settings)
     values = {
         "target": target,
-        "working_days": [int(d) for d in working_days or [] if d.isdigit()],
+        "working_days": [int(d) for d in working_days or [] if d in {"1", "2", "3", "4", "5", "6", "7"}],
         "timezone": timezone,
         "day_start": day_start,
         "day_end": day_end,
@@ -202,41 +211,36 @@ def save_policy(
         "exclude_own_team": exclude_own_team,
         "blind": blind,
     }
-    try:
-        with session.begin_nested():
-            service.update_policy(session, principal, team_id=team_id, form=_policy_form(values))
+    try:  # every value is checked before anything is changed
+        service.update_policy(session, principal, team_id=team_id, form=_policy_form(values))
     except QCError as exc:
         context = _policy_context(team, values, {exc.field or "target": exc.message})
         return render(request, "reviews/policy.html", context, status_code=exc.status_code)
     return _redirect(request, "reviews:policy", team_id=team_id, query={"saved": 1})
 
 
-def _number(value: str, field: str) -> float:
-    try:
-        return float(value)
-    except ValueError as exc:
-        raise InvalidInput("Enter a number", field=field) from exc
-
-
 def _policy_form(values: dict[str, Any]) -> service.PolicyForm:
     return service.PolicyForm(
-        target=int(_number(values["target"], "target")),
+        target=parse_int(values["target"], field="target", low=0, high=50),
         working_days=",".join(str(d) for d in values["working_days"]),
         timezone=values["timezone"],
         day_start=values["day_start"],
         day_end=values["day_end"],
-        min_duration_s=_number(values["min_duration_s"], "min_duration_s"),
-        risk_share_percent=_number(values["risk_share"], "risk_share"),
-        low_score=_number(values["low_score"], "low_score"),
+        min_duration_s=parse_number(values["min_duration_s"], field="min_duration_s", low=0, high=3600),
+        risk_share_percent=parse_number(values["risk_share"], field="risk_share", low=0, high=100),
+        low_score=parse_number(values["low_score"], field="low_score", low=0, high=100),
         exclude_own_team=values["exclude_own_team"],
         blind=values["blind"],
     )
 
 
 @pages.get("/queue/reviewers", name="reviews:reviewers")
-def reviewers_page(request: Request, session: DB, principal: CurrentUser, settings: SettingsDep) -> Response:
+def reviewers_page(
+    request: Request, session: DB, principal: CurrentUser, settings: SettingsDep, saved: bool = False
+) -> Response:
     setups = service.list_reviewers(session, principal, settings=settings)
-    return render(request, "reviews/reviewers.html", {"setups": setups, "languages": LANGUAGE_CHOICES})
+    context = {"setups": setups, "languages": LANGUAGE_CHOICES, "saved": saved, "errors": {}}
+    return render(request, "reviews/reviewers.html", context)
 
 
 @pages.post("/queue/reviewers/{user_id}", name="reviews:reviewer_save")
@@ -244,20 +248,31 @@ def save_reviewer(
     request: Request,
     session: DB,
     principal: CurrentUser,
+    settings: SettingsDep,
     user_id: Id,
     capacity: Annotated[str, Form()] = "",
     languages: Annotated[list[str] | None, Form()] = None,
     available: Annotated[bool, Form()] = False,
 ) -> Response:
-    service.update_reviewer(
-        session,
-        principal,
-        user_id=user_id,
-        capacity=int(_number(capacity, "capacity")),
-        languages=languages or [],
-        available=available,
-    )
-    return _redirect(request, "reviews:reviewers")
+    try:
+        service.update_reviewer(
+            session,
+            principal,
+            user_id=user_id,
+            capacity=parse_int(capacity, field="capacity", low=0, high=1000),
+            languages=languages or [],
+            available=available,
+        )
+    except InvalidInput as exc:
+        setups = service.list_reviewers(session, principal, settings=settings)
+        context = {
+            "setups": setups,
+            "languages": LANGUAGE_CHOICES,
+            "saved": False,
+            "errors": {user_id: exc.message},
+        }
+        return render(request, "reviews/reviewers.html", context, status_code=exc.status_code)
+    return _redirect(request, "reviews:reviewers", query={"saved": "true"})
 
 
 # API ----------------------------------------------------------------------------------------------
@@ -273,7 +288,7 @@ def queue_api(
 ) -> QueueRead:
     """Per rep: target, picked, assigned, done, shortfall and its reason; per reviewer: load."""
     day = _day(date, settings)
-    result = service.coverage(session, principal, day=day, settings=settings, team_id=team)
+    result = coverage.coverage(session, principal, day=day, settings=settings, team_id=team)
     return QueueRead(
         date=day,
         teams=[
@@ -338,7 +353,7 @@ def build_api(
     ] = False,
 ) -> BuildRead:
     """Build (or top up) the day's queue; idempotent. A day that is over is also closed."""
-    report = service.build_queue(
+    report = builder.build_queue(
         session, day=_day(date, settings), settings=settings, draw_now=now, principal=principal
     )
     return BuildRead(

@@ -87,5 +87,5 @@ class AssignmentRead(BaseModel):
 
 class ReassignRequest(BaseModel):
     reviewer_id: int | None = Field(
-        description="A reviewer's id, or null to put the call back in the open pool"
+        ge=1, le=2**31 - 1, description="A reviewer's id, or null to put the call back in the open pool"
     )

@@ -171,12 +171,12 @@ def test_a_reviewer_works_through_the_queue(page: Any, db: Any, people: Any, set
     from sqlalchemy import select
 
     from qc.evaluations.models import Evaluation, EvaluationAnswer, EvaluationStatus
-    from qc.reviews import service as queue
+    from qc.reviews import builder
     from tests.factories import make_checked_call
 
     call = make_checked_call(db, rep=people.rep, started_at=datetime(2026, 11, 23, 9, tzinfo=UTC))
     db.commit()
-    queue.build_queue(
+    builder.build_queue(
         db,
         day=call.started_at.date(),
         settings=settings,

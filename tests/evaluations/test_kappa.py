@@ -38,7 +38,8 @@ def test_fleiss_kappa_handles_perfect_chance_and_missing_ratings() -> None:
     split = [Counter({"yes": 1, "no": 1}), Counter({"yes": 1, "no": 1})]
     assert fleiss_kappa(split) == pytest.approx(-1.0)
     uneven = [Counter({"yes": 2, "no": 1}), Counter({"no": 2})]  # raters may skip a subject
-    assert fleiss_kappa(uneven) is not None
+    # P_i = 1/3 and 1, mean 2/3; p = (2/5, 3/5), P_e = 13/25: kappa = (2/3 - 13/25) / (12/25) = 0.3056
+    assert fleiss_kappa(uneven) == pytest.approx(0.3056, abs=0.0001)
 
 
 def test_cohen_kappa() -> None:

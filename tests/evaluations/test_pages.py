@@ -84,7 +84,7 @@ def test_a_lead_runs_a_calibration_session_from_the_pages(
     db.commit()
     results = lead.page(url)
     row = results.select_one(f"#deviations tr[data-reviewer='{org.reviewer.id}']")
-    assert "greeting" in row.get_text()
+    assert "Greets the customer" in row.get_text(), "items are named by their label"
     assert lead.post(f"/calibration/{session_id}/close").status_code == 303
     shared = BeautifulSoup(reviewer.get(url).text, "html.parser")
     assert shared.select_one("#deviations")

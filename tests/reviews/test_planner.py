@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from qc.reviews.allocation import Group, Reviewer, allocate, may_review
 from qc.reviews.models import PickReason, Shortfall
 from qc.reviews.planner import CallFacts, CallState, ExistingPick, RepDayInput, plan_day
-from qc.reviews.policy import Policy, day_times
+from qc.reviews.policy import Policy, day_times, review_day
 
 DAY = date(2026, 11, 23)  # a Monday
 LANGUAGES = ("en", "ro", "ru")
@@ -243,16 +243,33 @@ def test_picks_never_repeat_a_call_or_break_a_reviewer_rule(
 
 
 def test_random_picks_are_spread_over_the_parts_of_the_day() -> None:
-    policy = Policy(target=2, risk_share=0)
+    policy = Policy(target=2, risk_share=0)  # parts: 09:00-13:30 and 13:30-18:00
     morning = [call(i, 1, 9 + i * 0.5) for i in range(1, 7)]  # 09:30-12:00
-    afternoon = [call(i, 1, 14 + i * 0.5) for i in range(11, 17)]  # 19:30-22:00 starts after hours
+    afternoon = [call(i, 1, 13.5 + (i - 10) * 0.5) for i in range(11, 17)]  # 14:00-16:30
+    started = {c.id: c.started_at for c in morning + afternoon}
     for seed in range(20):
-        plan = plan_day([rep_day(1, morning + afternoon, policy=policy, seed=seed)], [reviewer(9)], at(30))
-        hours = sorted(
-            next(c for c in morning + afternoon if c.id == p.call_id).started_at.hour for p in plan.picks
-        )
-        assert hours[0] < 13 <= hours[1], "one pick from each half of the review hours"
-        assert {p.reason for p in plan.picks} == {PickReason.RANDOM}
+        day = rep_day(1, morning + afternoon, policy=policy, seed=seed, draw_all=False)
+        first = plan_day([day], [reviewer(9)], at(13.6)).picks
+        assert len(first) == 1 and started[first[0].call_id] < at(13.5), "the morning's pick, at 13:30"
+        existing = tuple(ExistingPick(p.call_id, p.slot, p.reviewer_id) for p in first)
+        calls = [c._replace(taken=True) if c.id == first[0].call_id else c for c in morning + afternoon]
+        later = rep_day(1, calls, policy=policy, seed=seed, draw_all=False, existing=existing)
+        second = plan_day([later], [reviewer(9, load=1)], at(18.1)).picks
+        assert len(second) == 1 and started[second[0].call_id] >= at(13.5), "the afternoon's, at 18:00"
+        assert {p.reason for p in first + second} == {PickReason.RANDOM}
+
+
+def test_a_review_day_takes_the_calls_since_the_last_review_hours_ended() -> None:
+    policy = Policy()  # Monday to Friday, 09:00-18:00 UTC
+    monday = day_times(policy, DAY)
+    assert monday.start == datetime(2026, 11, 20, 18, tzinfo=UTC), "since Friday's hours ended"
+    assert (monday.end, monday.close) == (at(18), at(24))
+    assert review_day(policy, at(17.9)) == DAY
+    assert review_day(policy, at(18.5)) == date(2026, 11, 24), "after hours: the next day's"
+    assert review_day(policy, datetime(2026, 11, 21, 11, tzinfo=UTC)) == DAY, "Saturday: Monday's"
+    parts = monday.parts(2)
+    assert parts[0].start == monday.start and parts[-1].end == monday.end
+    assert [p.draw_at for p in parts] == [at(13.5), at(18)]
 
 
 def test_a_part_is_drawn_only_once_it_is_over() -> None:

@@ -86,6 +86,7 @@ def upgrade() -> None:
         sa.Column("too_short", sa.Integer(), nullable=False),
         sa.Column("processing", sa.Integer(), nullable=False),
         sa.Column("failed", sa.Integer(), nullable=False),
+        sa.Column("no_scorecard", sa.Integer(), nullable=False),
         sa.Column("reviewed_elsewhere", sa.Integer(), nullable=False),
         sa.Column(
             "shortfall_reason",

@@ -74,7 +74,14 @@
       options.plugins.push(regions);
     }
     if (window.WaveSurfer.Timeline) {
-      options.plugins.push(window.WaveSurfer.Timeline.create({ height: 14, timeInterval: 5, primaryLabelInterval: 30 }));
+      options.plugins.push(window.WaveSurfer.Timeline.create({
+        height: 16,
+        timeInterval: 5,
+        primaryLabelInterval: 30,
+        secondaryLabelOpacity: 0,
+        formatTimeCallback: clock,
+        style: { fontSize: "11px", color: "#57606a" },
+      }));
     }
     wave = window.WaveSurfer.create(options);
     wave.on("ready", markComments);
@@ -123,8 +130,8 @@
     document.querySelectorAll("#comments li[data-at]").forEach((item) => {
       const at = parseFloat(item.dataset.at);
       if (!isFinite(at)) return;
-      regions.addRegion({ start: at, color: "rgba(207, 34, 46, 0.55)", drag: false, resize: false,
-                          content: "💬" });
+      regions.addRegion({ start: at, color: "rgba(191, 135, 0, 0.9)", drag: false, resize: false,
+                          content: "●" });
     });
   }
 
@@ -266,8 +273,18 @@
       item.addEventListener("click", () => items().forEach((o) => o.classList.toggle("current", o === item)));
       showReason(item);
     });
-    const open = document.querySelector("#review-form fieldset.has-error") || firstOpenItem();
+    const broken = document.querySelector("#review-form fieldset.has-error");
+    const open = broken || firstOpenItem();
     if (open) open.classList.add("current");
+    if (broken) broken.scrollIntoView({ block: "center" });
+    // Back on the page after a refused submit: the player continues where it was.
+    const key = root.dataset.key;
+    const kept = key ? parseFloat(sessionStorage.getItem(key) || "") : NaN;
+    if (isFinite(kept) && kept > 0) {
+      media.addEventListener("loadedmetadata", () => { media.currentTime = kept; }, { once: true });
+      if (media.readyState >= 1) media.currentTime = kept;
+    }
+    media.addEventListener("timeupdate", () => { if (key) sessionStorage.setItem(key, String(media.currentTime)); });
     buildWave();
     showTime();
   }
