@@ -102,7 +102,8 @@ def seed(engine: Any, *, reps: int, calls: int, reviewers: int) -> None:
                     {
                         "rep_id": rep_id,
                         "team_id": team_id,
-                        "started_at": start + timedelta(seconds=rng.randrange(12 * 3600)),
+                        "started_at": start
+                        + timedelta(seconds=rng.randrange(11 * 3600)),  # within the review day
                         "direction": Direction.OUTBOUND,
                         "channel_layout": ChannelLayout.AGENT_LEFT,
                         "language": language,
@@ -196,7 +197,7 @@ def build(engine: Any, *, hour: float, draw_now: bool = False) -> Any:
     from sqlalchemy.orm import Session
 
     from qc.config import get_settings
-    from qc.reviews.service import build_queue
+    from qc.reviews.builder import build_queue
 
     now = datetime(DAY.year, DAY.month, DAY.day, tzinfo=UTC) + timedelta(hours=hour)
     with Session(engine) as session:
