@@ -17,7 +17,7 @@ from qc.kit.pagination import PageRequest
 from qc.kit.ranges import ranged_response
 from qc.kit.timeutil import parse_datetime
 from qc.kit.web import DB, CurrentUser, Id, PageNumber, SettingsDep, StorageDep, is_htmx_fragment, render
-from qc.reviews import service as reviews
+from qc.reviews import reading as reviews
 from qc.scoring import views as scoring_views
 from qc.transcription import export
 from qc.users import access

@@ -135,6 +135,7 @@ def list_sessions(session: Session, principal: Principal) -> list[CalibrationSes
 
 
 def open_sessions(session: Session, principal: Principal) -> list[CalibrationSession]:
+    """Sessions still open, for putting a call in one (QC leads and administrators)."""
     _require_lead(principal)
     return [s for s in list_sessions(session, principal) if not s.is_closed]
 

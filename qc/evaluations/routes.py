@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from qc.errors import InvalidInput
-from qc.evaluations import agreement, calibration, form, service
+from qc.evaluations import agreement, calibration, comments, form, service
 from qc.evaluations.schemas import EvaluationRead, evaluation_read
 from qc.evaluations.service import FormInvalid, ReviewForm, Workspace
 from qc.kit.forms import parse_ids
@@ -265,18 +265,18 @@ def add_comment(
     text: Annotated[str, Form()] = "",
     at_s: Annotated[str, Form()] = "",
 ) -> Response:
-    comments = service.add_comment(session, principal, evaluation_id, text=text, at_s=_at(at_s))
+    listed = comments.add_comment(session, principal, evaluation_id, text=text, at_s=_at(at_s))
     url = str(request.url_for("evaluations:comments", evaluation_id=evaluation_id).path)
-    return render(request, "evaluations/_comments.html", {"comments": comments, "comments_url": url})
+    return render(request, "evaluations/_comments.html", {"comments": listed, "comments_url": url})
 
 
 @pages.post("/evaluations/{evaluation_id}/comments/{comment_id}/delete", name="evaluations:comment_delete")
 def delete_comment(
     request: Request, session: DB, principal: CurrentUser, evaluation_id: Id, comment_id: Id
 ) -> Response:
-    comments = service.delete_comment(session, principal, evaluation_id, comment_id)
+    listed = comments.delete_comment(session, principal, evaluation_id, comment_id)
     url = str(request.url_for("evaluations:comments", evaluation_id=evaluation_id).path)
-    return render(request, "evaluations/_comments.html", {"comments": comments, "comments_url": url})
+    return render(request, "evaluations/_comments.html", {"comments": listed, "comments_url": url})
 
 
 # Agreement with the automatic checks --------------------------------------------------------------

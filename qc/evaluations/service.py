@@ -21,11 +21,11 @@ from qc.evaluations.models import (
     CalibrationSession,
     Evaluation,
     EvaluationAnswer,
-    EvaluationComment,
     EvaluationEdit,
     EvaluationKind,
     EvaluationStatus,
 )
+from qc.reviews import reading
 from qc.reviews import service as queue
 from qc.reviews.models import Assignment, AssignmentStatus
 from qc.scoring import service as scoring
@@ -100,6 +100,8 @@ def new_draft(
     assignment_id: int | None = None,
     calibration: CalibrationSession | None = None,
 ) -> Evaluation:
+    """A draft evaluation of the call against its scorecard: a review is pre-filled with
+    the automatic answers, a calibration scoring starts empty."""
     score = scoring.get_call_score(session, call_id)
     version = _version_for(session, call_id, score)
     card = scoring.definition(version)
@@ -213,6 +215,8 @@ def build_workspace(
     settings: Settings,
     assignment: Assignment | None = None,
 ) -> Workspace:
+    """The review page's data for `evaluation`: the call, its transcript, the automatic
+    results and the scorecard's sections."""
     detail = calls.get_call_detail(session, principal, evaluation.call_id)
     card = scoring.definition(evaluation.scorecard_version)
     checks = {c.item_id: c for c in detail.score.checks} if detail.score else {}
@@ -228,7 +232,7 @@ def build_workspace(
         )
         for section in card.sections
     ]
-    label = queue.rep_labels(session, principal, [detail.call], settings=settings)[detail.call.id]
+    label = reading.rep_labels(session, principal, [detail.call], settings=settings)[detail.call.id]
     return Workspace(
         evaluation, detail.call, detail.transcript, detail.score, card, sections, label, assignment
     )
@@ -285,6 +289,8 @@ def _finish(evaluation: Evaluation, data: ReviewForm, card: Scorecard, now: date
 
 
 def apply_form(evaluation: Evaluation, data: ReviewForm, card: Scorecard) -> None:
+    """Copy the form into the evaluation (allowed answers only) and add the time on task,
+    bounded by the time that passed since the last save."""
     items = {item.id: item for item in card.items}
     for answer in evaluation.answers:
         given = data.answers.get(answer.item_id)
@@ -350,7 +356,7 @@ def evaluation_page(
     if for_edit:
         if evaluation.status is not EvaluationStatus.SUBMITTED or not access.can_edit(principal, evaluation):
             raise Forbidden("Only the reviewer who wrote it or a QC lead can correct a submitted evaluation")
-        _check_calibration_open(session, evaluation)
+        check_calibration_open(session, evaluation)
     assignment = queue.get_assignment(session, evaluation.assignment_id) if evaluation.assignment_id else None
     space = build_workspace(session, principal, evaluation, settings=settings, assignment=assignment)
     submitted = evaluation.status is EvaluationStatus.SUBMITTED
@@ -399,7 +405,7 @@ def edit_evaluation(
         raise InvalidTransition("Only submitted evaluations are corrected; finish the draft instead")
     if not access.can_edit(principal, evaluation):
         raise Forbidden("Only the reviewer who wrote it or a QC lead can correct an evaluation")
-    _check_calibration_open(session, evaluation)
+    check_calibration_open(session, evaluation)
     reason = reason.strip()
     if len(reason) < 3:
         raise FormInvalid({"edit_reason": "Say why you are changing a submitted evaluation"})
@@ -428,7 +434,8 @@ def edit_evaluation(
     return evaluation
 
 
-def _check_calibration_open(session: Session, evaluation: Evaluation) -> None:
+def check_calibration_open(session: Session, evaluation: Evaluation) -> None:
+    """Refuse changes to a calibration scoring once its session is closed."""
     if evaluation.calibration_session_id is not None and _revealed(session, evaluation):
         raise InvalidTransition("The calibration session is closed; its scorings are final")
 
@@ -449,97 +456,9 @@ def _diff(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, Any]]
     ]
 
 
-# Comments -----------------------------------------------------------------------------------------
-
-
-def add_comment(
-    session: Session,
-    principal: Principal,
-    evaluation_id: int,
-    *,
-    text: str,
-    at_s: float | None,
-    item_id: str | None = None,
-) -> list[EvaluationComment]:
-    """Pin a remark to a moment of the call; after submitting, the addition is audited."""
-    evaluation = get_evaluation(session, principal, evaluation_id)
-    _require_writer(session, principal, evaluation)
-    text = text.strip()
-    if not text:
-        raise InvalidInput("Write something first", field="text")
-    if len(text) > form.MAX_COMMENT:
-        raise InvalidInput(f"Keep comments under {form.MAX_COMMENT} characters", field="text")
-    duration = evaluation_call_duration(session, evaluation)
-    if at_s is not None and not 0 <= at_s <= duration + 1:
-        raise InvalidInput("The moment is outside the call", field="at_s")
-    card = scoring.definition(evaluation.scorecard_version)
-    if item_id and item_id not in {i.id for i in card.items}:
-        raise InvalidInput("No such scorecard item", field="item_id")
-    comment = EvaluationComment(
-        evaluation_id=evaluation.id,
-        author_id=principal.id,
-        at_s=None if at_s is None else round(at_s, 2),
-        item_id=item_id or None,
-        text=text,
-    )
-    session.add(comment)
-    _audit_after_submit(session, principal, evaluation, "comment added", {"at_s": comment.at_s, "text": text})
-    session.flush()
-    return _comments(session, evaluation)
-
-
-def delete_comment(
-    session: Session, principal: Principal, evaluation_id: int, comment_id: int
-) -> list[EvaluationComment]:
-    evaluation = get_evaluation(session, principal, evaluation_id)
-    _require_writer(session, principal, evaluation)
-    comment = next((c for c in evaluation.comments if c.id == comment_id), None)
-    if comment is None:
-        raise NotFound("No such comment")
-    _audit_after_submit(
-        session, principal, evaluation, "comment removed", {"at_s": comment.at_s, "text": comment.text}
-    )
-    session.delete(comment)
-    session.flush()
-    return _comments(session, evaluation)
-
-
-def _comments(session: Session, evaluation: Evaluation) -> list[EvaluationComment]:
-    session.refresh(evaluation, ["comments"])
-    return list(evaluation.comments)
-
-
-def _require_writer(session: Session, principal: Principal, evaluation: Evaluation) -> None:
-    if evaluation.status is EvaluationStatus.DRAFT:
-        if principal.id != evaluation.reviewer_id:
-            raise Forbidden("Only the reviewer comments on a review in progress")
-        return
-    if not access.can_edit(principal, evaluation):
-        raise Forbidden("Only the reviewer who wrote it or a QC lead can change an evaluation")
-    _check_calibration_open(session, evaluation)
-
-
-def _audit_after_submit(
-    session: Session, principal: Principal, evaluation: Evaluation, what: str, data: dict[str, Any]
-) -> None:
-    if evaluation.status is not EvaluationStatus.SUBMITTED:
-        return
-    added = what == "comment added"
-    evaluation.edits += 1
-    session.add(
-        EvaluationEdit(
-            evaluation_id=evaluation.id,
-            user_id=principal.id,
-            action="edited",
-            reason=what,
-            changes=[{"field": "comment", "from": None if added else data, "to": data if added else None}],
-        )
-    )
-
-
-def evaluation_call_duration(session: Session, evaluation: Evaluation) -> float:
-    call = session.get(Call, evaluation.call_id)
-    return call.duration_s if call else 0.0
+def call_duration(session: Session, principal: Principal, evaluation: Evaluation) -> float:
+    """The length of the evaluated call, in seconds."""
+    return calls.get_call(session, principal, evaluation.call_id).duration_s
 
 
 def reviews_by_call(session: Session, call_ids: list[int]) -> dict[int, Evaluation]:

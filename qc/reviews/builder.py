@@ -6,6 +6,7 @@ import secrets
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -18,7 +19,16 @@ from qc.reviews import access, service
 from qc.reviews import repository as repo
 from qc.reviews.allocation import Group, Reviewer, may_review
 from qc.reviews.models import AssignmentStatus, QueueDay, QueueMode
-from qc.reviews.planner import CallFacts, CallState, ExistingPick, Plan, RepDayInput, plan_day
+from qc.reviews.planner import (
+    CallFacts,
+    CallState,
+    ExistingPick,
+    NewPick,
+    Plan,
+    RepDayInput,
+    RepOutcome,
+    plan_day,
+)
 from qc.reviews.policy import (
     DayTimes,
     Policy,
@@ -55,6 +65,7 @@ class _TeamDay:
 
 
 def check_day(day: date) -> None:
+    """Refuse days no queue can be built for (far past or future)."""
     if not MIN_YEAR <= day.year <= MAX_YEAR - 1:
         raise InvalidInput(f"The day must be between {MIN_YEAR} and {MAX_YEAR - 1}", field="date")
 
@@ -166,11 +177,34 @@ _STATE = {
 
 
 def _inputs(session: Session, day: date, team_days: dict[int, _TeamDay]) -> list[RepDayInput]:
-    start = min(t.times.start for t in team_days.values())
-    end = max(t.times.end for t in team_days.values())
+    """What the planner needs per rep: the rep's calls of the review day and existing picks."""
     reps = [(rep_id, team_id) for rep_id, team_id in repo.active_reps(session) if team_id in team_days]
-    window = {rep_id: team_days[team_id].times for rep_id, team_id in reps}
-    calls_by_rep: dict[int, list[CallFacts]] = defaultdict(list)
+    calls = _calls_by_rep(session, {rep_id: team_days[team_id].times for rep_id, team_id in reps})
+    existing: dict[int, list[ExistingPick]] = defaultdict(list)
+    for pick in repo.picks_for_day(session, day):
+        existing[pick.rep_id].append(ExistingPick(pick.call_id, pick.slot, pick.reviewer_id))
+    return [
+        RepDayInput(
+            rep_id=rep_id,
+            team_id=team_id,
+            policy=team_days[team_id].policy,
+            times=team_days[team_id].times,
+            seed=team_days[team_id].queue.seed,
+            draw_all=team_days[team_id].draw_all,
+            calls=calls.get(rep_id, []),
+            existing=existing.get(rep_id, []),
+        )
+        for rep_id, team_id in sorted(reps)
+    ]
+
+
+def _calls_by_rep(session: Session, window: dict[int, DayTimes]) -> dict[int, list[CallFacts]]:
+    """Each rep's calls within their team's review day, read in one query."""
+    result: dict[int, list[CallFacts]] = defaultdict(list)
+    if not window:
+        return result
+    start = min(t.start for t in window.values())
+    end = max(t.end for t in window.values())
     for row in repo.calls_between(session, start, end):
         (
             call_id,
@@ -190,39 +224,10 @@ def _inputs(session: Session, day: date, team_days: dict[int, _TeamDay]) -> list
         times = window.get(rep_id)
         if times is None or not times.holds(started_at):
             continue
-        calls_by_rep[rep_id].append(
-            CallFacts(
-                call_id,
-                rep_id,
-                team_id,
-                started_at,
-                duration,
-                _STATE.get(status, CallState.PROCESSING),
-                language,
-                score,
-                bool(critical),
-                review or 0,
-                asr,
-                bool(taken),
-                bool(ok),
-            )
-        )
-    existing: dict[int, list[ExistingPick]] = defaultdict(list)
-    for pick in repo.picks_for_day(session, day):
-        existing[pick.rep_id].append(ExistingPick(pick.call_id, pick.slot, pick.reviewer_id))
-    return [
-        RepDayInput(
-            rep_id=rep_id,
-            team_id=team_id,
-            policy=team_days[team_id].policy,
-            times=team_days[team_id].times,
-            seed=team_days[team_id].queue.seed,
-            draw_all=team_days[team_id].draw_all,
-            calls=calls_by_rep.get(rep_id, []),
-            existing=existing.get(rep_id, []),
-        )
-        for rep_id, team_id in sorted(reps)
-    ]
+        state = _STATE.get(status, CallState.PROCESSING)
+        facts = (call_id, rep_id, team_id, started_at, duration, state, language, score, bool(critical))
+        result[rep_id].append(CallFacts(*facts, review or 0, asr, bool(taken), bool(ok)))
+    return result
 
 
 def _assign_pool(session: Session, day: date, reviewers: list[Reviewer], excluding: set[int]) -> int:
@@ -248,53 +253,55 @@ def _assign_pool(session: Session, day: date, reviewers: list[Reviewer], excludi
 def _store_plan(
     session: Session, plan: Plan, day: date, rep_team: dict[int, _TeamDay], now: datetime
 ) -> None:
-    repo.insert_picks(
-        session,
-        [
-            {
-                "call_id": p.call_id,
-                "rep_id": p.rep_id,
-                "team_id": p.team_id,
-                "day": day,
-                "queue_date": day,
-                "reviewer_id": p.reviewer_id,
-                "status": AssignmentStatus.OPEN,
-                "reason": p.reason,
-                "reason_detail": p.detail,
-                "slot": p.slot,
-                "risk": p.risk,
-                "language": p.language,
-                "overdue": False,
-                "due_at": rep_team[p.rep_id].times.close,
-                "picked_at": now,
-            }
-            for p in plan.picks
-        ],
-    )
+    """Write the new picks and each rep's quota for the day (only rows that changed)."""
+    repo.insert_picks(session, [_pick_row(p, day, rep_team[p.rep_id], now) for p in plan.picks])
     stored = repo.rep_days(session, day)
     new, changed = [], []
     for rep_id, outcome in plan.outcomes.items():
-        team_day = rep_team[rep_id]
-        values = {
-            "queue_day_id": team_day.queue.id,
-            "team_id": team_day.team.id,
-            "target": outcome.target,
-            "calls": outcome.calls,
-            "eligible": outcome.eligible,
-            "too_short": outcome.too_short,
-            "processing": outcome.processing,
-            "failed": outcome.failed,
-            "no_scorecard": outcome.no_scorecard,
-            "reviewed_elsewhere": outcome.reviewed_elsewhere,
-            "shortfall_reason": outcome.reason,
-            "updated_at": now,
-        }
+        values = _quota_values(outcome, rep_team[rep_id], now)
         row = stored.get(rep_id)
         if row is None:
             new.append({"rep_id": rep_id, "day": day, **values})
         elif any(getattr(row, key) != value for key, value in values.items() if key != "updated_at"):
             changed.append({"id": row.id, **values})
     repo.save_rep_days(session, new, changed)
+
+
+def _pick_row(pick: NewPick, day: date, team_day: _TeamDay, now: datetime) -> dict[str, Any]:
+    return {
+        "call_id": pick.call_id,
+        "rep_id": pick.rep_id,
+        "team_id": pick.team_id,
+        "day": day,
+        "queue_date": day,
+        "reviewer_id": pick.reviewer_id,
+        "status": AssignmentStatus.OPEN,
+        "reason": pick.reason,
+        "reason_detail": pick.detail,
+        "slot": pick.slot,
+        "risk": pick.risk,
+        "language": pick.language,
+        "overdue": False,
+        "due_at": team_day.times.close,
+        "picked_at": now,
+    }
+
+
+def _quota_values(outcome: RepOutcome, team_day: _TeamDay, now: datetime) -> dict[str, Any]:
+    return {
+        "queue_day_id": team_day.queue.id,
+        "team_id": team_day.team.id,
+        "target": outcome.target,
+        "calls": outcome.calls,
+        "eligible": outcome.eligible,
+        "too_short": outcome.too_short,
+        "processing": outcome.processing,
+        "failed": outcome.failed,
+        "no_scorecard": outcome.no_scorecard,
+        "reviewed_elsewhere": outcome.reviewed_elsewhere,
+        "shortfall_reason": outcome.reason,
+        "updated_at": now,
+    }
 
 
 def _close(session: Session, team_day: _TeamDay, now: datetime, report: BuildReport) -> None:

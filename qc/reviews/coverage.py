@@ -89,48 +89,49 @@ def coverage(
     """Per rep: target, picked, assigned, done and, when short, why; per reviewer: load.
     `principal` None is the operator on the server (every team)."""
     visible = access.coverage_teams(principal) if principal is not None else None
+    teams = {t.team.id: t for t in _team_states(session, day, settings, visible, team_id)}
+    stored = repo.rep_days(session, day)
+    tallies = _tallies(repo.picks_for_day(session, day))
+    people = repo.reps_by_id(session, [rep_id for rep_id, _ in repo.active_reps(session)] + list(stored))
+    reps = []
+    for rep in sorted(people.values(), key=lambda u: (u.name, u.id)):
+        row = stored.get(rep.id)
+        state = teams.get(row.team_id if row else rep.team_id or -1)
+        if state is None or (row is None and not rep.is_active):
+            continue
+        target = row.target if row else (state.policy.target if state.working_day else 0)
+        tally = tallies[rep.id]
+        closed = bool(state.queue and state.queue.is_closed)
+        reason = live_reason(row.shortfall_reason if row else None, target, tally, closed=closed)
+        counts = (tally["picked"], tally["assigned"], tally["done"], tally["missed"])
+        reps.append(RepCoverage(rep, state.team, target, *counts, reason, row))
+    loads = _reviewer_loads(session, settings, day) if visible is None else []
+    return Coverage(day, list(teams.values()), reps, loads)
+
+
+def _team_states(
+    session: Session, day: date, settings: Settings, visible: frozenset[int] | None, team_id: int | None
+) -> list[TeamDayState]:
     queues = repo.queue_days(session, day)
-    teams = []
+    states = []
     for team, current in service.team_policies(session, settings):
         if (visible is not None and team.id not in visible) or (team_id is not None and team.id != team_id):
             continue
         queue = queues.get(team.id)
         policy = Policy.from_dict(queue.policy) if queue is not None else current  # as the day was built
-        teams.append(TeamDayState(team, policy, policy.is_working_day(day) and policy.target > 0, queue))
-    by_team = {t.team.id: t for t in teams}
-    stored = repo.rep_days(session, day)
+        states.append(TeamDayState(team, policy, policy.is_working_day(day) and policy.target > 0, queue))
+    return states
+
+
+def _tallies(picks: list[Assignment]) -> dict[int, Counter[str]]:
     counts: dict[int, Counter[str]] = defaultdict(Counter)
-    for pick in repo.picks_for_day(session, day):
+    for pick in picks:
         tally = counts[pick.rep_id]
         tally["picked"] += 1
         tally["assigned"] += pick.reviewer_id is not None
         tally["done"] += pick.status is AssignmentStatus.DONE
         tally["missed"] += pick.status is AssignmentStatus.MISSED
-    people = repo.reps_by_id(session, [rep_id for rep_id, _ in repo.active_reps(session)] + list(stored))
-    reps = []
-    for rep in sorted(people.values(), key=lambda u: (u.name, u.id)):
-        row = stored.get(rep.id)
-        team_state = by_team.get(row.team_id if row else rep.team_id or -1)
-        if team_state is None or (row is None and not rep.is_active):
-            continue
-        target = row.target if row else (team_state.policy.target if team_state.working_day else 0)
-        tally = counts[rep.id]
-        closed = bool(team_state.queue and team_state.queue.is_closed)
-        reason = live_reason(row.shortfall_reason if row else None, target, tally, closed=closed)
-        reps.append(
-            RepCoverage(
-                rep,
-                team_state.team,
-                target,
-                tally["picked"],
-                tally["assigned"],
-                tally["done"],
-                tally["missed"],
-                reason,
-                row,
-            )
-        )
-    return Coverage(day, teams, reps, _reviewer_loads(session, settings, day) if visible is None else [])
+    return counts
 
 
 def live_reason(

@@ -13,7 +13,7 @@ from qc.errors import InvalidInput, QCError
 from qc.evaluations import service as evaluations
 from qc.kit.forms import parse_id, parse_int, parse_number
 from qc.kit.web import DB, CurrentUser, Id, SettingsDep, render
-from qc.reviews import builder, coverage, service
+from qc.reviews import builder, coverage, reading, service
 from qc.reviews.models import Assignment
 from qc.reviews.policy import WEEKDAYS, local_today
 from qc.reviews.schemas import (
@@ -21,9 +21,7 @@ from qc.reviews.schemas import (
     BuildRead,
     QueueRead,
     ReassignRequest,
-    RepCoverageRead,
-    ReviewerLoadRead,
-    TeamDayRead,
+    queue_read,
 )
 from qc.users.schemas import Principal
 
@@ -62,7 +60,7 @@ def my_queue_page(
     submitted: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     released: bool = False,
 ) -> Response:
-    page = service.queue_page(session, principal, settings=settings)
+    page = reading.queue_page(session, principal, settings=settings)
     done = [e.assignment.call_id for e in page.entries]
     context = {
         "page": page,
@@ -289,57 +287,7 @@ def queue_api(
     """Per rep: target, picked, assigned, done, shortfall and its reason; per reviewer: load."""
     day = _day(date, settings)
     result = coverage.coverage(session, principal, day=day, settings=settings, team_id=team)
-    return QueueRead(
-        date=day,
-        teams=[
-            TeamDayRead(
-                team_id=t.team.id,
-                team=t.team.name,
-                timezone=t.policy.timezone,
-                state=t.state,
-                target_per_rep=t.policy.target if t.working_day else 0,
-                seed=t.queue.seed if t.queue else None,
-                mode=t.queue.mode.value if t.queue else None,
-                built_at=t.queue.built_at if t.queue else None,
-                closed_at=t.queue.closed_at if t.queue else None,
-            )
-            for t in result.teams
-        ],
-        reps=[
-            RepCoverageRead(
-                rep_id=r.rep.id,
-                rep=r.rep.name,
-                email=r.rep.email,
-                team=r.team.name,
-                target=r.target,
-                picked=r.picked,
-                assigned=r.assigned,
-                done=r.done,
-                missed=r.missed,
-                shortfall=r.shortfall,
-                reason=r.reason,
-                calls=r.counts.calls if r.counts else None,
-                eligible=r.counts.eligible if r.counts else None,
-                too_short=r.counts.too_short if r.counts else None,
-                processing=r.counts.processing if r.counts else None,
-                failed=r.counts.failed if r.counts else None,
-            )
-            for r in result.reps
-        ],
-        reviewers=[
-            ReviewerLoadRead(
-                reviewer_id=load.setup.user.id,
-                reviewer=load.setup.user.name,
-                capacity=load.setup.capacity,
-                languages=load.setup.languages,
-                available=load.setup.available,
-                assigned=load.assigned,
-                done=load.done,
-            )
-            for load in result.reviewers
-        ],
-        totals=result.totals,
-    )
+    return queue_read(result)
 
 
 @api.post("/queue/build", response_model=BuildRead, name="api:queue_build")
@@ -397,7 +345,7 @@ def mine_api(
     """Your picks: unfinished (overdue first) and those done today."""
     return [
         assignment_read(request, e.assignment, e.rep_label)
-        for e in service.my_queue(session, principal, settings=settings)
+        for e in reading.my_queue(session, principal, settings=settings)
     ]
 
 
@@ -448,6 +396,6 @@ def _read_for(
     evaluation_id: int | None,
 ) -> AssignmentRead:
     assignment = service.get_assignment(session, assignment_id)
-    body = assignment_read(request, assignment, service.rep_label(session, principal, assignment, settings))
+    body = assignment_read(request, assignment, reading.rep_label(session, principal, assignment, settings))
     body.evaluation_id = evaluation_id
     return body

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -88,4 +89,59 @@ class AssignmentRead(BaseModel):
 class ReassignRequest(BaseModel):
     reviewer_id: int | None = Field(
         ge=1, le=2**31 - 1, description="A reviewer's id, or null to put the call back in the open pool"
+    )
+
+
+def queue_read(result: Any) -> QueueRead:
+    """The API shape of a day's coverage (`qc.reviews.coverage.Coverage`)."""
+    return QueueRead(
+        date=result.day,
+        teams=[
+            TeamDayRead(
+                team_id=t.team.id,
+                team=t.team.name,
+                timezone=t.policy.timezone,
+                state=t.state,
+                target_per_rep=t.policy.target if t.working_day else 0,
+                seed=t.queue.seed if t.queue else None,
+                mode=t.queue.mode.value if t.queue else None,
+                built_at=t.queue.built_at if t.queue else None,
+                closed_at=t.queue.closed_at if t.queue else None,
+            )
+            for t in result.teams
+        ],
+        reps=[
+            RepCoverageRead(
+                rep_id=r.rep.id,
+                rep=r.rep.name,
+                email=r.rep.email,
+                team=r.team.name,
+                target=r.target,
+                picked=r.picked,
+                assigned=r.assigned,
+                done=r.done,
+                missed=r.missed,
+                shortfall=r.shortfall,
+                reason=r.reason,
+                calls=r.counts.calls if r.counts else None,
+                eligible=r.counts.eligible if r.counts else None,
+                too_short=r.counts.too_short if r.counts else None,
+                processing=r.counts.processing if r.counts else None,
+                failed=r.counts.failed if r.counts else None,
+            )
+            for r in result.reps
+        ],
+        reviewers=[
+            ReviewerLoadRead(
+                reviewer_id=load.setup.user.id,
+                reviewer=load.setup.user.name,
+                capacity=load.setup.capacity,
+                languages=load.setup.languages,
+                available=load.setup.available,
+                assigned=load.assigned,
+                done=load.done,
+            )
+            for load in result.reviewers
+        ],
+        totals=result.totals,
     )

@@ -3,8 +3,6 @@ handing out and reading picks. Building days is in `builder`, coverage in `cover
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
@@ -44,6 +42,7 @@ def default_policy(settings: Settings) -> Policy:
 
 
 def policy_of(row: ReviewPolicy | None, settings: Settings) -> Policy:
+    """A stored policy as values, or the defaults when the team has none."""
     return default_policy(settings) if row is None else _policy_from_row(row)
 
 
@@ -73,6 +72,7 @@ def team_policies(session: Session, settings: Settings) -> list[tuple[Team, Poli
 
 
 def policy_map(session: Session, settings: Settings) -> dict[int, Policy]:
+    """Every team's policy by team id (one query)."""
     return {team.id: policy for team, policy in team_policies(session, settings)}
 
 
@@ -240,7 +240,7 @@ def get_assignment(session: Session, assignment_id: int) -> Assignment:
 
 
 @dataclass(frozen=True)
-class _Rules:
+class Rules:
     """What bars a reviewer from a pick: their own calls, their own team's where the team
     says so, and (for picks they take or are given) calls in a language they do not review."""
 
@@ -259,14 +259,15 @@ class _Rules:
         return None
 
 
-def _rules_for(session: Session, user: User) -> _Rules:
-    return _Rules(user.id, user.team_id, _languages(session, user.id))
+def rules_for(session: Session, user: User) -> Rules:
+    """What bars `user` from picks (see `Rules`)."""
+    return Rules(user.id, user.team_id, _languages(session, user.id))
 
 
 def _check(
     session: Session, assignment: Assignment, user: User, settings: Settings, *, language: bool
 ) -> None:
-    refusal = _rules_for(session, user).refusal(
+    refusal = rules_for(session, user).refusal(
         assignment, team_policy(session, assignment.team_id, settings), language=language
     )
     if refusal:
@@ -287,7 +288,7 @@ def claim(
     if assignment.reviewer_id == principal.id and assignment.status is AssignmentStatus.IN_REVIEW:
         return assignment
     from_pool = assignment.reviewer_id is None
-    _check(session, assignment, _user(session, principal.id), settings, language=from_pool)
+    _check(session, assignment, get_user(session, principal.id), settings, language=from_pool)
     won = repo.claim(session, assignment.id, principal.id, now or utcnow())
     session.refresh(assignment)
     mine = assignment.reviewer_id == principal.id and assignment.status is AssignmentStatus.IN_REVIEW
@@ -301,7 +302,7 @@ def _why_not_claimed(session: Session, assignment: Assignment) -> Conflict:
         return Conflict("This call has already been reviewed")
     if assignment.status is AssignmentStatus.MISSED:
         return Conflict("This review was missed and closed")
-    holder = _user(session, assignment.reviewer_id) if assignment.reviewer_id else None
+    holder = get_user(session, assignment.reviewer_id) if assignment.reviewer_id else None
     who = holder.name if holder else "another reviewer"
     if assignment.status is AssignmentStatus.IN_REVIEW:
         return Conflict(f"{who} is reviewing this call")
@@ -367,7 +368,7 @@ def pick_call(
             return claim(session, principal, existing.id, settings=settings, now=now)
         raise Conflict("This call is already in the review queue", details={"assignment_id": existing.id})
     policy = team_policy(session, call.team_id, settings)
-    refusal = _rules_for(session, _user(session, principal.id)).refusal(
+    refusal = rules_for(session, get_user(session, principal.id)).refusal(
         _as_pick(call), policy, language=False
     )
     if refusal:
@@ -415,7 +416,7 @@ def may_pick(session: Session, principal: Principal, call: Call, *, settings: Se
         return False
     if repo.get_assignment_for_call(session, call.id) is not None:
         return False
-    rules = _rules_for(session, _user(session, principal.id))
+    rules = rules_for(session, get_user(session, principal.id))
     return rules.refusal(_as_pick(call), team_policy(session, call.team_id, settings), language=False) is None
 
 
@@ -425,136 +426,9 @@ def find_assignment(session: Session, call_id: int) -> Assignment | None:
     return repo.get_assignment_for_call(session, call_id)
 
 
-def _user(session: Session, user_id: int) -> User:
+def get_user(session: Session, user_id: int) -> User:
+    """A user by id (NotFound otherwise)."""
     user = session.get(User, user_id)
     if user is None:
         raise NotFound("No such user")
     return user
-
-
-# Reading ------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class QueueEntry:
-    assignment: Assignment
-    rep_label: str
-    overdue: bool
-
-
-@dataclass(frozen=True)
-class QueuePage:
-    entries: list[QueueEntry]
-    pool: list[QueueEntry]
-    policies: dict[int, Policy]
-    can_manage: bool
-
-
-def queue_page(
-    session: Session, principal: Principal, *, settings: Settings, now: datetime | None = None
-) -> QueuePage:
-    """Your queue and the picks waiting for anyone that you may take."""
-    access.require_reviewer(principal)
-    now = now or utcnow()
-    policies = policy_map(session, settings)
-    return QueuePage(
-        my_queue(session, principal, settings=settings, now=now, policies=policies),
-        open_pool(session, principal, settings=settings, now=now, policies=policies),
-        policies,
-        principal.role in access.QUEUE_MANAGERS,
-    )
-
-
-def my_queue(
-    session: Session,
-    principal: Principal,
-    *,
-    settings: Settings,
-    now: datetime | None = None,
-    policies: dict[int, Policy] | None = None,
-) -> list[QueueEntry]:
-    """Your picks: unfinished ones (overdue first, then by due time and call time) and those
-    done today."""
-    access.require_reviewer(principal)
-    now = now or utcnow()
-    policies = policies if policies is not None else policy_map(session, settings)
-    start_of_day = datetime.combine(local_today(default_policy(settings), now), time.min)
-    since = start_of_day.replace(tzinfo=zone(settings.timezone))
-    entries = [
-        QueueEntry(a, _label(principal, a, policies, settings), _is_overdue(a, now))
-        for a in repo.mine(session, principal.id, since)
-    ]
-    return sorted(entries, key=_queue_order)
-
-
-def _is_overdue(assignment: Assignment, now: datetime) -> bool:
-    unfinished = assignment.status in (AssignmentStatus.OPEN, AssignmentStatus.IN_REVIEW)
-    return unfinished and (assignment.overdue or assignment.due_at <= now)
-
-
-def _queue_order(entry: QueueEntry) -> tuple[int, int, datetime, datetime, int]:
-    a = entry.assignment
-    finished = a.status not in (AssignmentStatus.OPEN, AssignmentStatus.IN_REVIEW)
-    return (int(finished), int(not entry.overdue), a.due_at, a.call.started_at, a.id)
-
-
-def open_pool(
-    session: Session,
-    principal: Principal,
-    *,
-    settings: Settings,
-    now: datetime | None = None,
-    limit: int = 50,
-    policies: dict[int, Policy] | None = None,
-) -> list[QueueEntry]:
-    """Picks waiting for any reviewer that you may take."""
-    access.require_reviewer(principal)
-    now = now or utcnow()
-    policies = policies if policies is not None else policy_map(session, settings)
-    rules = _rules_for(session, _user(session, principal.id))
-    latest = max((local_today(p, now) for p in policies.values()), default=now.date())
-    excluded = [team for team, p in policies.items() if p.exclude_own_team and team == rules.team_id]
-    entries = []
-    for a in repo.pool(session, latest, limit, not_rep=principal.id, not_teams=excluded):
-        if rules.refusal(a, policies.get(a.team_id, default_policy(settings)), language=True) is None:
-            entries.append(QueueEntry(a, _label(principal, a, policies, settings), _is_overdue(a, now)))
-    return entries
-
-
-def rep_label(session: Session, principal: Principal, assignment: Assignment, settings: Settings) -> str:
-    """The rep's name, or a stable alias where the team reviews blind."""
-    return _label(
-        principal,
-        assignment,
-        {assignment.team_id: team_policy(session, assignment.team_id, settings)},
-        settings,
-    )
-
-
-def _label(
-    principal: Principal, assignment: Assignment, policies: dict[int, Policy], settings: Settings
-) -> str:
-    policy = policies.get(assignment.team_id)
-    if access.sees_rep_names(principal, blind=bool(policy and policy.blind)):
-        return assignment.rep.name
-    return blind_alias(assignment.rep_id, settings)
-
-
-def rep_labels(
-    session: Session, principal: Principal, calls: list[Call], *, settings: Settings
-) -> dict[int, str]:
-    """Per call, the rep as `principal` may see them: the name, or an alias where the call's
-    team reviews blind and `principal` is a reviewer. Calls need their rep loaded."""
-    if principal.role is not Role.REVIEWER:
-        return {call.id: call.rep.name for call in calls}
-    blind = {team for team, policy in policy_map(session, settings).items() if policy.blind}
-    return {
-        call.id: blind_alias(call.rep_id, settings) if call.team_id in blind else call.rep.name
-        for call in calls
-    }
-
-
-def blind_alias(rep_id: int, settings: Settings) -> str:
-    """A stable alias for a rep, the same on every page, that does not reveal who it is."""
-    digest = hmac.new(settings.session_secret().encode(), f"rep:{rep_id}".encode(), hashlib.sha256)
-    return f"Rep {digest.hexdigest()[:8].upper()}"

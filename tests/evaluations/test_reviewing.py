@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from qc.errors import Forbidden, InvalidInput, NotFound
-from qc.evaluations import service
+from qc.evaluations import comments, service
 from qc.evaluations.form import AnswerInput
 from qc.evaluations.models import Evaluation, EvaluationEdit, EvaluationStatus
 from qc.evaluations.service import FormInvalid, ReviewForm
@@ -166,15 +166,15 @@ def test_comments_are_pinned_to_moments_of_the_call(
     db: Session, org: Org, started: tuple[Evaluation, Any], settings: Any
 ) -> None:
     evaluation, reviewer = started
-    [comment] = service.add_comment(db, reviewer, evaluation.id, text="Interrupted the customer", at_s=3.2)
+    [comment] = comments.add_comment(db, reviewer, evaluation.id, text="Interrupted the customer", at_s=3.2)
     assert (comment.at_s, comment.author_id) == (3.2, org.reviewer.id)
     with pytest.raises(InvalidInput, match="outside the call"):
-        service.add_comment(db, reviewer, evaluation.id, text="late", at_s=10_000)
+        comments.add_comment(db, reviewer, evaluation.id, text="late", at_s=10_000)
     with pytest.raises(Forbidden):
-        service.add_comment(db, principal_for(db, org.qc_lead), evaluation.id, text="not yours", at_s=1)
+        comments.add_comment(db, principal_for(db, org.qc_lead), evaluation.id, text="not yours", at_s=1)
     data = ReviewForm(_answers(evaluation, needs_summary="yes"))
     service.submit_review(db, reviewer, evaluation.assignment_id, data=data, settings=settings)
-    service.add_comment(db, reviewer, evaluation.id, text="Also: good close", at_s=7.0)
+    comments.add_comment(db, reviewer, evaluation.id, text="Also: good close", at_s=7.0)
     edits = db.scalars(select(EvaluationEdit).where(EvaluationEdit.action == "edited")).all()
     assert [e.reason for e in edits] == ["comment added"]
 

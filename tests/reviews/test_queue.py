@@ -10,7 +10,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, selectinload
 
 from qc.errors import Conflict, Forbidden, InvalidInput
-from qc.reviews import builder, coverage, service
+from qc.reviews import builder, coverage, reading, service
 from qc.reviews.models import (
     Assignment,
     AssignmentStatus,
@@ -138,7 +138,7 @@ def test_unfinished_reviews_roll_over_once_then_are_missed(db: Session, org: Org
     monday = date(2026, 11, 30)
     assert (left.queue_date, left.overdue, left.day) == (monday, True, FRIDAY)
     assert left.due_at == at(monday, 24)
-    entries = service.my_queue(db, reviewer, settings=settings, now=at(monday, 9))
+    entries = reading.my_queue(db, reviewer, settings=settings, now=at(monday, 9))
     assert entries[0].assignment.id == left.id and entries[0].overdue
     builder.build_queue(db, day=monday, settings=settings, now=at(monday, 24.5))
     db.refresh(left)
@@ -247,7 +247,7 @@ def test_released_calls_wait_for_anyone_and_a_lead_can_reassign(db: Session, org
     db.refresh(pick)
     assert (pick.status, pick.reviewer_id) == (AssignmentStatus.OPEN, None)
     colleague = make_reviewer(db)
-    pool = service.open_pool(db, principal_for(db, colleague), settings=settings, now=at(MONDAY, 21))
+    pool = reading.open_pool(db, principal_for(db, colleague), settings=settings, now=at(MONDAY, 21))
     assert [e.assignment.id for e in pool] == [pick.id]
     lead = principal_for(db, org.qc_lead)
     service.reassign(db, lead, pick.id, reviewer_id=colleague.id, settings=settings)
@@ -288,9 +288,9 @@ def test_blind_review_hides_the_rep_from_reviewers_only(db: Session, org: Org, s
     day_of_calls(db, org.rep, MONDAY, [9, 14])
     db.commit()
     builder.build_queue(db, day=MONDAY, settings=settings, now=at(MONDAY, 20))
-    [entry, _] = service.my_queue(db, principal_for(db, org.reviewer), settings=settings, now=at(MONDAY, 21))
+    [entry, _] = reading.my_queue(db, principal_for(db, org.reviewer), settings=settings, now=at(MONDAY, 21))
     assert entry.rep_label.startswith("Rep ") and org.rep.name not in entry.rep_label
-    assert service.rep_label(db, lead, entry.assignment, settings) == org.rep.name
+    assert reading.rep_label(db, lead, entry.assignment, settings) == org.rep.name
 
 
 def test_policies_are_validated(db: Session, org: Org) -> None:
