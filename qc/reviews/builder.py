@@ -35,6 +35,7 @@ from qc.reviews.policy import (
     day_times,
     local_today,
     next_working_day,
+    previous_working_day,
     working_day_from,
 )
 from qc.users.models import Team
@@ -323,6 +324,8 @@ def refresh_queues(session: Session, *, settings: Settings, now: datetime | None
     now = now or utcnow()
     policies = service.team_policies(session, settings)
     days = {local_today(policy, now) for _, policy in policies}
+    # A working day the job missed entirely (the worker was down) is drawn and closed late.
+    days |= {previous_working_day(policy, local_today(policy, now)) for _, policy in policies}
     days |= set(repo.open_days_before(session, max(days, default=now.date())))
     reports = []
     for day in sorted(days):

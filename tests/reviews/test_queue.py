@@ -362,7 +362,11 @@ def test_the_worker_runs_the_refresh_periodically(org: Org, configure: Any, monk
         assert task.task_class().validate_datetime(datetime(2026, 11, 23, 10, 8)) is False
         monkeypatch.setattr(builder, "utcnow", lambda: at(MONDAY, 14))
         reports = jobs.run_queue_refresh()
-        assert [(r.day, r.built) for r in reports] == [(MONDAY, ["Alpha", "Bravo"])]
+        # Monday is built; the Friday before, never built, is drawn and closed late.
+        assert [(r.day, r.built, r.closed) for r in reports] == [
+            (date(2026, 11, 20), ["Alpha", "Bravo"], ["Alpha", "Bravo"]),
+            (MONDAY, ["Alpha", "Bravo"], []),
+        ]
     finally:
         jobs.get_jobs.cache_clear()
 
@@ -490,3 +494,14 @@ def test_a_day_keeps_the_policy_it_started_with(db: Session, org: Org, settings:
 def test_days_out_of_range_are_refused(db: Session, org: Org, settings: Any) -> None:
     with pytest.raises(InvalidInput, match="The day must be between"):
         builder.build_queue(db, day=date(9999, 12, 31), settings=settings)
+
+
+def test_a_working_day_the_job_missed_is_drawn_and_closed_late(db: Session, org: Org, settings: Any) -> None:
+    friday_calls = day_of_calls(db, org.rep, FRIDAY, [9, 14])
+    db.commit()
+    monday = date(2026, 11, 30)
+    reports = builder.refresh_queues(db, settings=settings, now=at(monday, 8))  # first run since Thursday
+    assert (FRIDAY, ["Alpha", "Bravo"]) in [(r.day, r.closed) for r in reports]
+    late = [p for p in picks(db) if p.day == FRIDAY]
+    assert {p.call_id for p in late} == {c.id for c in friday_calls}
+    assert all(p.queue_date == monday and p.overdue for p in late)
