@@ -207,7 +207,7 @@ def edit_page(
         request,
         page.space,
         mode="edit",
-        heading="Correct the evaluation",
+        heading="Edit the evaluation",
         **_edit_urls(request, evaluation_id),
     )
     return render(request, "evaluations/review.html", context)
@@ -233,7 +233,7 @@ def edit(
             request,
             page.space,
             mode="edit",
-            heading="Correct the evaluation",
+            heading="Edit the evaluation",
             errors=exc.errors,
             values=raw,
             **_edit_urls(request, evaluation_id),
