@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from qc.errors import InvalidInput
 from qc.evaluations import agreement, calibration, comments, form, service
+from qc.evaluations.models import EvaluationStatus
 from qc.evaluations.schemas import EvaluationRead, evaluation_read
 from qc.evaluations.service import FormInvalid, ReviewForm, Workspace
 from qc.kit.forms import parse_ids
@@ -401,6 +402,9 @@ def calibration_score_page(
     request: Request, session: DB, principal: CurrentUser, settings: SettingsDep, session_id: Id, call_id: Id
 ) -> Response:
     space = calibration.scoring_workspace(session, principal, session_id, call_id, settings=settings)
+    if space.evaluation.status is EvaluationStatus.SUBMITTED:  # final: show it, read-only
+        target = request.url_for("evaluations:detail", evaluation_id=space.evaluation.id)
+        return RedirectResponse(target.path, status_code=303)
     context = _workspace_context(
         request,
         space,

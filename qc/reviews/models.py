@@ -127,12 +127,12 @@ class RepDay(Base):
 class PickReason(enum.StrEnum):
     RISK = "risk"  # flagged by the automatic checks
     RANDOM = "random"  # drawn at random from a part of the day
-    FILL = "fill"  # drawn at the end of the day for a slot its part of the day could not fill
+    FILL = "fill"  # drawn from the whole day for a slot its own part of the day could not fill
     MANUAL = "manual"  # a reviewer or QC lead chose the call
 
     @property
     def label(self) -> str:
-        return {"risk": "Flagged", "random": "Random", "fill": "End of day", "manual": "Chosen"}[self.value]
+        return {"risk": "Flagged", "random": "Random", "fill": "Whole day", "manual": "Chosen"}[self.value]
 
 
 class AssignmentStatus(enum.StrEnum):

@@ -396,7 +396,10 @@ def _detail(reason: PickReason, flags: list[str], slot: _Slot, rep_day: _RepDay)
     if reason is PickReason.RANDOM:
         count = len(slot.tier(PickReason.RANDOM))
         return f"Drawn at random from {_calls(count)} of part {slot.part.index} of the day"
-    return f"Drawn at random at the end of the day from the rep's {_calls(len(rep_day.eligible))}"
+    return (
+        f"Drawn at random from the rep's {_calls(len(rep_day.eligible))} of the day "
+        f"(part {slot.part.index} had none left)"
+    )
 
 
 def _calls(count: int) -> str:

@@ -11,6 +11,7 @@
 
   let wave = null;
   let regions = null;
+  let waveReady = false;
   let active = 0; // seconds on task not yet sent to the server
   let sent = 0;
   let lastInput = Date.now();
@@ -83,9 +84,9 @@
         style: { fontSize: "11px", color: "#57606a" },
       }));
     }
+    waveReady = false;
     wave = window.WaveSurfer.create(options);
-    wave.on("ready", markComments);
-    markComments();
+    wave.on("ready", () => { waveReady = true; markComments(); });
   }
 
   function toggle() {
@@ -125,13 +126,16 @@
   }
 
   function markComments() {
-    if (!regions) return;
+    if (!regions || !waveReady) return;  // before the waveform knows its length, markers land at 0:00
     regions.clearRegions();
     document.querySelectorAll("#comments li[data-at]").forEach((item) => {
       const at = parseFloat(item.dataset.at);
       if (!isFinite(at)) return;
-      regions.addRegion({ start: at, color: "rgba(191, 135, 0, 0.9)", drag: false, resize: false,
-                          content: "●" });
+      const label = document.createElement("span");
+      label.textContent = "●";
+      label.style.cssText = "color:#bf8700;font-size:11px;line-height:1;margin-left:-4px";  // regions live in a shadow root
+      label.title = item.querySelector(".comment-text") ? item.querySelector(".comment-text").textContent : "";
+      regions.addRegion({ start: at, color: "rgba(191, 135, 0, 0.9)", drag: false, resize: false, content: label });
     });
   }
 
@@ -276,7 +280,12 @@
     const broken = document.querySelector("#review-form fieldset.has-error");
     const open = broken || firstOpenItem();
     if (open) open.classList.add("current");
-    if (broken) broken.scrollIntoView({ block: "center" });
+    if (broken) {
+      document.querySelector(".review-side").scrollIntoView({ block: "start" });
+      broken.scrollIntoView({ block: "center" });
+      const field = broken.querySelector(".override-reason:not([hidden]) input") || broken.querySelector("input");
+      if (field) field.focus({ preventScroll: true });
+    }
     // Back on the page after a refused submit: the player continues where it was.
     const key = root.dataset.key;
     const kept = key ? parseFloat(sessionStorage.getItem(key) || "") : NaN;
@@ -315,6 +324,7 @@
       wave.destroy();
       wave = null;
       regions = null;
+      waveReady = false;
     }
   });
   document.addEventListener("DOMContentLoaded", bind);
