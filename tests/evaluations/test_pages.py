@@ -36,8 +36,17 @@ def test_the_agreement_page_lists_items_worst_first(
     cells = [td.get_text(" ", strip=True) for td in rows[0].select("td")]
     assert cells[1] == "2" and cells[2] == "50%"
     assert "listened again" in rows[0].select_one("details.overrides").get_text()
+    item = browser.page("/scorecards/outbound-sales/agreement/price")
+    matrix = [
+        [td.get_text(strip=True) for td in tr.select("td")] for tr in item.select("#confusion tbody tr")
+    ]
+    # Both calls failed the price check: one reviewer agreed (no), one overrode it (yes).
+    assert matrix == [["0", "0"], ["1", "1"], ["0", "0"]]
+    assert "listened again" in item.select_one("#overrides").get_text()
+    assert browser.get("/scorecards/outbound-sales/agreement/no_such_item").status_code == 404
     reviewer = browser.__class__(browser.app).login_as(org.reviewer)
     assert reviewer.get("/scorecards/outbound-sales/agreement").status_code == 403
+    assert reviewer.get("/scorecards/outbound-sales/agreement/price").status_code == 403
     assert browser.get("/scorecards/no-such-card/agreement").status_code == 404
 
 
