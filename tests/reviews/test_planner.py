@@ -124,6 +124,16 @@ def days(draw: st.DrawFn) -> tuple[list[RepDayInput], list[Reviewer], datetime]:
     return inputs, reviewers, now
 
 
+def _as_of(inputs: list[RepDayInput], now: datetime) -> list[RepDayInput]:
+    """The same rep-days as a build at `now` sees them: drawn in full only once the day is over."""
+    return [
+        rep_day(
+            d.rep_id, list(d.calls), team_id=d.team_id, policy=d.policy, seed=d.seed, draw_all=now >= at(24)
+        )
+        for d in inputs
+    ]
+
+
 def _eligible(day: RepDayInput) -> list[CallFacts]:
     return [
         c
@@ -203,11 +213,7 @@ def test_picks_never_repeat_a_call_or_break_a_reviewer_rule(
     case: tuple[list[RepDayInput], list[Reviewer], datetime],
 ) -> None:
     inputs, reviewers, now = case
-    draw_all = now >= at(24)
-    inputs = [
-        rep_day(d.rep_id, list(d.calls), team_id=d.team_id, policy=d.policy, seed=d.seed, draw_all=draw_all)
-        for d in inputs
-    ]
+    inputs = _as_of(inputs, now)
     plan = plan_day(inputs, reviewers, now)
     ids = [p.call_id for p in plan.picks]
     assert len(ids) == len(set(ids)), "no call is picked twice"
@@ -426,10 +432,7 @@ def test_planning_again_with_nothing_new_picks_nothing(
 ) -> None:
     inputs, reviewers, now = case
     draw_all = now >= at(24)
-    inputs = [
-        rep_day(d.rep_id, list(d.calls), team_id=d.team_id, policy=d.policy, seed=d.seed, draw_all=draw_all)
-        for d in inputs
-    ]
+    inputs = _as_of(inputs, now)
     first = plan_day(inputs, reviewers, now)
     picked = {p.call_id: p for p in first.picks}
     load = Counter(p.reviewer_id for p in first.picks if p.reviewer_id is not None)
