@@ -110,11 +110,15 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     worker = None
     if app.state.run_worker:
-        from qc.jobs.queue import WorkerHandle
+        from qc.wiring import worker as embedded_worker
 
-        worker = WorkerHandle(settings.workers)
+        worker = embedded_worker()
         worker.start()
-        log.info("embedded worker started with %d thread(s)", settings.workers)
+        log.info(
+            "embedded worker started: %d pipeline thread(s), %d quick thread(s)",
+            settings.workers,
+            settings.quick_workers,
+        )
     try:
         yield
     finally:
@@ -124,8 +128,11 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def create_app(settings: Settings | None = None, *, run_worker: bool | None = None) -> FastAPI:
     """Build the app. Migrations are applied by the caller (`qc serve`) before this."""
+    from qc.wiring import wire
+
     settings = settings or get_settings()
     configure_logging(settings)
+    wire()
     settings.ensure_dirs()
     app = FastAPI(
         title="qc",
@@ -157,8 +164,12 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         cookie_samesite="lax",
     )
 
+    from qc.browse import routes as browse
     from qc.calls import routes as calls
+    from qc.evaluations import calibration_routes
     from qc.evaluations import routes as evaluations
+    from qc.feedback import routes as feedback
+    from qc.notifications import routes as notifications
     from qc.reviews import routes as reviews
     from qc.scoring import routes as scoring
     from qc.users import routes as users
@@ -166,8 +177,10 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     routers = (
         users.pages,
         users.api,
-        calls.pages,
+        calls.pages,  # before browse: /calls/upload is not a call id
         calls.api,
+        browse.pages,
+        browse.api,
         scoring.pages,
         scoring.api,
         scoring.score_api,
@@ -175,6 +188,11 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         reviews.api,
         evaluations.pages,
         evaluations.api,
+        calibration_routes.pages,
+        feedback.pages,
+        feedback.api,
+        notifications.pages,
+        notifications.api,
     )
     for router in routers:
         app.include_router(router)

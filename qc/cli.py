@@ -44,10 +44,12 @@ def _migrate() -> None:
     from qc.kit.logging import configure_logging
     from qc.migrations import upgrade
     from qc.scoring.service import sync_from_settings
+    from qc.wiring import wire
 
     settings = get_settings()
     configure_logging(settings)
     settings.ensure_dirs()
+    wire()
     upgrade(get_engine())
     sync_from_settings(settings.scorecards_dir)
 
@@ -84,25 +86,41 @@ def serve(
 
 @app.command()
 def worker(
-    workers: Annotated[int | None, typer.Option(help="Worker threads (default QC_WORKERS)")] = None,
-    periodic: Annotated[bool, typer.Option(help="Also run periodic jobs such as the reaper")] = True,
+    workers: Annotated[int | None, typer.Option(help="Pipeline threads (default QC_WORKERS)")] = None,
+    queues: Annotated[
+        str,
+        typer.Option(
+            help="Lanes to serve, comma-separated: pipeline (transcription, scoring) and quick "
+            "(events, queue refreshes, the reaper). A GPU machine serves pipeline; one small "
+            "machine serves quick."
+        ),
+    ] = "pipeline,quick",
+    periodic: Annotated[bool, typer.Option(help="Run periodic tasks (on the quick lane)")] = True,
 ) -> None:
-    """Run a job worker: transcription and the other pipeline stages."""
-    from huey.consumer import Consumer
+    """Run a job worker for the chosen lanes until stopped."""
+    import signal
+    import threading
 
-    from qc.jobs.queue import get_jobs, run_reaper
+    from qc.jobs.queue import parse_lanes
+    from qc.wiring import worker as make_worker
 
+    try:
+        lanes = parse_lanes(queues)
+    except ValueError as exc:
+        _fail(str(exc), code=2)
+        return
     _migrate()
     settings = get_settings()
-    run_reaper()
-    consumer = Consumer(
-        get_jobs().huey,
-        workers=workers or settings.workers,
-        periodic=periodic,
-        worker_type="thread",
-        max_delay=2.0,
-    )
-    consumer.run()
+    if workers:
+        settings = settings.model_copy(update={"workers": workers})
+    handle = make_worker(lanes, periodic=periodic, workers=settings.workers)
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    handle.start()
+    typer.echo(f"qc worker serving {', '.join(lanes)}; stop with Ctrl-C")
+    stop.wait()
+    handle.stop()
 
 
 @app.command()

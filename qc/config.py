@@ -50,7 +50,9 @@ class Settings(BaseSettings):
     log_json: bool = False
 
     # Worker and pipeline.
-    workers: int = Field(default=1, ge=1, le=64)
+    workers: int = Field(default=1, ge=1, le=64)  # pipeline lane threads (transcription)
+    quick_workers: int = Field(default=1, ge=1, le=16)  # quick lane threads (events, refreshes)
+    event_retention_days: int = Field(default=90, ge=1)  # dispatched events kept this long
     lease_seconds: int = Field(default=300, ge=2)
     reaper_every_minutes: int = Field(default=1, ge=1, le=30)
     requeue_after_seconds: int = Field(default=1800, ge=10)
@@ -73,6 +75,14 @@ class Settings(BaseSettings):
     review_min_call_s: float = Field(default=30, ge=0)
     reviewer_capacity: int = Field(default=20, ge=0, le=1000)
     queue_refresh_minutes: int = Field(default=5, ge=1, le=60)
+
+    # Feedback: defaults for teams without their own rules (Feedback > Settings).
+    release_delay_hours: float = Field(default=0, ge=0, le=24 * 14)
+    acknowledge_within_days: int = Field(default=3, ge=1, le=60)
+    dispute_window_days: int = Field(default=7, ge=1, le=90)
+    dispute_max_items: int = Field(default=5, ge=1, le=50)
+    dispute_resolver: Literal["qc_lead", "reviewer"] = "qc_lead"
+    dispute_due_working_days: int = Field(default=2, ge=1, le=30)
 
     # Upload limits.
     max_upload_mb: int = Field(default=200, ge=1)

@@ -11,6 +11,9 @@ from qc.evaluations.models import (
     EvaluationComment,
     EvaluationEdit,
 )
+from qc.feedback.models import Dispute, DisputeItem, Feedback, FeedbackPolicy
+from qc.jobs.models import Event, EventHandled
+from qc.notifications.models import Notification, WebhookDelivery, WebhookEndpoint
 from qc.reviews.models import Assignment, QueueDay, RepDay, ReviewerProfile, ReviewPolicy
 from qc.scoring.models import CallScore, CheckResult, ScorecardVersion
 from qc.transcription.models import Transcript, TranscriptSegment
@@ -26,11 +29,18 @@ __all__ = [
     "Call",
     "CallScore",
     "CheckResult",
+    "Dispute",
+    "DisputeItem",
     "Evaluation",
     "EvaluationAnswer",
     "EvaluationComment",
     "EvaluationEdit",
+    "Event",
+    "EventHandled",
+    "Feedback",
+    "FeedbackPolicy",
     "LoginFailure",
+    "Notification",
     "QueueDay",
     "RepDay",
     "ReviewPolicy",
@@ -41,4 +51,6 @@ __all__ = [
     "TranscriptSegment",
     "User",
     "UserSession",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

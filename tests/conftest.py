@@ -66,6 +66,9 @@ from sqlalchemy.orm import Session  # noqa: E402
 from qc.config import Settings, get_settings  # noqa: E402
 from qc.db import build_engine, get_engine  # noqa: E402
 from qc.models import Base  # noqa: E402
+from qc.wiring import wire  # noqa: E402
+
+wire()
 
 SHARED_AUDIO = Path(__file__).resolve().parents[2] / "shared" / "audio"
 SAMPLES = Path(__file__).resolve().parents[1] / "qc" / "demo" / "samples"
@@ -106,11 +109,11 @@ def _truncate_all() -> None:
 @pytest.fixture(autouse=True)
 def _fresh_state() -> Iterator[None]:
     """Every test starts with empty tables, an empty queue and empty storage."""
-    from qc.jobs.queue import get_jobs
+    from qc.jobs import queue
 
     yield
     _truncate_all()
-    get_jobs().huey.flush()
+    queue.flush()
     settings = get_settings()
     shutil.rmtree(_TMP / "audio", ignore_errors=True)
     shutil.rmtree(settings.tmp_dir, ignore_errors=True)

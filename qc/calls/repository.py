@@ -32,6 +32,12 @@ def get(session: Session, call_id: int) -> Call | None:
     )
 
 
+def get_many(session: Session, call_ids: list[int]) -> dict[int, Call]:
+    if not call_ids:
+        return {}
+    return {c.id: c for c in session.scalars(select(Call).where(Call.id.in_(call_ids)))}
+
+
 def get_by_sha256(session: Session, sha256: str) -> Call | None:
     return session.scalar(select(Call).where(Call.sha256 == sha256))
 

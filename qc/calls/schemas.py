@@ -6,8 +6,6 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from qc.calls.models import CallStatus, ChannelLayout, Direction
-from qc.scoring.schemas import ChecksRead
-from qc.transcription.schemas import TranscriptRead, transcript_read
 
 
 class CallMeta(BaseModel):
@@ -48,24 +46,9 @@ class CallRead(BaseModel):
     created_at: datetime
     transcribed_at: datetime | None
     links: dict[str, str] = Field(default_factory=dict)
-    transcript: TranscriptRead | None = None
-    checks: ChecksRead | None = None
 
 
-class CallList(BaseModel):
-    items: list[CallRead]
-    total: int
-    page: int
-    pages: int
-
-
-def call_read(
-    call: Any,
-    transcript: Any = None,
-    links: dict[str, str] | None = None,
-    checks: ChecksRead | None = None,
-    rep_label: str | None = None,
-) -> CallRead:
+def call_read(call: Any, links: dict[str, str] | None = None, rep_label: str | None = None) -> CallRead:
     """The API shape of a call; `rep_label` other than the rep's name hides who the rep is."""
     hidden = rep_label is not None and rep_label != call.rep.name
     rep = (
@@ -94,6 +77,4 @@ def call_read(
         created_at=call.created_at,
         transcribed_at=call.transcribed_at,
         links=links or {},
-        transcript=transcript_read(transcript) if transcript is not None else None,
-        checks=checks,
     )

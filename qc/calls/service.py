@@ -12,22 +12,17 @@ from typing import Any, BinaryIO
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from qc.calls import audio
+from qc.calls import audio, pipeline
 from qc.calls import repository as repo
 from qc.calls.models import Call, CallStatus, ChannelLayout, Direction
 from qc.calls.schemas import CallMeta
 from qc.config import Settings
 from qc.db import after_rollback, utcnow
 from qc.errors import Conflict, Forbidden, InvalidInput, NotFound
-from qc.jobs import pipeline
 from qc.kit.languages import clean_language
 from qc.kit.pagination import Page, PageRequest
 from qc.kit.storage import Storage
 from qc.kit.uploads import SpooledFile, spool
-from qc.scoring import service as scoring
-from qc.scoring.models import CallScore
-from qc.transcription import service as transcription
-from qc.transcription.models import Transcript
 from qc.users import access
 from qc.users import service as users
 from qc.users.models import Role
@@ -234,24 +229,13 @@ def get_call(session: Session, principal: Principal, call_id: int) -> Call:
     return call
 
 
-def get_call_with_transcript(
-    session: Session, principal: Principal, call_id: int
-) -> tuple[Call, Transcript | None]:
-    call = get_call(session, principal, call_id)
-    return call, transcription.get_transcript(session, call.id)
-
-
-@dataclass(frozen=True)
-class CallDetail:
-    call: Call
-    transcript: Transcript | None
-    score: CallScore | None
-
-
-def get_call_detail(session: Session, principal: Principal, call_id: int) -> CallDetail:
-    """The call with its transcript and automatic results, if `principal` may see it."""
-    call, transcript = get_call_with_transcript(session, principal, call_id)
-    return CallDetail(call, transcript, scoring.get_call_score(session, call.id))
+def calls_by_id(session: Session, principal: Principal, call_ids: list[int]) -> dict[int, Call]:
+    """The listed calls `principal` may see, by id (the others are left out)."""
+    return {
+        call.id: call
+        for call in repo.get_many(session, call_ids).values()
+        if access.can_see_call(principal, rep_id=call.rep_id, team_id=call.team_id)
+    }
 
 
 def list_calls(
@@ -268,11 +252,6 @@ def list_calls(
     return repo.list_page(
         session, _filter_for(session, principal, rep=rep, team_id=team_id, day=day, status=status), page
     )
-
-
-def scores_of(session: Session, calls: list[Call]) -> dict[int, CallScore]:
-    """The automatic results of the listed calls, by call id."""
-    return scoring.scores_for(session, [call.id for call in calls])
 
 
 def _filter_for(

@@ -21,7 +21,8 @@ def can_view(
 ) -> bool:
     """Staff see all; the author sees their own; a calibration scoring is shown to the
     session's other participants once it is closed (`revealed`), and to nobody else; a
-    submitted review is shown to the rep it is about and to the managers of the rep's team."""
+    submitted review is shown to the managers of the rep's team, and to the rep it is about
+    once it is released."""
     if principal.role in STAFF or principal.id == evaluation.reviewer_id:
         return True
     if evaluation.kind is EvaluationKind.CALIBRATION:
@@ -29,7 +30,7 @@ def can_view(
     if evaluation.status is not EvaluationStatus.SUBMITTED:
         return False
     if principal.role is Role.REP:
-        return principal.id == rep_id
+        return principal.id == rep_id and evaluation.released_at is not None
     if principal.role is Role.MANAGER:
         teams = people.visible_team_ids(principal)
         return teams is None or team_id in teams

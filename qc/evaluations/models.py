@@ -58,6 +58,8 @@ class Evaluation(Base):
     active_seconds: Mapped[float] = mapped_column(default=0.0)  # time on task
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     submitted_at: Mapped[datetime | None]
+    # When the rep may read it: at submission, or after the team's delay (never for calibration).
+    released_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     edits: Mapped[int] = mapped_column(default=0)
 
@@ -123,7 +125,7 @@ class EvaluationEdit(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluation.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="RESTRICT"))
-    action: Mapped[str] = mapped_column(String(20))  # submitted, edited
+    action: Mapped[str] = mapped_column(String(20))  # submitted, edited, dispute
     reason: Mapped[str | None] = mapped_column(String(500))
     changes: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

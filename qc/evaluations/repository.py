@@ -37,6 +37,13 @@ def get(session: Session, evaluation_id: int) -> Evaluation | None:
     return session.scalar(_full().where(Evaluation.id == evaluation_id))
 
 
+def get_many(session: Session, evaluation_ids: Iterable[int]) -> dict[int, Evaluation]:
+    ids = list(evaluation_ids)
+    if not ids:
+        return {}
+    return {e.id: e for e in session.scalars(_full().where(Evaluation.id.in_(ids)))}
+
+
 def for_assignment(session: Session, assignment_id: int) -> Evaluation | None:
     return session.scalar(_full().where(Evaluation.assignment_id == assignment_id))
 

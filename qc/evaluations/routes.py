@@ -9,14 +9,16 @@ from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from qc.errors import InvalidInput
-from qc.evaluations import agreement, calibration, comments, form, service
-from qc.evaluations.models import EvaluationStatus
+from qc.evaluations import agreement, comments, form, service
 from qc.evaluations.schemas import EvaluationRead, evaluation_read
 from qc.evaluations.service import FormInvalid, ReviewForm, Workspace
-from qc.kit.forms import parse_ids
-from qc.kit.web import DB, CurrentUser, Id, SettingsDep, render
+from qc.kit.web import DB, Id, SettingsDep, render
+from qc.reviews import reading
+from qc.reviews import routes as queue_routes
+from qc.reviews.schemas import AssignmentRead
 from qc.scoring import views as scoring_views
 from qc.transcription import export
+from qc.users.web import CurrentUser
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api", tags=["evaluations"])
@@ -72,7 +74,7 @@ async def raw_form(request: Request) -> dict[str, str]:
 RawForm = Annotated[dict[str, str], Depends(raw_form)]
 
 
-def _workspace_context(
+def workspace_context(
     request: Request,
     space: Workspace,
     *,
@@ -105,6 +107,61 @@ def _workspace_context(
     }
 
 
+# My queue and starting a review -------------------------------------------------------------------
+
+
+def _to_review(request: Request, assignment_id: int | None) -> Response:
+    url = request.url_for("evaluations:review", assignment_id=assignment_id)
+    return RedirectResponse(url.path, status_code=303)
+
+
+@pages.get("/queue", name="reviews:mine")
+def my_queue_page(
+    request: Request,
+    session: DB,
+    principal: CurrentUser,
+    settings: SettingsDep,
+    submitted: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    released: bool = False,
+) -> Response:
+    page = reading.queue_page(session, principal, settings=settings)
+    done = [e.assignment.call_id for e in page.entries]
+    context = {
+        "page": page,
+        "evaluations": service.reviews_by_call(session, done),
+        "submitted": submitted,
+        "released": released,
+    }
+    return render(request, "reviews/queue.html", context)
+
+
+@pages.post("/queue/{assignment_id}/start", name="reviews:start")
+def start(
+    request: Request, session: DB, principal: CurrentUser, settings: SettingsDep, assignment_id: Id
+) -> Response:
+    service.start_review(session, principal, assignment_id, settings=settings)
+    return _to_review(request, assignment_id)
+
+
+@pages.post("/calls/{call_id}/review", name="reviews:pick")
+def pick(
+    request: Request, session: DB, principal: CurrentUser, settings: SettingsDep, call_id: Id
+) -> Response:
+    evaluation = service.review_call(session, principal, call_id, settings=settings)
+    return _to_review(request, evaluation.assignment_id)
+
+
+@api.post("/queue/assignments/{assignment_id}/claim", response_model=AssignmentRead, name="api:queue_claim")
+def claim_api(
+    request: Request, session: DB, principal: CurrentUser, settings: SettingsDep, assignment_id: Id
+) -> AssignmentRead:
+    """Take a pick (yours, or one waiting for anyone). 409 when someone else holds it."""
+    evaluation = service.start_review(session, principal, assignment_id, settings=settings)
+    return queue_routes.assignment_body(
+        request, session, principal, evaluation.assignment_id or assignment_id, settings, evaluation.id
+    )
+
+
 # Reviewing a pick ---------------------------------------------------------------------------------
 
 
@@ -125,7 +182,7 @@ def review_page(
     return render(
         request,
         "evaluations/review.html",
-        _workspace_context(request, space, mode="review", heading="Review", **urls),
+        workspace_context(request, space, mode="review", heading="Review", **urls),
     )
 
 
@@ -142,7 +199,7 @@ def submit(
         evaluation = service.submit_review(session, principal, assignment_id, data=data, settings=settings)
     except FormInvalid as exc:  # the draft keeps what was entered; show it with the errors
         space = service.workspace(session, principal, assignment_id, settings=settings)
-        context = _workspace_context(
+        context = workspace_context(
             request,
             space,
             mode="review",
@@ -204,7 +261,7 @@ def edit_page(
     request: Request, session: DB, principal: CurrentUser, settings: SettingsDep, evaluation_id: Id
 ) -> Response:
     page = service.evaluation_page(session, principal, evaluation_id, settings=settings, for_edit=True)
-    context = _workspace_context(
+    context = workspace_context(
         request,
         page.space,
         mode="edit",
@@ -230,7 +287,7 @@ def edit(
         )
     except FormInvalid as exc:
         page = service.evaluation_page(session, principal, evaluation_id, settings=settings, for_edit=True)
-        context = _workspace_context(
+        context = workspace_context(
             request,
             page.space,
             mode="edit",
@@ -301,168 +358,6 @@ def agreement_item_page(
 ) -> Response:
     report, item = agreement.one_item(session, principal, scorecard_id, item_id)
     return render(request, "evaluations/agreement_item.html", {"report": report, "item": item})
-
-
-# Calibration --------------------------------------------------------------------------------------
-
-
-@pages.get("/calibration", name="evaluations:calibrations")
-def calibrations_page(request: Request, session: DB, principal: CurrentUser) -> Response:
-    sessions = calibration.list_sessions(session, principal)
-    return render(request, "evaluations/calibrations.html", {"sessions": sessions})
-
-
-@pages.get("/calibration/new", name="evaluations:calibration_new")
-def new_calibration_page(
-    request: Request, session: DB, principal: CurrentUser, call: int | None = None
-) -> Response:
-    context = {
-        "reviewers": calibration.reviewers(session, principal),
-        "form": {"calls": str(call) if call else "", "reviewers": []},
-        "errors": {},
-    }
-    return render(request, "evaluations/calibration_new.html", context)
-
-
-@pages.post("/calibration", name="evaluations:calibration_create")
-def create_calibration(
-    request: Request,
-    session: DB,
-    principal: CurrentUser,
-    title: Annotated[str, Form()] = "",
-    calls: Annotated[str, Form()] = "",
-    reviewers: Annotated[list[str] | None, Form()] = None,
-) -> Response:
-    chosen = [r for r in reviewers or [] if r.isascii() and r.isdigit() and 0 < int(r) < 2**31]
-    try:  # everything is checked before anything is stored
-        created = calibration.create_session(
-            session,
-            principal,
-            title=title,
-            call_ids=parse_ids(calls, field="calls"),
-            reviewer_ids=[int(r) for r in chosen],
-        )
-    except InvalidInput as exc:
-        context = {
-            "reviewers": calibration.reviewers(session, principal),
-            "form": {"title": title, "calls": calls, "reviewers": [int(r) for r in chosen]},
-            "errors": {exc.field or "title": exc.message},
-        }
-        return render(request, "evaluations/calibration_new.html", context, status_code=exc.status_code)
-    return RedirectResponse(
-        request.url_for("evaluations:calibration", session_id=created.id).path, status_code=303
-    )
-
-
-@pages.get("/calibration/{session_id}", name="evaluations:calibration")
-def calibration_page(
-    request: Request,
-    session: DB,
-    principal: CurrentUser,
-    session_id: Id,
-    scored: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
-) -> Response:
-    view = calibration.session_view(session, principal, session_id)
-    context = {"view": view, "answer_label": form.label, "scored": scored}
-    return render(request, "evaluations/calibration.html", context)
-
-
-@pages.post("/calibration/{session_id}/close", name="evaluations:calibration_close")
-def close_calibration(request: Request, session: DB, principal: CurrentUser, session_id: Id) -> Response:
-    calibration.close_session(session, principal, session_id)
-    return RedirectResponse(
-        request.url_for("evaluations:calibration", session_id=session_id).path, status_code=303
-    )
-
-
-@pages.post("/calibration/{session_id}/calls", name="evaluations:calibration_add_call")
-def add_calibration_call(
-    request: Request, session: DB, principal: CurrentUser, session_id: Id, call: Annotated[str, Form()] = ""
-) -> Response:
-    calibration.add_calls(session, principal, session_id, parse_ids(call, field="calls"))
-    return RedirectResponse(
-        request.url_for("evaluations:calibration", session_id=session_id).path, status_code=303
-    )
-
-
-def _calibration_urls(request: Request, session_id: int, call_id: int, space: Workspace) -> dict[str, Any]:
-    return {
-        "form_action": str(
-            request.url_for("evaluations:calibration_score", session_id=session_id, call_id=call_id).path
-        ),
-        "draft_url": str(
-            request.url_for("evaluations:calibration_draft", session_id=session_id, call_id=call_id).path
-        ),
-        "comments_url": str(request.url_for("evaluations:comments", evaluation_id=space.evaluation.id).path),
-    }
-
-
-@pages.get("/calibration/{session_id}/calls/{call_id}", name="evaluations:calibration_score_form")
-def calibration_score_page(
-    request: Request, session: DB, principal: CurrentUser, settings: SettingsDep, session_id: Id, call_id: Id
-) -> Response:
-    space = calibration.scoring_workspace(session, principal, session_id, call_id, settings=settings)
-    if space.evaluation.status is EvaluationStatus.SUBMITTED:  # final: show it, read-only
-        target = request.url_for("evaluations:detail", evaluation_id=space.evaluation.id)
-        return RedirectResponse(target.path, status_code=303)
-    context = _workspace_context(
-        request,
-        space,
-        mode="calibration",
-        heading="Calibration scoring",
-        **_calibration_urls(request, session_id, call_id, space),
-    )
-    return render(request, "evaluations/review.html", context)
-
-
-@pages.post("/calibration/{session_id}/calls/{call_id}", name="evaluations:calibration_score")
-def calibration_score(
-    request: Request,
-    session: DB,
-    principal: CurrentUser,
-    settings: SettingsDep,
-    session_id: Id,
-    call_id: Id,
-    data: ReviewData,
-) -> Response:
-    try:
-        calibration.save_scoring(
-            session, principal, session_id, call_id, data=data, settings=settings, submit=True
-        )
-    except FormInvalid as exc:
-        space = calibration.scoring_workspace(session, principal, session_id, call_id, settings=settings)
-        context = _workspace_context(
-            request,
-            space,
-            mode="calibration",
-            heading="Calibration scoring",
-            errors=exc.errors,
-            **_calibration_urls(request, session_id, call_id, space),
-        )
-        return render(request, "evaluations/review.html", context, status_code=422)
-    target = request.url_for("evaluations:calibration", session_id=session_id).include_query_params(
-        scored=call_id
-    )
-    return RedirectResponse(f"{target.path}?{target.query}", status_code=303)
-
-
-@pages.post("/calibration/{session_id}/calls/{call_id}/draft", name="evaluations:calibration_draft")
-def calibration_draft(
-    request: Request,
-    session: DB,
-    principal: CurrentUser,
-    settings: SettingsDep,
-    session_id: Id,
-    call_id: Id,
-    data: ReviewData,
-) -> Response:
-    space = calibration.save_scoring(
-        session, principal, session_id, call_id, data=data, settings=settings, submit=False
-    )
-    return render(request, "evaluations/_score.html", {"space": space, "show_auto": False})
-
-
-# API ----------------------------------------------------------------------------------------------
 
 
 @api.get("/evaluations/{evaluation_id}", response_model=EvaluationRead, name="api:evaluation")

@@ -25,12 +25,14 @@ from qc.evaluations.models import (
     EvaluationKind,
     EvaluationStatus,
 )
+from qc.jobs.events import emit
 from qc.reviews import reading
 from qc.reviews import service as queue
 from qc.reviews.models import Assignment, AssignmentStatus
 from qc.scoring import service as scoring
 from qc.scoring.definitions import Item, Scorecard, Section
 from qc.scoring.models import CallScore, CheckResult, ScorecardVersion
+from qc.transcription import service as transcription
 from qc.transcription.models import Transcript
 from qc.users.schemas import Principal
 
@@ -217,9 +219,11 @@ def build_workspace(
 ) -> Workspace:
     """The review page's data for `evaluation`: the call, its transcript, the automatic
     results and the scorecard's sections."""
-    detail = calls.get_call_detail(session, principal, evaluation.call_id)
+    call = calls.get_call(session, principal, evaluation.call_id)
+    transcript = transcription.get_transcript(session, call.id)
+    score = scoring.get_call_score(session, call.id)
     card = scoring.definition(evaluation.scorecard_version)
-    checks = {c.item_id: c for c in detail.score.checks} if detail.score else {}
+    checks = {c.item_id: c for c in score.checks} if score else {}
     answers = {a.item_id: a for a in evaluation.answers}
     sections = [
         SectionView(
@@ -232,10 +236,8 @@ def build_workspace(
         )
         for section in card.sections
     ]
-    label = reading.rep_labels(session, principal, [detail.call], settings=settings)[detail.call.id]
-    return Workspace(
-        evaluation, detail.call, detail.transcript, detail.score, card, sections, label, assignment
-    )
+    label = reading.rep_labels(session, principal, [call], settings=settings)[call.id]
+    return Workspace(evaluation, call, transcript, score, card, sections, label, assignment)
 
 
 # Saving and submitting ----------------------------------------------------------------------------
@@ -268,7 +270,37 @@ def submit_review(
     assert space.assignment is not None
     queue.complete(session, principal, space.assignment, now)
     session.flush()
+    emit(session, "evaluation.submitted", _event_payload(evaluation, space.call))
     return evaluation
+
+
+def _event_payload(evaluation: Evaluation, call: Call) -> dict[str, Any]:
+    return {
+        "evaluation_id": evaluation.id,
+        "call_id": call.id,
+        "rep_id": call.rep_id,
+        "team_id": call.team_id,
+        "reviewer_id": evaluation.reviewer_id,
+        "final_score": evaluation.final_score,
+        "call_started_at": call.started_at.isoformat(),
+        "submitted_at": evaluation.submitted_at.isoformat() if evaluation.submitted_at else None,
+    }
+
+
+def release_evaluation(session: Session, evaluation_id: int, *, now: datetime | None = None) -> bool:
+    """Show a submitted review to its rep; False if it was already released. Calibration
+    scorings and drafts are never released."""
+    evaluation = session.get(Evaluation, evaluation_id, with_for_update=True)
+    if evaluation is None or evaluation.kind is not EvaluationKind.REVIEW:
+        return False
+    if evaluation.status is not EvaluationStatus.SUBMITTED or evaluation.released_at is not None:
+        return False
+    evaluation.released_at = now or utcnow()
+    session.flush()
+    emit(
+        session, "evaluation.released", _event_payload(evaluation, session.get_one(Call, evaluation.call_id))
+    )
+    return True
 
 
 def _finish(evaluation: Evaluation, data: ReviewForm, card: Scorecard, now: datetime, *, keep: bool) -> None:
@@ -322,7 +354,11 @@ def get_evaluation(session: Session, principal: Principal, evaluation_id: int) -
     if evaluation is None:
         raise NotFound(f"Evaluation {evaluation_id} does not exist or you cannot see it")
     # Whoever may read an evaluation may see its call (reps their own, managers their teams').
-    call = calls.get_call(session, principal, evaluation.call_id)
+    # A hidden call reads like a missing evaluation: the refusal names nothing else.
+    try:
+        call = calls.get_call(session, principal, evaluation.call_id)
+    except NotFound:
+        raise NotFound(f"Evaluation {evaluation_id} does not exist or you cannot see it") from None
     revealed = _revealed(session, evaluation)
     session_id = evaluation.calibration_session_id
     participant = session_id is not None and principal.id in repo.participant_ids(session, session_id)
@@ -398,6 +434,7 @@ def edit_evaluation(
     data: ReviewForm,
     reason: str,
     settings: Settings,
+    action: str = "edited",
 ) -> Evaluation:
     """Correct a submitted evaluation; the change, who made it and why are kept."""
     evaluation = get_evaluation(session, principal, evaluation_id)
@@ -425,13 +462,40 @@ def edit_evaluation(
             EvaluationEdit(
                 evaluation_id=evaluation.id,
                 user_id=principal.id,
-                action="edited",
+                action=action,
                 reason=reason[: form.MAX_REASON],
                 changes=changes,
             )
         )
+        session.flush()
+        payload = _event_payload(evaluation, session.get_one(Call, evaluation.call_id))
+        payload.update(editor_id=principal.id, reason=reason[: form.MAX_REASON], changes=changes)
+        emit(session, "evaluation.edited", payload)
     session.flush()
     return evaluation
+
+
+def correct_answers(
+    session: Session,
+    principal: Principal,
+    evaluation_id: int,
+    *,
+    answers: Mapping[str, str],
+    reasons: Mapping[str, str],
+    summary: str,
+    settings: Settings,
+) -> Evaluation:
+    """Change some answers of a submitted review through the audited edit path (a dispute's
+    outcome): the score is recomputed and the history says who changed what and why.
+    `reasons` become the override reasons of answers that now differ from the check."""
+    evaluation = get_evaluation(session, principal, evaluation_id)
+    current = {a.item_id: form.AnswerInput(a.answer, a.override_reason or "") for a in evaluation.answers}
+    for item_id, answer in answers.items():
+        current[item_id] = form.AnswerInput(answer, reasons.get(item_id, ""))
+    data = ReviewForm(current, evaluation.overall_comment, 0.0)
+    return edit_evaluation(
+        session, principal, evaluation_id, data=data, reason=summary, settings=settings, action="dispute"
+    )
 
 
 def check_calibration_open(session: Session, evaluation: Evaluation) -> None:
@@ -459,6 +523,12 @@ def _diff(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, Any]]
 def call_duration(session: Session, principal: Principal, evaluation: Evaluation) -> float:
     """The length of the evaluated call, in seconds."""
     return calls.get_call(session, principal, evaluation.call_id).duration_s
+
+
+def evaluations_by_id(session: Session, evaluation_ids: list[int]) -> dict[int, Evaluation]:
+    """Evaluations with their answers, comments and reviewer, by id (for lists whose caller
+    has checked access)."""
+    return repo.get_many(session, evaluation_ids)
 
 
 def reviews_by_call(session: Session, call_ids: list[int]) -> dict[int, Evaluation]:

@@ -1,13 +1,25 @@
-"""The job queue: huey on SQLite (embedded) or Redis (scaled out).
+"""The job queue: huey on SQLite (embedded) or Redis (scaled out), in two lanes.
 
 huey deletes a task when it is dequeued (at-most-once), so it only dispatches: what
-must happen is recorded on the call, and the reaper re-dispatches what got lost.
+must happen is recorded in the database (a call's pipeline state, an event in the
+outbox), and periodic sweeps re-dispatch what got lost.
+
+Two lanes keep quick work from waiting behind transcription: `pipeline` runs the
+call pipeline (minutes per task), `quick` runs event dispatch, queue refreshes, the
+reaper and the other periodic tasks (milliseconds to seconds). Embedded, each lane has
+its own consumer threads inside `qc serve`; scaled out, `qc worker --queues ...` picks
+the lanes a machine serves.
+
+This module knows no domain: the composition module (`qc.wiring`) registers the tasks
+and periodic tasks before the queue is first used.
 """
 
 from __future__ import annotations
 
+import enum
 import logging
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -16,115 +28,178 @@ from urllib.parse import urlparse
 from huey import Huey, RedisHuey, SqliteHuey, crontab
 from huey.api import TaskWrapper
 from huey.consumer import Consumer
+from sqlalchemy.orm import Session
 
 from qc.config import Settings, get_settings
+from qc.db import after_commit
 
 log = logging.getLogger(__name__)
 
 
+class Lane(enum.StrEnum):
+    PIPELINE = "pipeline"  # long work: transcription, scoring
+    QUICK = "quick"  # events, queue refreshes, the reaper, deliveries
+
+    @property
+    def queue_name(self) -> str:
+        # "qc" is the name the single queue had before lanes: tasks queued by an older
+        # version are still found.
+        return "qc" if self is Lane.PIPELINE else "qc-quick"
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    name: str
+    fn: Callable[..., Any]
+    lane: Lane
+
+
+@dataclass(frozen=True)
+class PeriodicSpec:
+    name: str
+    fn: Callable[[], Any]
+    every_minutes: int | Callable[[Settings], int]  # a setting is read when the queue is built
+
+    def minutes(self, settings: Settings) -> int:
+        return self.every_minutes(settings) if callable(self.every_minutes) else self.every_minutes
+
+
+@dataclass
+class Registry:
+    """What the composition module registered: tasks by name and periodic tasks."""
+
+    tasks: dict[str, TaskSpec] = field(default_factory=dict)
+    periodic: dict[str, PeriodicSpec] = field(default_factory=dict)
+
+
+_registry = Registry()
+
+
+class NotWired(RuntimeError):
+    """The queue was used before `qc.wiring.wire()` registered its tasks."""
+
+
+def register_task(name: str, fn: Callable[..., Any], *, lane: Lane) -> None:
+    """Make `fn` runnable by name on `lane`; must happen before the queue is first used."""
+    if get_jobs.cache_info().currsize:
+        raise NotWired(f"task {name!r} registered after the queue was built")
+    _registry.tasks[name] = TaskSpec(name, fn, lane)
+
+
+def register_periodic(
+    name: str, fn: Callable[[], Any], *, every_minutes: int | Callable[[Settings], int]
+) -> None:
+    """Run `fn` every `every_minutes` on the quick lane's periodic consumer."""
+    if get_jobs.cache_info().currsize:
+        raise NotWired(f"periodic task {name!r} registered after the queue was built")
+    _registry.periodic[name] = PeriodicSpec(name, fn, every_minutes)
+
+
+def is_wired() -> bool:
+    return bool(_registry.tasks)
+
+
 @dataclass(frozen=True)
 class Jobs:
-    huey: Huey
-    process_call: TaskWrapper
-    reap: TaskWrapper
-    refresh_queues: TaskWrapper
+    lanes: dict[Lane, Huey]
+    tasks: dict[str, TaskWrapper]
+    periodic: dict[str, TaskWrapper]
+
+    def huey(self, lane: Lane) -> Huey:
+        return self.lanes[lane]
 
 
-def build_huey(settings: Settings) -> Huey:
+def build_huey(settings: Settings, lane: Lane) -> Huey:
     url = urlparse(settings.queue_dsn)
     if url.scheme in {"redis", "rediss"}:
-        return RedisHuey("qc", url=settings.queue_dsn, utc=True, results=False)
+        return RedisHuey(lane.queue_name, url=settings.queue_dsn, utc=True, results=False)
     if url.scheme == "sqlite":
         path = Path(url.path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        return SqliteHuey("qc", filename=str(path), utc=True, results=False, timeout=15)
+        return SqliteHuey(lane.queue_name, filename=str(path), utc=True, results=False, timeout=15)
     raise ValueError(f"QC_QUEUE_URL must start with sqlite:// or redis://, got {url.scheme!r}")
-
-
-def _register(huey: Huey, settings: Settings) -> Jobs:
-    @huey.task(name="process_call")
-    def process_call(call_id: int) -> None:
-        from qc.jobs.pipeline import process_call as run
-
-        run(call_id)
-
-    # No huey lock: a worker killed while holding it would disable the reaper for good,
-    # and reaping is safe to run twice (row locks and conditional updates).
-    @huey.periodic_task(crontab(minute=f"*/{settings.reaper_every_minutes}"), name="reap")
-    def reap() -> None:
-        run_reaper()
-
-    # The review queue fills as calls are scored and closes when each team's day ends.
-    @huey.periodic_task(crontab(minute=f"*/{settings.queue_refresh_minutes}"), name="refresh_queues")
-    def refresh_queues() -> None:
-        run_queue_refresh()
-
-    return Jobs(huey=huey, process_call=process_call, reap=reap, refresh_queues=refresh_queues)
 
 
 @lru_cache
 def get_jobs() -> Jobs:
+    if not is_wired():
+        raise NotWired("the job queue has no tasks: call qc.wiring.wire() at start-up")
     settings = get_settings()
-    return _register(build_huey(settings), settings)
+    lanes = {lane: build_huey(settings, lane) for lane in Lane}
+    tasks = {spec.name: lanes[spec.lane].task(name=spec.name)(spec.fn) for spec in _registry.tasks.values()}
+    # No huey lock on periodic tasks: a worker killed while holding it would disable the
+    # task for good, and every periodic task here is safe to run twice.
+    periodic = {
+        spec.name: lanes[Lane.QUICK].periodic_task(
+            crontab(minute=f"*/{spec.minutes(settings)}"), name=spec.name
+        )(spec.fn)
+        for spec in _registry.periodic.values()
+    }
+    return Jobs(lanes=lanes, tasks=tasks, periodic=periodic)
 
 
-def enqueue_process_call(call_id: int, *, delay_s: float = 0) -> None:
-    task = get_jobs().process_call
+def enqueue(name: str, *args: Any, delay_s: float = 0) -> None:
+    """Queue the task `name` now (outside any transaction)."""
+    task = get_jobs().tasks[name]
     if delay_s > 0:
-        task.schedule(args=(call_id,), delay=delay_s)
+        task.schedule(args=args, delay=delay_s)
     else:
-        task(call_id)
+        task(*args)
 
 
-def run_reaper() -> Any:
-    from qc.db import session_scope
-    from qc.jobs.pipeline import reap
+def enqueue_after_commit(session: Session, name: str, *args: Any, delay_s: float = 0) -> None:
+    """Queue the task `name` once the session's transaction has committed.
 
-    idle = get_jobs().huey.pending_count() == 0
-    with session_scope() as session:
-        report = reap(session, settings=get_settings(), queue_idle=idle)
-    if report.expired or report.requeued or report.failed:
-        log.info(
-            "reaper: %d expired leases re-dispatched, %d waiting calls re-dispatched, %d gave up",
-            len(report.expired),
-            len(report.requeued),
-            len(report.failed),
-        )
-    return report
-
-
-def run_queue_refresh() -> Any:
-    from qc.db import session_scope
-    from qc.reviews.builder import refresh_queues
-
-    with session_scope() as session:
-        reports = refresh_queues(session, settings=get_settings())
-    for report in reports:
-        if report.picked or report.closed:
-            log.info(
-                "review queue %s: %d picked, %d assigned%s",
-                report.day,
-                report.picked,
-                report.assigned,
-                f"; closed {', '.join(report.closed)}" if report.closed else "",
-            )
-    return reports
-
-
-def drain(max_tasks: int | None = None) -> int:
-    """Run queued tasks in this thread until the queue is empty; the count run.
-
-    Used by `qc demo` and tests: the same tasks a consumer would run, in order.
+    If queueing fails then (queue down), the database still says what is to be done and
+    a periodic sweep dispatches it later.
     """
-    huey = get_jobs().huey
+    after_commit(session, lambda: enqueue(name, *args, delay_s=delay_s))
+
+
+def pending(lane: Lane) -> int:
+    return int(get_jobs().huey(lane).pending_count())
+
+
+def flush() -> None:
+    """Empty every lane (tests)."""
+    for huey in get_jobs().lanes.values():
+        huey.flush()
+
+
+def drain(max_tasks: int | None = None, *, lanes: Iterable[Lane] = tuple(Lane)) -> int:
+    """Run queued tasks in this thread until every lane is empty; the count run.
+
+    Used by `qc demo` and tests: the same tasks the consumers would run. Quick tasks go
+    first, as their own consumer would take them at once.
+    """
+    chosen = sorted(lanes, key=lambda lane: lane is not Lane.QUICK)
+    jobs = get_jobs()
     count = 0
     while max_tasks is None or count < max_tasks:
-        task = huey.dequeue()
-        if task is None:
+        for lane in chosen:
+            task = jobs.huey(lane).dequeue()
+            if task is not None:
+                jobs.huey(lane).execute(task)
+                count += 1
+                break
+        else:
             break
-        huey.execute(task)
-        count += 1
     return count
+
+
+def run_periodic(name: str) -> Any:
+    """Run a registered periodic task now, in this thread (start-up, CLI, tests)."""
+    return _registry.periodic[name].fn()
+
+
+def parse_lanes(value: str) -> list[Lane]:
+    """`pipeline,quick` -> lanes; raises ValueError naming the unknown ones."""
+    names = [part.strip() for part in value.split(",") if part.strip()]
+    unknown = [name for name in names if name not in {lane.value for lane in Lane}]
+    if unknown or not names:
+        choices = ", ".join(lane.value for lane in Lane)
+        raise ValueError(f"unknown queue {', '.join(unknown) or '(none)'}; choose from: {choices}")
+    return [Lane(name) for name in dict.fromkeys(names)]
 
 
 class EmbeddedConsumer(Consumer):
@@ -137,25 +212,46 @@ class EmbeddedConsumer(Consumer):
         pass
 
 
-class WorkerHandle:
-    """Start and stop the embedded consumer from the web app's lifespan."""
+def consumer_for(lane: Lane, *, workers: int, periodic: bool, embedded: bool = True) -> Consumer:
+    """A consumer of one lane; only the quick lane runs periodic tasks."""
+    kind = EmbeddedConsumer if embedded else Consumer
+    return kind(
+        get_jobs().huey(lane),
+        workers=workers,
+        periodic=periodic and lane is Lane.QUICK,
+        worker_type="thread",
+        check_worker_health=True,
+        max_delay=2.0 if lane is Lane.PIPELINE else 0.5,
+        # Stopping should not wait for a long transcription: the call's lease runs out
+        # and another worker (or this one, restarted) finishes it.
+        shutdown_timeout=10,
+    )
 
-    def __init__(self, workers: int, *, periodic: bool = True) -> None:
-        self.consumer = EmbeddedConsumer(
-            get_jobs().huey,
-            workers=workers,
-            periodic=periodic,
-            worker_type="thread",
-            check_worker_health=True,
-            max_delay=2.0,
-            # Stopping the web server should not wait for a long transcription: the call's
-            # lease runs out and another worker (or this one, restarted) finishes it.
-            shutdown_timeout=10,
-        )
+
+class WorkerHandle:
+    """Start and stop embedded consumers (one per lane) from the web app's lifespan."""
+
+    def __init__(
+        self,
+        lanes: Iterable[Lane] = tuple(Lane),
+        *,
+        workers: int = 1,
+        quick_workers: int = 1,
+        periodic: bool = True,
+        on_start: Callable[[], Any] | None = None,
+    ) -> None:
+        self.consumers = [
+            consumer_for(lane, workers=workers if lane is Lane.PIPELINE else quick_workers, periodic=periodic)
+            for lane in lanes
+        ]
+        self.on_start = on_start
 
     def start(self) -> None:
-        run_reaper()  # pick up what a previous process left behind, without waiting a period
-        self.consumer.start()
+        if self.on_start is not None:
+            self.on_start()  # pick up what a previous process left behind, without waiting a period
+        for consumer in self.consumers:
+            consumer.start()
 
     def stop(self) -> None:
-        self.consumer.stop(graceful=True)
+        for consumer in self.consumers:
+            consumer.stop(graceful=True)

@@ -1,5 +1,5 @@
-"""Request plumbing shared by every domain's routes: the DB session, who is asking,
-and rendering templates."""
+"""Request plumbing shared by every domain's routes: the DB session, settings, storage,
+path parameters and rendering templates. Who is asking is `qc.users.web`."""
 
 from __future__ import annotations
 
@@ -14,11 +14,8 @@ from starlette.responses import Response
 
 from qc.config import Settings, get_settings
 from qc.db import session_scope
-from qc.errors import NotAuthenticated
 from qc.kit.storage import Storage, get_storage
 from qc.kit.timeutil import format_clock
-from qc.users import service as users
-from qc.users.schemas import Principal
 
 SESSION_COOKIE = "qc_session"
 CSRF_COOKIE = "csrftoken"
@@ -38,44 +35,9 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 StorageDep = Annotated[Storage, Depends(get_storage)]
 
 
-def _bearer(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
-    scheme, _, value = header.partition(" ")
-    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
-
-
-def optional_principal(request: Request) -> Principal | None:
-    """The person or integration behind the request: API token first, then the cookie.
-
-    Resolved in its own short transaction, so that the request's own transaction starts
-    only when its service touches the database: on SQLite a transaction holds the write
-    lock, and an upload must not hold it while its audio is being checked.
-    """
-    token = _bearer(request)
-    cookie = request.cookies.get(SESSION_COOKIE)
-    with session_scope() as session:
-        if token is not None:
-            principal = users.resolve_api_token(session, token)
-        else:
-            principal = users.resolve_session(session, cookie) if cookie else None
-    if token is not None and principal is None:
-        raise NotAuthenticated("The API token is invalid or revoked")
-    request.state.principal = principal
-    return principal
-
-
-def require_principal(principal: Annotated[Principal | None, Depends(optional_principal)]) -> Principal:
-    if principal is None:
-        raise NotAuthenticated("Sign in to continue")
-    return principal
-
-
-CurrentUser = Annotated[Principal, Depends(require_principal)]
-
 _MAX_ID = 2**31 - 1  # the largest id every backend stores; bigger ones are refused, not 500s
 Id = Annotated[int, Path(ge=1, le=_MAX_ID)]
 PageNumber = Annotated[int, Query(ge=1, le=100_000)]
-MaybeUser = Annotated[Principal | None, Depends(optional_principal)]
 
 
 # Templates -------------------------------------------------------------------------

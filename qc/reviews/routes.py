@@ -1,4 +1,5 @@
-"""The review queue: my queue, the day's coverage, team policies, reviewers; and its API."""
+"""The review queue: the day's coverage, team policies, reviewers, releasing and reassigning
+picks; and its API. Starting a review (my queue, claiming) is in `qc.evaluations`."""
 
 from __future__ import annotations
 
@@ -10,10 +11,9 @@ from fastapi.responses import RedirectResponse, Response
 
 from qc.db import utcnow
 from qc.errors import InvalidInput, QCError
-from qc.evaluations import service as evaluations
 from qc.kit.forms import parse_id, parse_int, parse_number
-from qc.kit.web import DB, CurrentUser, Id, SettingsDep, render
-from qc.reviews import builder, coverage, reading, service
+from qc.kit.web import DB, Id, SettingsDep, render
+from qc.reviews import access, builder, coverage, reading, service
 from qc.reviews.models import Assignment
 from qc.reviews.policy import WEEKDAYS, local_today
 from qc.reviews.schemas import (
@@ -24,6 +24,7 @@ from qc.reviews.schemas import (
     queue_read,
 )
 from qc.users.schemas import Principal
+from qc.users.web import CurrentUser
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api", tags=["review queue"])
@@ -51,46 +52,10 @@ def _redirect(request: Request, name: str, **params: Any) -> Response:
 # My queue -----------------------------------------------------------------------------------------
 
 
-@pages.get("/queue", name="reviews:mine")
-def my_queue_page(
-    request: Request,
-    session: DB,
-    principal: CurrentUser,
-    settings: SettingsDep,
-    submitted: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
-    released: bool = False,
-) -> Response:
-    page = reading.queue_page(session, principal, settings=settings)
-    done = [e.assignment.call_id for e in page.entries]
-    context = {
-        "page": page,
-        "evaluations": evaluations.reviews_by_call(session, done),
-        "submitted": submitted,
-        "released": released,
-    }
-    return render(request, "reviews/queue.html", context)
-
-
-@pages.post("/queue/{assignment_id}/start", name="reviews:start")
-def start(
-    request: Request, session: DB, principal: CurrentUser, settings: SettingsDep, assignment_id: Id
-) -> Response:
-    evaluations.start_review(session, principal, assignment_id, settings=settings)
-    return _redirect(request, "evaluations:review", assignment_id=assignment_id)
-
-
 @pages.post("/queue/{assignment_id}/release", name="reviews:release")
 def release(request: Request, session: DB, principal: CurrentUser, assignment_id: Id) -> Response:
     service.release(session, principal, assignment_id)
     return _redirect(request, "reviews:mine", query={"released": "true"})
-
-
-@pages.post("/calls/{call_id}/review", name="reviews:pick")
-def pick(
-    request: Request, session: DB, principal: CurrentUser, settings: SettingsDep, call_id: Id
-) -> Response:
-    evaluation = evaluations.review_call(session, principal, call_id, settings=settings)
-    return _redirect(request, "evaluations:review", assignment_id=evaluation.assignment_id)
 
 
 # The day ------------------------------------------------------------------------------------------
@@ -257,11 +222,13 @@ def save_reviewer(
             session,
             principal,
             user_id=user_id,
-            capacity=parse_int(capacity, field="capacity", low=0, high=1000),
+            capacity=capacity,
             languages=languages or [],
             available=available,
         )
     except InvalidInput as exc:
+        if principal.role not in access.QUEUE_MANAGERS:
+            raise  # a reviewer saving their own settings has no reviewers page to go back to
         setups = service.list_reviewers(session, principal, settings=settings)
         context = {
             "setups": setups,
@@ -349,17 +316,6 @@ def mine_api(
     ]
 
 
-@api.post("/queue/assignments/{assignment_id}/claim", response_model=AssignmentRead, name="api:queue_claim")
-def claim_api(
-    request: Request, session: DB, principal: CurrentUser, settings: SettingsDep, assignment_id: Id
-) -> AssignmentRead:
-    """Take a pick (yours, or one waiting for anyone). 409 when someone else holds it."""
-    evaluation = evaluations.start_review(session, principal, assignment_id, settings=settings)
-    return _read_for(
-        request, session, principal, evaluation.assignment_id or assignment_id, settings, evaluation.id
-    )
-
-
 @api.post(
     "/queue/assignments/{assignment_id}/release", response_model=AssignmentRead, name="api:queue_release"
 )
@@ -368,7 +324,7 @@ def release_api(
 ) -> AssignmentRead:
     """Give back a pick you hold; it waits for any reviewer."""
     service.release(session, principal, assignment_id)
-    return _read_for(request, session, principal, assignment_id, settings, None)
+    return assignment_body(request, session, principal, assignment_id, settings, None)
 
 
 @api.post(
@@ -384,10 +340,10 @@ def reassign_api(
 ) -> AssignmentRead:
     """Hand a pick to a reviewer, or back to the pool (QC leads and administrators)."""
     service.reassign(session, principal, assignment_id, reviewer_id=body.reviewer_id, settings=settings)
-    return _read_for(request, session, principal, assignment_id, settings, None)
+    return assignment_body(request, session, principal, assignment_id, settings, None)
 
 
-def _read_for(
+def assignment_body(
     request: Request,
     session: DB,
     principal: Principal,

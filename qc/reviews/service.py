@@ -13,6 +13,8 @@ from qc.calls.models import Call, CallStatus
 from qc.config import Settings
 from qc.db import utcnow
 from qc.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound
+from qc.kit.forms import parse_int
+from qc.kit.languages import clean_language
 from qc.reviews import access
 from qc.reviews import repository as repo
 from qc.reviews.allocation import Reviewer
@@ -183,18 +185,18 @@ def update_reviewer(
     principal: Principal,
     *,
     user_id: int,
-    capacity: int,
+    capacity: int | str,
     languages: list[str],
     available: bool,
 ) -> ReviewerProfile:
-    """Set a reviewer's daily capacity, languages and availability."""
-    from qc.kit.languages import clean_language
-
+    """Set a reviewer's daily capacity (a number, or the form's text), languages and availability."""
     if not (principal.id == user_id or principal.role in access.QUEUE_MANAGERS):
         raise Forbidden("Only administrators and QC leads can change other reviewers' settings")
     user = session.get(User, user_id)
     if user is None or user.role not in repo.REVIEWING_ROLES:
         raise NotFound("No such reviewer")
+    if isinstance(capacity, str):
+        capacity = parse_int(capacity, field="capacity", low=0, high=1000)
     if not 0 <= capacity <= 1000:
         raise InvalidInput("Calls a day must be between 0 and 1000", field="capacity")
     cleaned = sorted({code for code in (clean_language(v) for v in languages) if code})

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from qc.calls.models import Call, CallStatus
-from qc.jobs.pipeline import Stage
+from qc.calls.pipeline import Stage
 from qc.scoring import service
 
 

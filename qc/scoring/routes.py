@@ -7,10 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from qc.kit.web import DB, CurrentUser, render
+from qc.kit.web import DB, render
 from qc.scoring import describe, service, views
 from qc.scoring.schemas import ChecksRead, ScorecardDetail, ScorecardSummary, ScoreRequest
 from qc.users.models import Role
+from qc.users.web import CurrentUser
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api", tags=["scorecards"])

@@ -10,10 +10,11 @@ from typing import Any
 from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session, selectinload
 
+from qc.calls import pipeline
 from qc.calls.models import Call, CallStatus
 from qc.db import session_scope
 from qc.errors import Forbidden, InvalidInput, NotFound
-from qc.jobs import pipeline
+from qc.jobs.events import emit
 from qc.scoring import engine
 from qc.scoring.definitions import Scorecard, Status, load_folder
 from qc.scoring.models import CallScore, CheckResult, ScorecardVersion
@@ -282,15 +283,30 @@ def store_score(session: Session, call: Call, output: ScoringOutput) -> CallScor
                 value=item.value,
             )
         )
+    emit(
+        session,
+        "call.scored",
+        {
+            "call_id": call.id,
+            "rep_id": call.rep_id,
+            "team_id": call.team_id,
+            "score": score.final_score,
+            "critical_failed": score.critical_failed,
+            "checks_needs_review": score.checks_needs_review,
+        },
+    )
     return score
 
 
-def scores_for(session: Session, call_ids: list[int]) -> dict[int, CallScore]:
-    """The automatic results of several calls (for lists), by call id."""
+def scores_for(session: Session, call_ids: list[int], *, with_checks: bool = False) -> dict[int, CallScore]:
+    """The automatic results of several calls (for lists), by call id; `with_checks` also
+    loads each item's result."""
     if not call_ids:
         return {}
-    rows = session.scalars(select(CallScore).where(CallScore.call_id.in_(call_ids)))
-    return {score.call_id: score for score in rows}
+    query = select(CallScore).where(CallScore.call_id.in_(call_ids))
+    if with_checks:
+        query = query.options(selectinload(CallScore.checks))
+    return {score.call_id: score for score in session.scalars(query)}
 
 
 def get_call_score(session: Session, call_id: int) -> CallScore | None:

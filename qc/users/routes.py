@@ -10,10 +10,11 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from qc.errors import QCError
-from qc.kit.web import DB, SESSION_COOKIE, CurrentUser, Id, MaybeUser, SettingsDep, render
+from qc.kit.web import DB, SESSION_COOKIE, Id, SettingsDep, render
 from qc.users import service
 from qc.users.models import Role, User
 from qc.users.schemas import TeamRead, UserRead
+from qc.users.web import CurrentUser, MaybeUser
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api", tags=["people"])

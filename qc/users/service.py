@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from qc.db import utcnow
@@ -48,6 +49,22 @@ def create_team(session: Session, *, name: str, language: str | None = None) -> 
     team = Team(name=name, language=clean_language(language))
     session.add(team)
     session.flush()
+    return team
+
+
+def names_of(session: Session, user_ids: set[int]) -> dict[int, str]:
+    """People's names by id (for lists)."""
+    if not user_ids:
+        return {}
+    rows = session.execute(select(User.id, User.name).where(User.id.in_(user_ids)))
+    return {user_id: name for user_id, name in rows}
+
+
+def get_team(session: Session, team_id: int) -> Team:
+    """The team, or NotFound."""
+    team = session.get(Team, team_id)
+    if team is None:
+        raise NotFound(f"Team {team_id} does not exist")
     return team
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from qc.jobs.queue import drain
+from qc.jobs.queue import Lane, drain
 from tests.calls.test_upload_api import upload
 from tests.factories import SAMPLES, api_token, bearer
 
@@ -22,7 +22,7 @@ def test_uploaded_call_is_transcribed_with_speakers_and_words(api: Any) -> None:
     created = upload(api, SAMPLES / "outbound_en_followed.ogg", external_id="pbx-42").json()
     assert api.get(f"/api/calls/{created['id']}").json()["status"] == "received"
 
-    assert drain() == 1
+    assert drain(lanes=[Lane.PIPELINE]) == 1
 
     call = api.get(f"/api/calls/{created['id']}").json()
     assert call["status"] == "scored"

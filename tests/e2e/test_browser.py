@@ -150,8 +150,8 @@ def test_manager_uploads_recordings_and_follows_one_to_its_transcript(page: Any,
 
 
 def test_call_page_updates_itself_when_transcription_finishes(page: Any, db: Any, people: Any) -> None:
+    from qc.calls import pipeline
     from qc.db import session_scope
-    from qc.jobs import pipeline
 
     call = make_call(db, rep=people.rep, sample="outbound_en_pushy.mp3", channel_layout="agent-right")
     db.commit()

@@ -14,6 +14,7 @@ from qc.evaluations import comments, service
 from qc.evaluations.form import AnswerInput
 from qc.evaluations.models import Evaluation, EvaluationEdit, EvaluationStatus
 from qc.evaluations.service import FormInvalid, ReviewForm
+from qc.jobs import events
 from qc.reviews import service as queue
 from qc.reviews.models import Assignment, AssignmentStatus
 from qc.users.service import principal_for
@@ -155,6 +156,10 @@ def test_who_may_read_an_evaluation(
     data = ReviewForm(_answers(evaluation, needs_summary="yes"))
     service.submit_review(db, reviewer, evaluation.assignment_id, data=data, settings=settings)
     db.commit()
+    with pytest.raises(NotFound):  # submitted, not yet released to the rep
+        service.get_evaluation(db, rep, evaluation.id)
+    events.dispatch_pending()  # the feedback domain releases it (no delay by default)
+    db.expire_all()
     for allowed in (org.rep, org.manager, org.qc_lead, org.admin, org.reviewer):
         assert service.get_evaluation(db, principal_for(db, allowed), evaluation.id).id == evaluation.id
     for refused in (org.other_rep, org.outsider_manager, make_reviewer(db)):

@@ -8,12 +8,14 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from qc.calls import pipeline
 from qc.calls.models import Call, CallStatus
 from qc.db import session_scope, utcnow
-from qc.jobs import pipeline
-from qc.jobs.queue import drain, get_jobs, run_reaper
+from qc.jobs.queue import Lane, drain, pending
 from qc.kit.storage import get_storage
+from qc.transcription.jobs import transcription_stage
 from qc.transcription.models import Transcript, TranscriptSegment
+from qc.wiring import run_reaper
 from tests.factories import make_call
 
 
@@ -39,9 +41,9 @@ def call_id(db: Any, org: Any) -> int:
 def test_scheduled_call_is_transcribed_by_the_queue(db: Any, call_id: int) -> None:
     with session_scope() as session:
         pipeline.schedule(session, session.get(Call, call_id))
-    assert get_jobs().huey.pending_count() == 1
+    assert pending(Lane.PIPELINE) == 1
 
-    assert drain() == 1
+    assert drain(lanes=[Lane.PIPELINE]) == 1
 
     call = reload(db, call_id)
     assert call.status is CallStatus.SCORED
@@ -115,7 +117,7 @@ def test_duplicate_dispatch_of_the_same_call_is_harmless(db: Any, call_id: int) 
         call = session.get(Call, call_id)
         pipeline.schedule(session, call)
         pipeline.schedule(session, call)
-    assert drain() == 2
+    assert drain(lanes=[Lane.PIPELINE]) == 2
     assert transcript_count(db, call_id) == 1
 
 
@@ -126,18 +128,16 @@ def test_reaper_redispatches_calls_the_queue_lost(db: Any, settings: Any, call_i
         )
     report = run_reaper()
     assert report.requeued == [call_id]
-    assert get_jobs().huey.pending_count() == 1
+    assert pending(Lane.PIPELINE) == 1
 
 
 def test_transient_failure_is_retried_then_gives_up(
     db: Any, settings: Any, call_id: int, monkeypatch: Any
 ) -> None:
-    from qc.transcription import jobs
-
     def broken(call_id: int) -> None:
         raise RuntimeError("GPU fell off the bus")
 
-    monkeypatch.setattr(pipeline, "stages", lambda: [_replace_run(jobs.TRANSCRIPTION, broken)])
+    monkeypatch.setattr(pipeline, "stages", lambda: [_replace_run(transcription_stage(), broken)])
 
     for attempt in range(1, settings.max_attempts + 1):
         pipeline.process_call(call_id)

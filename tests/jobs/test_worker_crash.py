@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from qc.calls import pipeline
 from qc.calls.models import Call, CallStatus
 from qc.db import session_scope
-from qc.jobs import pipeline
 from qc.transcription.models import Transcript
 from tests.factories import make_call
 

@@ -351,17 +351,18 @@ def test_the_periodic_refresh_fills_today_and_closes_yesterday(db: Session, org:
 def test_the_worker_runs_the_refresh_periodically(org: Org, configure: Any, monkeypatch: Any) -> None:
     from huey.api import PeriodicTask
 
+    from qc import wiring
     from qc.jobs import queue as jobs
 
     configure(queue_refresh_minutes=7)
     jobs.get_jobs.cache_clear()
     try:
-        task = jobs.get_jobs().refresh_queues
+        task = jobs.get_jobs().periodic["refresh_queues"]
         assert isinstance(task.task_class(), PeriodicTask)
         assert task.task_class().validate_datetime(datetime(2026, 11, 23, 10, 7)) is True
         assert task.task_class().validate_datetime(datetime(2026, 11, 23, 10, 8)) is False
         monkeypatch.setattr(builder, "utcnow", lambda: at(MONDAY, 14))
-        reports = jobs.run_queue_refresh()
+        reports = wiring.run_queue_refresh()
         # Monday is built; the Friday before, never built, is drawn and closed late.
         assert [(r.day, r.built, r.closed) for r in reports] == [
             (date(2026, 11, 20), ["Alpha", "Bravo"], ["Alpha", "Bravo"]),

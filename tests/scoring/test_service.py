@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from qc.calls import pipeline
 from qc.calls.models import Call, CallStatus
 from qc.config import get_settings
 from qc.db import session_scope
-from qc.jobs import pipeline
 from qc.jobs.queue import drain
 from qc.scoring import service
 from qc.scoring.models import CallScore, ScorecardVersion

@@ -7,6 +7,9 @@ and stores the result in one transaction that succeeds only if it still holds th
 lease. A worker that dies stops heart-beating; the reaper sees the expired lease
 and hands the call to the next worker. Each stage replaces its own previous output,
 so running it twice leaves exactly one result.
+
+The stages themselves belong to the domains above calls (transcription, scoring); the
+composition module (`qc.wiring`) hands them to `set_stages` at start-up.
 """
 
 from __future__ import annotations
@@ -26,8 +29,9 @@ from sqlalchemy.orm import Session
 
 from qc.calls.models import Call, CallStatus
 from qc.config import Settings, get_settings
-from qc.db import after_commit, session_scope, utcnow
+from qc.db import session_scope, utcnow
 from qc.errors import AudioError, InvalidTransition, QCError
+from qc.jobs.queue import enqueue_after_commit
 
 log = logging.getLogger(__name__)
 
@@ -54,11 +58,19 @@ class PermanentFailure(QCError):
 _PERMANENT = (AudioError, PermanentFailure)
 
 
-def stages() -> list[Stage]:
-    from qc.scoring.jobs import SCORING
-    from qc.transcription.jobs import TRANSCRIPTION
+PROCESS_TASK = "process_call"
+_stages: list[Stage] = []
 
-    return [TRANSCRIPTION, SCORING]
+
+def set_stages(stages: list[Stage]) -> None:
+    """The pipeline's stages, in order (the composition module calls this)."""
+    _stages[:] = stages
+
+
+def stages() -> list[Stage]:
+    if not _stages:
+        raise RuntimeError("the call pipeline has no stages: call qc.wiring.wire() at start-up")
+    return list(_stages)
 
 
 def stage_named(name: str) -> Stage:
@@ -78,14 +90,7 @@ def _stage_for_status(status: CallStatus) -> Stage | None:
 def schedule(session: Session, call: Call, *, delay_s: float = 0) -> None:
     """Ask a worker to look at `call` once the current transaction has committed."""
     call.enqueued_at = utcnow()
-    call_id = call.id
-
-    def _enqueue() -> None:
-        from qc.jobs.queue import enqueue_process_call
-
-        enqueue_process_call(call_id, delay_s=delay_s)
-
-    after_commit(session, _enqueue)
+    enqueue_after_commit(session, PROCESS_TASK, call.id, delay_s=delay_s)
 
 
 def retry(session: Session, call: Call) -> None:

@@ -1,0 +1,75 @@
+"""What the call pages and the calls read API show, gathered across domains."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy.orm import Session
+
+from qc.calls import service as calls
+from qc.calls.models import Call, CallStatus
+from qc.config import Settings
+from qc.kit.pagination import Page, PageRequest
+from qc.reviews import reading
+from qc.scoring import service as scoring
+from qc.scoring.models import CallScore
+from qc.transcription import service as transcription
+from qc.transcription.models import Transcript
+from qc.users.schemas import Principal
+
+
+@dataclass(frozen=True)
+class CallDetail:
+    call: Call
+    transcript: Transcript | None
+    score: CallScore | None
+    rep_label: str
+
+
+def get_call_detail(
+    session: Session, principal: Principal, call_id: int, *, settings: Settings
+) -> CallDetail:
+    """The call with its transcript and automatic results, if `principal` may see it."""
+    call = calls.get_call(session, principal, call_id)
+    return CallDetail(
+        call,
+        transcription.get_transcript(session, call.id),
+        scoring.get_call_score(session, call.id),
+        reading.rep_labels(session, principal, [call], settings=settings)[call.id],
+    )
+
+
+def get_call_with_transcript(
+    session: Session, principal: Principal, call_id: int
+) -> tuple[Call, Transcript | None]:
+    call = calls.get_call(session, principal, call_id)
+    return call, transcription.get_transcript(session, call.id)
+
+
+@dataclass(frozen=True)
+class CallsPage:
+    page: Page[Call]
+    scores: dict[int, CallScore]
+    rep_labels: dict[int, str]
+
+
+def list_calls(
+    session: Session,
+    principal: Principal,
+    *,
+    settings: Settings,
+    rep: str | None = None,
+    team_id: int | None = None,
+    day: date | None = None,
+    status: CallStatus | None = None,
+    page: PageRequest,
+) -> CallsPage:
+    """Calls `principal` may see, newest first, with their automatic scores and the names
+    (or blind-review aliases) to show for their reps."""
+    result = calls.list_calls(session, principal, rep=rep, team_id=team_id, day=day, status=status, page=page)
+    return CallsPage(
+        result,
+        scoring.scores_for(session, [call.id for call in result.items]),
+        reading.rep_labels(session, principal, result.items, settings=settings),
+    )

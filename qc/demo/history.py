@@ -1,0 +1,226 @@
+"""Last week in the demo: reviewed calls, so every role has feedback to look at on first sign-in.
+
+The scripted sample calls are copied into new recordings (re-encoded, so each is a call of
+its own), given the script they speak as their transcript, scored by the real automatic
+checks, reviewed by a demo reviewer and released to their reps. One review is acknowledged,
+one is disputed and waits for a QC lead, one dispute was resolved in the rep's favour.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import av
+
+from qc.calls import pipeline
+from qc.calls import service as calls
+from qc.calls.models import CallStatus
+from qc.calls.schemas import CallMeta
+from qc.config import get_settings
+from qc.db import session_scope
+from qc.evaluations import comments
+from qc.evaluations import service as evaluations
+from qc.evaluations.form import AnswerInput
+from qc.evaluations.service import ReviewForm
+from qc.feedback import disputes
+from qc.feedback import service as feedback
+from qc.feedback.disputes import DisputedItem, ItemDecision
+from qc.feedback.models import Decision, DisputeCause
+from qc.jobs import events
+from qc.kit.storage import get_storage
+from qc.transcription import service as transcription
+from qc.transcription.engine import SegmentData, TranscriptionResult, WordData
+from qc.transcription.models import Speaker
+from qc.users import service as users
+
+
+@dataclass(frozen=True)
+class PastReview:
+    script: str  # a scripted sample (scripted.json's `labelled`)
+    rep: str  # email
+    days_ago: int
+    answers: dict[str, str]  # the reviewer's answers where they differ from the checks
+    comment: tuple[float, str]
+    then: str  # "released", "acknowledged", "disputed", "resolved"
+
+
+PAST = [
+    PastReview(
+        "en-outbound-model",
+        "daniel",
+        6,
+        {},
+        (4.0, "Textbook opening: name, company, permission."),
+        "acknowledged",
+    ),
+    PastReview(
+        "en-outbound-pushy",
+        "emma",
+        5,
+        {"permission": "no", "needs_summary": "no"},
+        (3.0, "You went straight to the offer here: ask whether it is a good time first."),
+        "disputed",
+    ),
+    PastReview(
+        "en-inbound-model",
+        "laura",
+        4,
+        {"farewell": "no"},
+        (55.0, "The call ends without a proper goodbye."),
+        "resolved",
+    ),
+    PastReview(
+        "ru-outbound-model",
+        "olga",
+        2,
+        {"price": "no"},
+        (30.0, "Сначала назовите цену, потом преимущества."),
+        "released",
+    ),
+]
+
+
+def _copy_recording(path: Path) -> bytes:
+    """The recording re-encoded as FLAC: the same speech, a file (and sha256) of its own."""
+    out = io.BytesIO()
+    with av.open(str(path)) as source, av.open(out, "w", format="flac") as target:
+        stream_in = source.streams.audio[0]
+        layout = stream_in.layout.name
+        stream_out = target.add_stream("flac", rate=stream_in.rate, layout=layout)
+        resampler = av.AudioResampler(format="s16", layout=layout, rate=stream_in.rate)
+        for frame in source.decode(stream_in):
+            for converted in resampler.resample(frame):
+                converted.pts = None
+                target.mux(stream_out.encode(converted))
+        target.mux(stream_out.encode(None))
+    return out.getvalue()
+
+
+def _transcript(sample: dict[str, Any]) -> TranscriptionResult:
+    """The script as spoken: its turns, with word times spread over each turn."""
+    segments = []
+    for turn in sample["turns"]:
+        words = turn["text"].split()
+        span = (turn["end"] - turn["start"]) / max(1, len(words))
+        timed = [
+            WordData(turn["start"] + i * span, turn["start"] + (i + 1) * span, f" {w}", 0.95)
+            for i, w in enumerate(words)
+        ]
+        segments.append(
+            SegmentData(Speaker(turn["speaker"]), turn["start"], turn["end"], turn["text"], timed)
+        )
+    return TranscriptionResult(
+        language=sample["language"],
+        language_probability=1.0,
+        model="demo: the script the call speaks",
+        speakers_separated=True,
+        audio_duration_s=sample["duration_s"],
+        speech_duration_s=sum(t["end"] - t["start"] for t in sample["turns"]),
+        processing_s=0.0,
+        segments=segments,
+    )
+
+
+def seed_history(samples_dir: Path, scripted: list[dict[str, Any]], domain: str) -> int:
+    """Reviewed calls of the past days; the number of reviews made."""
+    by_script = {s["labelled"]: s for s in scripted}
+    reviewed = [
+        _review(_historic_call(samples_dir, by_script[past.script], past, index, domain), past, domain)
+        for index, past in enumerate(PAST)
+    ]
+    events.dispatch_pending()  # release them to the reps now, as the worker would
+    for past, evaluation_id in zip(PAST, reviewed, strict=True):
+        _follow_up(past, evaluation_id, domain)
+    events.dispatch_pending()
+    return len(reviewed)
+
+
+def _historic_call(
+    samples_dir: Path, sample: dict[str, Any], past: PastReview, index: int, domain: str
+) -> int:
+    settings, storage = get_settings(), get_storage()
+    started = (datetime.now(UTC) - timedelta(days=past.days_ago)).replace(
+        hour=10 + index, minute=15, second=0, microsecond=0
+    )
+    meta = CallMeta(
+        rep=f"{past.rep}@{domain}",
+        started_at=started,
+        direction=sample["direction"],
+        channels=sample["channels"],
+        language=sample["language"],
+        external_id=f"demo-history-{index + 1}",
+        metadata={"source": "qc demo", "campaign": "autumn"},
+    )
+    with session_scope() as session:
+        admin = users.principal_for(session, users.get_by_email(session, f"admin@{domain}"))
+        result = calls.ingest_recording(
+            session,
+            principal=admin,
+            source=io.BytesIO(_copy_recording(samples_dir / sample["file"])),
+            filename=f"history-{index + 1}.flac",
+            meta=meta,
+            settings=settings,
+            storage=storage,
+        )
+        call = result.call
+        transcription.store_transcript(session, call, _transcript(sample))
+        call.status = CallStatus.TRANSCRIBED
+        call_id = call.id
+    pipeline.process_call(call_id, settings=settings)  # the real automatic checks
+    return call_id
+
+
+def _review(call_id: int, past: PastReview, domain: str) -> int:
+    settings = get_settings()
+    with session_scope() as session:
+        reviewer = users.principal_for(session, users.get_by_email(session, f"reviewer2@{domain}"))
+        draft = evaluations.review_call(session, reviewer, call_id, settings=settings)
+        given = {}
+        for answer in draft.answers:
+            # The reviewer heard a good call where no note says otherwise.
+            default = "na" if answer.auto_answer == "na" else "yes"
+            value = past.answers.get(answer.item_id, default)
+            reason = "Heard on the call" if answer.auto_answer not in (None, value) else ""
+            given[answer.item_id] = AnswerInput(value, reason)
+        at, text = past.comment
+        comments.add_comment(session, reviewer, draft.id, text=text, at_s=at)
+        assert draft.assignment_id is not None
+        evaluations.submit_review(
+            session, reviewer, draft.assignment_id, data=ReviewForm(given), settings=settings
+        )
+        return draft.id
+
+
+def _follow_up(past: PastReview, evaluation_id: int, domain: str) -> None:
+    settings = get_settings()
+    with session_scope() as session:
+        rep = users.principal_for(session, users.get_by_email(session, f"{past.rep}@{domain}"))
+        if past.then == "acknowledged":
+            feedback.acknowledge(session, rep, evaluation_id)
+        if past.then in ("disputed", "resolved"):
+            item = next(iter(past.answers))
+            dispute = disputes.open_dispute(
+                session,
+                rep,
+                evaluation_id,
+                items=[DisputedItem(item, "I did this, listen again around the middle of the call", "yes")],
+                settings=settings,
+            )
+            dispute_id = dispute.id
+        else:
+            return
+    if past.then == "resolved":
+        with session_scope() as session:
+            lead = users.principal_for(session, users.get_by_email(session, f"lead@{domain}"))
+            decision = ItemDecision(
+                item,
+                Decision.CHANGED,
+                "yes",
+                "You are right: the goodbye is there at the end.",
+                DisputeCause.REVIEWER_ERROR,
+            )
+            disputes.resolve_dispute(session, lead, dispute_id, decisions=[decision], settings=settings)

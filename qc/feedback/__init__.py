@@ -1,0 +1,1 @@
+"""Feedback reaches the rep: release, acknowledgement and disputes of evaluations."""

@@ -1,0 +1,213 @@
+"""Queries over feedback and disputes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Select, func, select, update
+from sqlalchemy.orm import Session, selectinload
+
+from qc.feedback.models import Dispute, DisputeItem, DisputeStatus, Feedback
+
+
+def get(session: Session, evaluation_id: int) -> Feedback | None:
+    return session.get(Feedback, evaluation_id)
+
+
+def released_page(session: Session, rep_id: int, *, offset: int, limit: int) -> tuple[list[Feedback], int]:
+    """A rep's released feedback, newest first, and how many there are in all."""
+    where = (Feedback.rep_id == rep_id, Feedback.released_at.is_not(None))
+    rows = session.scalars(
+        select(Feedback)
+        .where(*where)
+        .order_by(Feedback.released_at.desc(), Feedback.evaluation_id.desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    total = session.scalar(select(func.count()).select_from(Feedback).where(*where)) or 0
+    return list(rows), int(total)
+
+
+def unacknowledged(
+    session: Session, *, team_ids: frozenset[int] | None, released_before: datetime, limit: int = 500
+) -> list[Feedback]:
+    query = select(Feedback).where(
+        Feedback.acknowledged_at.is_(None),
+        Feedback.released_at.is_not(None),
+        Feedback.released_at < released_before,
+    )
+    if team_ids is not None:
+        query = query.where(Feedback.team_id.in_(team_ids))
+    return list(session.scalars(query.order_by(Feedback.released_at).limit(limit)))
+
+
+def due_for_release(session: Session, now: datetime, *, limit: int = 500) -> list[int]:
+    return list(
+        session.scalars(
+            select(Feedback.evaluation_id)
+            .where(Feedback.released_at.is_(None), Feedback.release_due_at <= now)
+            .order_by(Feedback.release_due_at)
+            .limit(limit)
+        )
+    )
+
+
+def mark_acknowledged(session: Session, evaluation_id: int, now: datetime) -> bool:
+    """Record the acknowledgement unless there is one: True if this call recorded it."""
+    result = session.execute(
+        update(Feedback)
+        .where(Feedback.evaluation_id == evaluation_id, Feedback.acknowledged_at.is_(None))
+        .values(acknowledged_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+# Disputes ---------------------------------------------------------------------------------------------
+
+
+def _disputes() -> Select[Dispute]:
+    return select(Dispute).options(selectinload(Dispute.items))
+
+
+def get_dispute(session: Session, dispute_id: int, *, fresh: bool = False) -> Dispute | None:
+    """The dispute with its items; `fresh` overwrites what the session holds with the database's."""
+    query = _disputes().where(Dispute.id == dispute_id)
+    if fresh:
+        query = query.execution_options(populate_existing=True)
+    return session.scalar(query)
+
+
+def disputes_of(session: Session, evaluation_ids: Iterable[int]) -> dict[int, list[Dispute]]:
+    """Every dispute of each evaluation, oldest first."""
+    ids = list(evaluation_ids)
+    found: dict[int, list[Dispute]] = {i: [] for i in ids}
+    if not ids:
+        return found
+    for dispute in session.scalars(
+        _disputes().where(Dispute.evaluation_id.in_(ids)).order_by(Dispute.opened_at, Dispute.id)
+    ):
+        found[dispute.evaluation_id].append(dispute)
+    return found
+
+
+@dataclass(frozen=True)
+class DisputeFilter:
+    status: DisputeStatus | None = None
+    rep_id: int | None = None
+    team_ids: frozenset[int] | None = None  # None: every team
+    involving: int | None = None  # a reviewer: written by them or routed to them
+
+
+def list_disputes(session: Session, f: DisputeFilter, *, limit: int = 200) -> list[Dispute]:
+    """Open ones first, overdue first among them, then the most recently closed."""
+    query = _disputes()
+    if f.status is not None:
+        query = query.where(Dispute.status == f.status)
+    if f.rep_id is not None:
+        query = query.where(Dispute.rep_id == f.rep_id)
+    if f.team_ids is not None:
+        query = query.where(Dispute.team_id.in_(f.team_ids))
+    if f.involving is not None:
+        query = query.where((Dispute.reviewer_id == f.involving) | (Dispute.resolver_id == f.involving))
+    is_open = (Dispute.status == DisputeStatus.OPEN).desc()
+    query = query.order_by(is_open, Dispute.due_at, Dispute.closed_at.desc(), Dispute.id.desc())
+    return list(session.scalars(query.limit(limit)))
+
+
+def claim_resolution(
+    session: Session, dispute_id: int, *, by: int, now: datetime, score_before: float | None
+) -> bool:
+    """Close an open dispute as resolved, once: False if someone else closed it first."""
+    result = session.execute(
+        update(Dispute)
+        .where(Dispute.id == dispute_id, Dispute.status == DisputeStatus.OPEN)
+        .values(status=DisputeStatus.RESOLVED, resolved_by_id=by, closed_at=now, score_before=score_before)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def close_withdrawn(session: Session, dispute_id: int, *, now: datetime) -> bool:
+    result = session.execute(
+        update(Dispute)
+        .where(Dispute.id == dispute_id, Dispute.status == DisputeStatus.OPEN)
+        .values(status=DisputeStatus.WITHDRAWN, closed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def overdue_unflagged(session: Session, now: datetime, *, limit: int = 500) -> list[Dispute]:
+    return list(
+        session.scalars(
+            select(Dispute)
+            .where(
+                Dispute.status == DisputeStatus.OPEN,
+                Dispute.due_at < now,
+                Dispute.overdue_flagged_at.is_(None),
+            )
+            .limit(limit)
+        )
+    )
+
+
+def decided_items(session: Session) -> list[tuple[Dispute, DisputeItem]]:
+    """Every item of every resolved dispute (for the dispute figures)."""
+    rows = session.execute(
+        select(Dispute, DisputeItem)
+        .join(DisputeItem, DisputeItem.dispute_id == Dispute.id)
+        .where(Dispute.status == DisputeStatus.RESOLVED)
+    )
+    return [(dispute, item) for dispute, item in rows]
+
+
+def count_unacknowledged(session: Session, rep_id: int) -> int:
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(Feedback)
+            .where(
+                Feedback.rep_id == rep_id,
+                Feedback.released_at.is_not(None),
+                Feedback.acknowledged_at.is_(None),
+            )
+        )
+        or 0
+    )
+
+
+@dataclass(frozen=True)
+class FeedbackFilter:
+    rep_id: int | None = None
+    team_ids: frozenset[int] | None = None  # None: every team
+    released_only: bool = False
+    submitted_from: datetime | None = None
+    submitted_to: datetime | None = None  # exclusive
+
+
+def list_feedback(
+    session: Session, f: FeedbackFilter, *, offset: int, limit: int
+) -> tuple[list[Feedback], int]:
+    conditions = []
+    if f.rep_id is not None:
+        conditions.append(Feedback.rep_id == f.rep_id)
+    if f.team_ids is not None:
+        conditions.append(Feedback.team_id.in_(f.team_ids))
+    if f.released_only:
+        conditions.append(Feedback.released_at.is_not(None))
+    if f.submitted_from is not None:
+        conditions.append(Feedback.submitted_at >= f.submitted_from)
+    if f.submitted_to is not None:
+        conditions.append(Feedback.submitted_at < f.submitted_to)
+    rows = session.scalars(
+        select(Feedback)
+        .where(*conditions)
+        .order_by(Feedback.submitted_at.desc(), Feedback.evaluation_id.desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    total = session.scalar(select(func.count()).select_from(Feedback).where(*conditions)) or 0
+    return list(rows), int(total)

@@ -1,0 +1,165 @@
+"""The composition root of the worker: what runs, on which lane, and who reacts to what.
+
+Every process that queues or runs jobs calls `wire()` once at start-up (the web app, the
+`qc` command, the tests). Nothing below this module knows the others: the job package
+runs whatever is registered here, the call pipeline runs the stages handed to it, and a
+domain reacts to another's events only through the subscriptions listed here.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import timedelta
+from typing import Any
+
+from qc.calls import pipeline
+from qc.config import get_settings
+from qc.db import session_scope, utcnow
+from qc.feedback import disputes
+from qc.feedback import service as feedback
+from qc.jobs import events, queue
+from qc.jobs.queue import Lane
+from qc.notifications import delivery as webhook_delivery
+from qc.notifications import handlers as inbox
+from qc.notifications import webhooks
+from qc.reviews import builder
+from qc.scoring import service as scoring
+from qc.scoring.jobs import SCORING
+from qc.transcription.jobs import transcription_stage
+
+log = logging.getLogger(__name__)
+
+_lock = threading.Lock()
+_wired = False
+
+
+def wire() -> None:
+    """Register the pipeline stages, tasks, periodic tasks and event handlers (idempotent)."""
+    global _wired
+    with _lock:
+        if _wired:
+            return
+        pipeline.set_stages([transcription_stage(hotwords=scoring.hotwords_for), SCORING])
+
+        queue.register_task(pipeline.PROCESS_TASK, pipeline.process_call, lane=Lane.PIPELINE)
+        queue.register_task(events.DISPATCH_TASK, dispatch_events, lane=Lane.QUICK)
+
+        queue.register_periodic("reap", run_reaper, every_minutes=lambda s: s.reaper_every_minutes)
+        queue.register_periodic(
+            "refresh_queues", run_queue_refresh, every_minutes=lambda s: s.queue_refresh_minutes
+        )
+        # After-commit kicks dispatch events at once; this sweep catches what a worker
+        # that died between commit and dispatch left behind.
+        queue.register_periodic("sweep_events", dispatch_events, every_minutes=1)
+        queue.register_periodic("purge_events", purge_events, every_minutes=60)
+        # Feedback: reviews whose release delay has passed; disputes past their due time.
+        queue.register_periodic("release_due_feedback", release_due_feedback, every_minutes=1)
+        queue.register_periodic("flag_overdue_disputes", flag_overdue_disputes, every_minutes=5)
+        # Notifications: send webhook deliveries when events queue them; the sweep retries
+        # the failed ones whose backoff has passed and sends what a lost kick left behind.
+        queue.register_task(webhooks.DELIVER_TASK, webhook_delivery.deliver_due, lane=Lane.QUICK)
+        queue.register_periodic("retry_webhooks", webhook_delivery.deliver_due, every_minutes=1)
+        queue.register_periodic(
+            "purge_webhook_deliveries", webhook_delivery.purge_deliveries, every_minutes=60
+        )
+        _subscribe()
+        _wired = True
+
+
+def _subscribe() -> None:
+    """Event handlers, by the domain that reacts."""
+    _subscribe_feedback()
+    _subscribe_notifications()
+
+
+def _subscribe_feedback() -> None:
+    """Feedback: releasing submitted reviews to their reps."""
+    events.subscribe(
+        "feedback.release",
+        ["evaluation.submitted"],
+        lambda session, event: feedback.on_evaluation_submitted(session, event, settings=get_settings()),
+    )
+
+
+def _subscribe_notifications() -> None:
+    """Notifications: the inbox and the outgoing webhook."""
+    for event_type, handler in inbox.HANDLERS.items():
+        events.subscribe(f"notifications.inbox.{event_type}", [event_type], handler)
+    events.subscribe("notifications.webhooks", ["*"], webhooks.queue_deliveries)
+
+
+# Task bodies -------------------------------------------------------------------------------------
+
+
+def dispatch_events() -> events.DispatchReport:
+    report = events.dispatch_pending()
+    if report.failed:
+        log.warning("events: %d handler runs failed and will be retried", report.failed)
+    return report
+
+
+def purge_events() -> int:
+    days = get_settings().event_retention_days
+    with session_scope() as session:
+        return events.purge_dispatched(session, older_than=utcnow() - timedelta(days=days))
+
+
+def release_due_feedback() -> int:
+    with session_scope() as session:
+        return feedback.release_due(session)
+
+
+def flag_overdue_disputes() -> int:
+    with session_scope() as session:
+        return disputes.flag_overdue(session)
+
+
+def run_reaper() -> Any:
+    idle = queue.pending(Lane.PIPELINE) == 0
+    with session_scope() as session:
+        report = pipeline.reap(session, settings=get_settings(), queue_idle=idle)
+    if report.expired or report.requeued or report.failed:
+        log.info(
+            "reaper: %d expired leases re-dispatched, %d waiting calls re-dispatched, %d gave up",
+            len(report.expired),
+            len(report.requeued),
+            len(report.failed),
+        )
+    return report
+
+
+def run_queue_refresh() -> Any:
+    with session_scope() as session:
+        reports = builder.refresh_queues(session, settings=get_settings())
+    for report in reports:
+        if report.picked or report.closed:
+            log.info(
+                "review queue %s: %d picked, %d assigned%s",
+                report.day,
+                report.picked,
+                report.assigned,
+                f"; closed {', '.join(report.closed)}" if report.closed else "",
+            )
+    return reports
+
+
+def on_worker_start() -> None:
+    """What a starting worker does before waiting for tasks: hand back calls a dead worker
+    held, and dispatch the events it left."""
+    run_reaper()
+    dispatch_events()
+
+
+def worker(
+    lanes: list[Lane] | None = None, *, periodic: bool = True, workers: int | None = None
+) -> queue.WorkerHandle:
+    """Consumers for `lanes` (default: all) in threads of this process, started by the caller."""
+    settings = get_settings()
+    return queue.WorkerHandle(
+        lanes or list(Lane),
+        workers=workers or settings.workers,
+        quick_workers=settings.quick_workers,
+        periodic=periodic,
+        on_start=on_worker_start,
+    )
