@@ -213,3 +213,15 @@ def test_queue_build_and_status(db: Any, org: Any) -> None:
     assert olly.endswith("2 (no calls)")
     bad = qc("queue", "build", "--date", "23/11/2026", check=False)
     assert bad.returncode == 1 and "--date must look like 2026-11-23" in bad.stderr
+
+
+def test_worker_refuses_an_unknown_lane() -> None:
+    result = qc("worker", "--queues", "pipeline,fast", check=False)
+    assert result.returncode == 2
+    assert "unknown queue fast; choose from: pipeline, quick" in result.stderr
+
+
+def test_lanes_are_parsed_in_order_without_repeats() -> None:
+    from qc.jobs.queue import Lane, parse_lanes
+
+    assert parse_lanes("quick, pipeline,quick") == [Lane.QUICK, Lane.PIPELINE]

@@ -34,7 +34,9 @@ def test_compose_describes_the_scale_out_deployment() -> None:
     services = compose["services"]
     assert {"postgres", "redis", "migrate", "web", "worker"} <= set(services)
     known = cli_commands()
-    for name in ("migrate", "web", "worker"):
+    assert services["worker"]["command"][2:4] == ["--queues", "pipeline"]
+    assert services["worker-quick"]["command"][2:4] == ["--queues", "quick"]
+    for name in ("migrate", "web", "worker", "worker-quick"):
         command = services[name]["command"]
         assert command[0] == "qc"
         assert tuple(command[1:2]) in known, f"{name} runs a command the package does not have: {command}"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -12,7 +11,7 @@ from qc.calls import service as calls
 from qc.calls.models import Call
 from qc.config import Settings
 from qc.db import utcnow
-from qc.errors import Forbidden, InvalidInput, NotFound
+from qc.errors import Forbidden, NotFound
 from qc.evaluations import form
 from qc.evaluations import service as evaluations
 from qc.evaluations.models import Evaluation, EvaluationAnswer, EvaluationComment
@@ -299,26 +298,10 @@ def unacknowledged_for(
     return listed
 
 
-def feedback_status(session: Session, evaluation_ids: list[int]) -> dict[int, dict[str, Any]]:
-    """Release, acknowledgement and dispute state of each evaluation (for lists and the API)."""
-    disputes = repo.disputes_of(session, evaluation_ids)
-    status: dict[int, dict[str, Any]] = {}
-    for evaluation_id in evaluation_ids:
-        row = repo.get(session, evaluation_id)
-        latest = disputes[evaluation_id][-1] if disputes[evaluation_id] else None
-        status[evaluation_id] = {
-            "released_at": row.released_at if row else None,
-            "acknowledged_at": row.acknowledged_at if row else None,
-            "dispute_id": latest.id if latest else None,
-            "dispute_status": latest.status.value if latest else None,
-        }
-    return status
-
-
 def require_feedback(session: Session, evaluation_id: int) -> Feedback:
     row = repo.get(session, evaluation_id)
-    if row is None:
-        raise InvalidInput("This evaluation has not been submitted as a review yet")
+    if row is None:  # a draft, a calibration scoring or no evaluation at all: all look alike
+        raise NotFound(f"Evaluation {evaluation_id} does not exist or you cannot see it")
     return row
 
 
