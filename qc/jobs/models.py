@@ -28,6 +28,8 @@ class Event(Base):
             postgresql_where=text("dispatched_at IS NULL"),
         ),
         Index("ix_event_type_created", "type", "created_at"),
+        # Never reuse the id of a purged event: receivers and receipts key on it.
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(EventId, primary_key=True)

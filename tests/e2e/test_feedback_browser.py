@@ -25,7 +25,7 @@ def open_as(chromium: Any, server: str, email: str, *, width: int = 1280) -> Any
     page.fill("input[name=email]", email)
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
-    page.wait_for_load_state("networkidle")
+    page.wait_for_url(lambda url: "/login" not in url)
     return page
 
 

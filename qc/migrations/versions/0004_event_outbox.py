@@ -33,6 +33,7 @@ def upgrade() -> None:
         sa.Column("claimed_until", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_event")),
         sa.UniqueConstraint("key", name=op.f("uq_event_key")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("event", schema=None) as batch_op:
         batch_op.create_index(
