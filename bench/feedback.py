@@ -433,25 +433,12 @@ class YearBuilder:
         self.rows = {t: [] for t in TABLES}
 
 
-def seeding_engine() -> Any:
-    """The app's engine, except that on PostgreSQL an executemany is sent as multi-row VALUES
-    (SQLAlchemy's insertmanyvalues): psycopg's own executemany sends one INSERT per row, which
-    takes many minutes at this size."""
-    from qc.config import get_settings
-    from qc.db import build_engine
-
-    engine = build_engine(get_settings().database_dsn)
-    if engine.dialect.name == "postgresql":
-        engine.dialect.use_insertmanyvalues_wo_returning = True
-    return engine
-
-
 def seed_year(org: Org, *, per_rep: int, all_checks: bool) -> None:
     from sqlalchemy import text
 
-    from qc.db import utcnow
+    from qc.db import get_engine, utcnow
 
-    engine = seeding_engine()
+    engine = get_engine()
     builder = YearBuilder(org, per_rep=per_rep, all_checks=all_checks, now=utcnow())
     for start in range(0, len(org.reps), CHUNK_REPS):
         for rep_id, team_id in org.reps[start : start + CHUNK_REPS]:
@@ -466,7 +453,6 @@ def seed_year(org: Org, *, per_rep: int, all_checks: bool) -> None:
         # What autovacuum does after a bulk load; SQLite is left as deployed (qc runs no ANALYZE).
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.execute(text("VACUUM ANALYZE"))
-    engine.dispose()
 
 
 # Pages --------------------------------------------------------------------------------------------

@@ -148,7 +148,9 @@ def on_worker_start() -> None:
     """What a starting worker does before waiting for tasks: hand back calls a dead worker
     held, and dispatch the events it left."""
     run_reaper()
-    dispatch_events()
+    # Dispatched by the quick lane as its first task: a long backlog after an outage must
+    # not hold up the web server's start.
+    queue.enqueue(events.DISPATCH_TASK)
 
 
 def worker(

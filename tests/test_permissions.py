@@ -508,7 +508,7 @@ TABLE: list[Row] = [
         expect(404, rep=409, anonymous=303),
         body={"data": {"item-greeting": "on"}},
     ),
-    Row("feedback:unacknowledged", "GET", expect(200, rep=403, other_rep=403, anonymous=303)),
+    Row("feedback:unacknowledged", "GET", expect(200, rep=403, other_rep=403, reviewer=403, anonymous=303)),
     Row("feedback:disputes", "GET", expect(200, anonymous=303)),
     Row("feedback:dispute_stats", "GET", expect(200, rep=403, other_rep=403, reviewer=403, anonymous=303)),
     Row("feedback:dispute", "GET", sees_review(200, anonymous=303)),

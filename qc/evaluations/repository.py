@@ -37,6 +37,14 @@ def get(session: Session, evaluation_id: int) -> Evaluation | None:
     return session.scalar(_full().where(Evaluation.id == evaluation_id))
 
 
+def get_locked(session: Session, evaluation_id: int) -> Evaluation | None:
+    """The evaluation with its row locked until the transaction ends, read afresh."""
+    session.execute(select(Evaluation.id).where(Evaluation.id == evaluation_id).with_for_update())
+    return session.scalar(
+        _full().where(Evaluation.id == evaluation_id).execution_options(populate_existing=True)
+    )
+
+
 def get_many(session: Session, evaluation_ids: Iterable[int]) -> dict[int, Evaluation]:
     ids = list(evaluation_ids)
     if not ids:

@@ -348,9 +348,12 @@ def _revealed(session: Session, evaluation: Evaluation) -> bool:
     return bool(calibration and calibration.is_closed)
 
 
-def get_evaluation(session: Session, principal: Principal, evaluation_id: int) -> Evaluation:
-    """The evaluation, if `principal` may read it (NotFound otherwise)."""
-    evaluation = repo.get(session, evaluation_id)
+def get_evaluation(
+    session: Session, principal: Principal, evaluation_id: int, *, for_update: bool = False
+) -> Evaluation:
+    """The evaluation, if `principal` may read it (NotFound otherwise). `for_update` locks its
+    row first and reads it afresh, so two corrections never score each other's stale answers."""
+    evaluation = repo.get_locked(session, evaluation_id) if for_update else repo.get(session, evaluation_id)
     if evaluation is None:
         raise NotFound(f"Evaluation {evaluation_id} does not exist or you cannot see it")
     # Whoever may read an evaluation may see its call (reps their own, managers their teams').
@@ -437,7 +440,7 @@ def edit_evaluation(
     action: str = "edited",
 ) -> Evaluation:
     """Correct a submitted evaluation; the change, who made it and why are kept."""
-    evaluation = get_evaluation(session, principal, evaluation_id)
+    evaluation = get_evaluation(session, principal, evaluation_id, for_update=True)
     if evaluation.status is not EvaluationStatus.SUBMITTED:
         raise InvalidTransition("Only submitted evaluations are corrected; finish the draft instead")
     if not access.can_edit(principal, evaluation):
@@ -488,7 +491,7 @@ def correct_answers(
     """Change some answers of a submitted review through the audited edit path (a dispute's
     outcome): the score is recomputed and the history says who changed what and why.
     `reasons` become the override reasons of answers that now differ from the check."""
-    evaluation = get_evaluation(session, principal, evaluation_id)
+    evaluation = get_evaluation(session, principal, evaluation_id, for_update=True)
     current = {a.item_id: form.AnswerInput(a.answer, a.override_reason or "") for a in evaluation.answers}
     for item_id, answer in answers.items():
         current[item_id] = form.AnswerInput(answer, reasons.get(item_id, ""))

@@ -34,6 +34,11 @@ def can_see_team(principal: Principal, team_id: int) -> bool:
     return teams is None or team_id in teams
 
 
+def sees_unacknowledged(principal: Principal) -> bool:
+    """The list of reviews not acknowledged in time is for the reps' managers and QC staff."""
+    return principal.role in QC_STAFF or principal.role is Role.MANAGER
+
+
 def can_see_dispute(principal: Principal, dispute: Dispute) -> bool:
     """Whoever may see the evaluation sees its disputes: the rep, the reviewer, the team's
     managers and QC staff."""

@@ -34,6 +34,7 @@ from qc.feedback.models import (
     DisputeStatus,
 )
 from qc.jobs.events import emit
+from qc.reviews import reading
 from qc.users import access as people
 from qc.users import service as users
 from qc.users.models import Role
@@ -83,13 +84,14 @@ def open_dispute(
             "this window has closed. Talk to your manager instead."
         )
     allowed = {i.item.id: i for i in feedback.open_items(card.items, card.disputes)}
-    _check_items(items, allowed, rules.dispute_max_items)
+    _check_items(items, allowed, rules.dispute_max_items - feedback.items_disputed(card.disputes))
     dispute = Dispute(
         evaluation_id=evaluation_id,
         call_id=row.call_id,
         rep_id=row.rep_id,
         team_id=row.team_id,
         reviewer_id=row.reviewer_id,
+        scorecard_id=card.card.id,
         resolver_id=row.reviewer_id if rules.dispute_resolver is DisputeResolver.REVIEWER else None,
         status=DisputeStatus.OPEN,
         opened_at=now,
@@ -142,7 +144,10 @@ def _check_items(
     if not items:
         errors["items"] = "Choose at least one item to dispute"
     if len(items) > cap:
-        errors["items"] = f"Dispute at most {cap} items of one review; choose the ones that matter most"
+        errors["items"] = (
+            f"You can dispute {max(cap, 0)} more item{'' if cap == 1 else 's'} of this review; "
+            "choose the ones that matter most"
+        )
     if errors:
         raise DisputeInvalid(errors)
 
@@ -155,7 +160,7 @@ def withdraw_dispute(
     if not access.is_the_rep(principal, dispute.rep_id):
         raise Forbidden("Only the rep who opened a dispute can withdraw it")
     if not repo.close_withdrawn(session, dispute_id, now=now or utcnow()):
-        raise Conflict(f"This dispute is already {dispute.status.value}; it can no longer be withdrawn")
+        raise Conflict("This dispute is no longer open, so it cannot be withdrawn; reload to see why")
     dispute = _reloaded(session, dispute_id)
     emit(session, "dispute.withdrawn", _payload(dispute))
     return dispute
@@ -350,6 +355,7 @@ def list_disputes(
     *,
     status: DisputeStatus | None = None,
     rep_id: int | None = None,
+    settings: Settings,
     now: datetime | None = None,
 ) -> list[DisputeRow]:
     """Disputes `principal` may see: open first, overdue first among them."""
@@ -362,10 +368,16 @@ def list_disputes(
         f = repo.DisputeFilter(status=status, rep_id=rep_id, team_ids=people.visible_team_ids(principal))
     disputes = repo.list_disputes(session, f)
     names = users.names_of(session, {d.rep_id for d in disputes} | {d.reviewer_id for d in disputes})
+    reps = reading.rep_labels_by_id(
+        session,
+        principal,
+        {d.rep_id: (names.get(d.rep_id, "?"), d.team_id) for d in disputes},
+        settings=settings,
+    )
     return [
         DisputeRow(
             d,
-            names.get(d.rep_id, "?"),
+            reps[d.rep_id],
             names.get(d.reviewer_id, "?"),
             d.status is DisputeStatus.OPEN and d.due_at < now,
             round(((d.closed_at or now) - d.opened_at).total_seconds() / 86400, 1),
@@ -379,7 +391,8 @@ def flag_overdue(session: Session, *, now: datetime | None = None) -> int:
     now = now or utcnow()
     flagged = 0
     for dispute in repo.overdue_unflagged(session, now):
-        dispute.overdue_flagged_at = now
+        if not repo.flag_overdue_once(session, dispute.id, now):
+            continue  # another run flagged it meanwhile
         emit(
             session,
             "dispute.overdue",
@@ -425,15 +438,16 @@ def dispute_stats(session: Session, principal: Principal) -> DisputeStats:
     scorecard item and per reviewer (QC leads, administrators and managers for their teams)."""
     if principal.role in (Role.REP, Role.REVIEWER):
         raise Forbidden("Dispute figures are for QC leads, administrators and managers")
-    teams = people.visible_team_ids(principal)
-    rows = [(d, i) for d, i in repo.decided_items(session) if teams is None or d.team_id in teams]
+    rows = repo.decided_items(session, team_ids=people.visible_team_ids(principal))
     names = users.names_of(session, {d.reviewer_id for d, _ in rows})
     causes: dict[str, int] = defaultdict(int)
     for _, item in rows:
         if item.decision is Decision.CHANGED and item.cause is not None:
             causes[item.cause.value] += 1
     return DisputeStats(
-        _figures(rows, key=lambda d, i: i.item_id, label=lambda k: k),
+        _figures(
+            rows, key=lambda d, i: f"{d.scorecard_id}:{i.item_id}", label=lambda k: k.replace(":", " · ")
+        ),
         _figures(rows, key=lambda d, i: str(d.reviewer_id), label=lambda k: names.get(int(k), "?")),
         dict(causes),
     )
@@ -461,7 +475,7 @@ def _figures(rows, *, key, label) -> list[DisputeFigures]:  # type: ignore[no-un
 
 
 def auto_check_overturns(
-    session: Session, principal: Principal, *, item_id: str
+    session: Session, principal: Principal, *, scorecard_id: str, item_id: str
 ) -> list[tuple[Dispute, DisputeItem]]:
     """Overturned answers on `item_id` whose cause was "automatic check wrong" (for the
     check's agreement page)."""
@@ -469,8 +483,6 @@ def auto_check_overturns(
         raise Forbidden("The agreement pages are for QC staff")
     return [
         (d, i)
-        for d, i in repo.decided_items(session)
-        if i.item_id == item_id
-        and i.decision is Decision.CHANGED
-        and i.cause is DisputeCause.AUTO_CHECK_WRONG
+        for d, i in repo.decided_items(session, scorecard_id=scorecard_id, item_id=item_id)
+        if i.decision is Decision.CHANGED and i.cause is DisputeCause.AUTO_CHECK_WRONG
     ]

@@ -48,6 +48,7 @@ class Feedback(Base):
     __tablename__ = "feedback"
     __table_args__ = (
         Index("ix_feedback_rep_released", "rep_id", "released_at"),
+        Index("ix_feedback_submitted", "submitted_at"),
         Index("ix_feedback_team_unacknowledged", "team_id", "acknowledged_at", "released_at"),
         Index(
             "ix_feedback_release_due",
@@ -112,6 +113,8 @@ class Dispute(Base):
         Index("ix_dispute_status_due", "status", "due_at"),
         Index("ix_dispute_rep_opened", "rep_id", "opened_at"),
         Index("ix_dispute_evaluation", "evaluation_id"),
+        Index("ix_dispute_reviewer", "reviewer_id"),
+        Index("ix_dispute_resolver", "resolver_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -120,6 +123,7 @@ class Dispute(Base):
     rep_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
     team_id: Mapped[int] = mapped_column(ForeignKey("team.id", ondelete="CASCADE"))
     reviewer_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="RESTRICT"))
+    scorecard_id: Mapped[str] = mapped_column(String(60))  # items are named within a scorecard
     resolver_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     status: Mapped[DisputeStatus] = mapped_column(str_enum(DisputeStatus), default=DisputeStatus.OPEN)
     opened_at: Mapped[datetime] = mapped_column(default=utcnow)

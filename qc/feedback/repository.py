@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, case, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from qc.feedback.models import Dispute, DisputeItem, DisputeStatus, Feedback
@@ -112,8 +112,13 @@ def list_disputes(session: Session, f: DisputeFilter, *, limit: int = 200) -> li
         query = query.where(Dispute.team_id.in_(f.team_ids))
     if f.involving is not None:
         query = query.where((Dispute.reviewer_id == f.involving) | (Dispute.resolver_id == f.involving))
-    is_open = (Dispute.status == DisputeStatus.OPEN).desc()
-    query = query.order_by(is_open, Dispute.due_at, Dispute.closed_at.desc(), Dispute.id.desc())
+    is_open = Dispute.status == DisputeStatus.OPEN
+    query = query.order_by(
+        is_open.desc(),
+        case((is_open, Dispute.due_at), else_=None).asc().nulls_last(),  # open: most urgent first
+        Dispute.closed_at.desc().nulls_last(),  # closed: most recent first
+        Dispute.id.desc(),
+    )
     return list(session.scalars(query.limit(limit)))
 
 
@@ -140,6 +145,17 @@ def close_withdrawn(session: Session, dispute_id: int, *, now: datetime) -> bool
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+def flag_overdue_once(session: Session, dispute_id: int, now: datetime) -> bool:
+    """Mark the dispute as flagged overdue unless someone did: True if this call did."""
+    result = session.execute(
+        update(Dispute)
+        .where(Dispute.id == dispute_id, Dispute.overdue_flagged_at.is_(None))
+        .values(overdue_flagged_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
 def overdue_unflagged(session: Session, now: datetime, *, limit: int = 500) -> list[Dispute]:
     return list(
         session.scalars(
@@ -154,13 +170,26 @@ def overdue_unflagged(session: Session, now: datetime, *, limit: int = 500) -> l
     )
 
 
-def decided_items(session: Session) -> list[tuple[Dispute, DisputeItem]]:
-    """Every item of every resolved dispute (for the dispute figures)."""
-    rows = session.execute(
+def decided_items(
+    session: Session,
+    *,
+    team_ids: frozenset[int] | None = None,
+    scorecard_id: str | None = None,
+    item_id: str | None = None,
+) -> list[tuple[Dispute, DisputeItem]]:
+    """The items of resolved disputes (for the dispute figures), optionally narrowed."""
+    query = (
         select(Dispute, DisputeItem)
         .join(DisputeItem, DisputeItem.dispute_id == Dispute.id)
         .where(Dispute.status == DisputeStatus.RESOLVED)
     )
+    if team_ids is not None:
+        query = query.where(Dispute.team_id.in_(team_ids))
+    if scorecard_id is not None:
+        query = query.where(Dispute.scorecard_id == scorecard_id)
+    if item_id is not None:
+        query = query.where(DisputeItem.item_id == item_id)
+    rows = session.execute(query)
     return [(dispute, item) for dispute, item in rows]
 
 

@@ -141,10 +141,10 @@ def unacknowledged_page(
 
 @pages.get("/disputes", name="feedback:disputes")
 def disputes_page(
-    request: Request, session: DB, principal: CurrentUser, status: str | None = "open"
+    request: Request, session: DB, principal: CurrentUser, settings: SettingsDep, status: str | None = "open"
 ) -> Response:
     chosen = _status(status)
-    rows = disputes.list_disputes(session, principal, status=chosen)
+    rows = disputes.list_disputes(session, principal, status=chosen, settings=settings)
     return render(request, "feedback/disputes.html", {"rows": rows, "status": status or ""})
 
 
@@ -235,7 +235,7 @@ def agreement_disputes_fragment(
     request: Request, session: DB, principal: CurrentUser, scorecard_id: ScorecardId, item_id: ItemId
 ) -> Response:
     """Disputes that overturned this item because its automatic check was wrong."""
-    rows = disputes.auto_check_overturns(session, principal, item_id=item_id)
+    rows = disputes.auto_check_overturns(session, principal, scorecard_id=scorecard_id, item_id=item_id)
     return render(request, "feedback/_agreement_disputes.html", {"rows": rows})
 
 
@@ -376,13 +376,14 @@ def open_dispute_api(
 def list_disputes_api(
     session: DB,
     principal: CurrentUser,
+    settings: SettingsDep,
     status: Annotated[str | None, Query(description="open, withdrawn or resolved")] = None,
 ) -> list[DisputeRead]:
     """Disputes you may see: open first, overdue first among them."""
     now = utcnow()
     return [
         dispute_read(r.dispute, now=now)
-        for r in disputes.list_disputes(session, principal, status=_status(status))
+        for r in disputes.list_disputes(session, principal, status=_status(status), settings=settings)
     ]
 
 

@@ -20,6 +20,7 @@ from qc.feedback import repository as repo
 from qc.feedback.models import Dispute, DisputeStatus, Feedback
 from qc.jobs.events import EventRecord, emit
 from qc.kit.pagination import PageRequest
+from qc.reviews import reading
 from qc.scoring import service as scoring
 from qc.scoring.definitions import Item, Scorecard
 from qc.scoring.models import CheckResult
@@ -182,6 +183,10 @@ def build_cards(
     scores = scoring.scores_for(session, list(found), with_checks=True)
     disputes = repo.disputes_of(session, ids)
     names = users.names_of(session, {row.rep_id for row in rows})
+    labels = reading.rep_labels_by_id(
+        session, principal, {r.rep_id: (names.get(r.rep_id, ""), r.team_id) for r in rows}, settings=settings
+    )
+    rules = {team: policy.team_rules(session, team, settings) for team in {row.team_id for row in rows}}
     cards = []
     for row in rows:
         evaluation, call = loaded.get(row.evaluation_id), found.get(row.call_id)
@@ -190,21 +195,20 @@ def build_cards(
         score = scores.get(call.id)
         checks = {c.item_id: c for c in score.checks} if score else {}
         card = _card(
-            session, principal, row, evaluation, call, checks, disputes[row.evaluation_id], settings, now
+            principal, row, evaluation, call, checks, disputes[row.evaluation_id], rules[row.team_id], now
         )
-        cards.append(replace(card, rep_name=names.get(row.rep_id, "")))
+        cards.append(replace(card, rep_name=labels[row.rep_id]))
     return cards
 
 
 def _card(
-    session: Session,
     principal: Principal,
     row: Feedback,
     evaluation: Evaluation,
     call: Call,
     checks: dict[str, CheckResult],
     disputes: list[Dispute],
-    settings: Settings,
+    rules: policy.Rules,
     now: datetime,
 ) -> FeedbackCard:
     card = scoring.definition(evaluation.scorecard_version)
@@ -214,11 +218,16 @@ def _card(
         for item in card.items
         if item.id in answers
     ]
-    rules = policy.team_rules(session, row.team_id, settings)
     until = row.released_at + timedelta(days=rules.dispute_window_days) if row.released_at else None
     mine = access.is_the_rep(principal, row.rep_id)
     has_open = any(d.status is DisputeStatus.OPEN for d in disputes)
-    disputable = until is not None and now <= until and not has_open and bool(open_items(items, disputes))
+    disputable = (
+        until is not None
+        and now <= until
+        and not has_open
+        and bool(open_items(items, disputes))
+        and items_disputed(disputes) < rules.dispute_max_items
+    )
     return FeedbackCard(
         row,
         evaluation,
@@ -237,6 +246,12 @@ def _card(
 def _lost(item: Item, answer: str | None) -> bool:
     credit = form.credit(item, answer)
     return credit is not None and credit < 1.0
+
+
+def items_disputed(disputes: list[Dispute]) -> int:
+    """Items of a review disputed so far (withdrawn disputes give theirs back): the cap counts
+    per review, not per dispute."""
+    return sum(len(d.items) for d in disputes if d.status is not DisputeStatus.WITHDRAWN)
 
 
 def open_items(items: list[ItemFeedback], disputes: list[Dispute]) -> list[ItemFeedback]:
@@ -280,8 +295,8 @@ def unacknowledged_for(
 ) -> list[Unacknowledged]:
     """Released reviews the rep has not acknowledged within their team's time, for the rep's
     managers (and QC staff)."""
-    if principal.role is Role.REP:
-        raise Forbidden("This list is for managers and QC staff")
+    if not access.sees_unacknowledged(principal):
+        raise Forbidden("This list is for the reps' managers, QC leads and administrators")
     now = now or utcnow()
     teams = people.visible_team_ids(principal)
     rows = repo.unacknowledged(session, team_ids=teams, released_before=now - timedelta(days=1))

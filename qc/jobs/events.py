@@ -202,14 +202,10 @@ def _run_one(token: str, event: EventRecord, report: DispatchReport) -> None:
             continue
         try:
             with session_scope() as session:
-                if session.get(EventHandled, (event.id, sub.name)) is not None:
-                    continue
-                session.add(EventHandled(event_id=event.id, handler=sub.name, handled_at=utcnow()))
-                session.flush()
+                if not _take_receipt(session, event.id, sub.name):
+                    continue  # handled already, or by another dispatcher meanwhile
                 sub.handler(session, event)
             report.handled += 1
-        except IntegrityError:
-            continue  # another dispatcher handled it meanwhile
         except Exception as exc:
             log.exception("event %s (%s): handler %s failed", event.id, event.type, sub.name)
             errors.append(f"{sub.name}: {type(exc).__name__}: {exc}"[:500])
@@ -221,6 +217,19 @@ def _run_one(token: str, event: EventRecord, report: DispatchReport) -> None:
         else:
             _finish(session, token, [event.id])
             report.dispatched += 1
+
+
+def _take_receipt(session: Session, event_id: int, handler: str) -> bool:
+    """Write the handler's receipt first: False if one exists (the handler must not run)."""
+    if session.get(EventHandled, (event_id, handler)) is not None:
+        return False
+    try:
+        with session.begin_nested():
+            session.add(EventHandled(event_id=event_id, handler=handler, handled_at=utcnow()))
+            session.flush()
+    except IntegrityError:
+        return False
+    return True
 
 
 def _finish(session: Session, token: str, ids: list[int]) -> None:

@@ -140,6 +140,19 @@ def rep_labels(
     }
 
 
+def rep_labels_by_id(
+    session: Session, principal: Principal, reps: dict[int, tuple[str, int]], *, settings: Settings
+) -> dict[int, str]:
+    """Per rep id (name, team id), the rep as `principal` may see them (see `rep_labels`)."""
+    if principal.role is not Role.REVIEWER:
+        return {rep_id: name for rep_id, (name, _) in reps.items()}
+    blind = {team for team, policy in service.policy_map(session, settings).items() if policy.blind}
+    return {
+        rep_id: blind_alias(rep_id, settings) if team_id in blind else name
+        for rep_id, (name, team_id) in reps.items()
+    }
+
+
 def blind_alias(rep_id: int, settings: Settings) -> str:
     """A stable alias for a rep, the same on every page, that does not reveal who it is."""
     digest = hmac.new(settings.session_secret().encode(), f"rep:{rep_id}".encode(), hashlib.sha256)

@@ -87,7 +87,7 @@ def test_items_are_capped_and_each_needs_a_comment(
     three = [DisputedItem(i, "Not what happened") for i in ("greeting", "price", "farewell")]
     with pytest.raises(DisputeInvalid) as capped:
         _open(db, org, review, settings, *three)
-    assert "at most 2" in capped.value.errors["items"]
+    assert "You can dispute 2 more items" in capped.value.errors["items"]
     with pytest.raises(DisputeInvalid) as empty:
         _open(db, org, review, settings, DisputedItem("price", " "), DisputedItem("nonsense", "x" * 10))
     assert set(empty.value.errors) == {"comment-price", "items"}
@@ -295,7 +295,9 @@ def test_overdue_disputes_are_flagged_once(db: Session, org: Org, review: Evalua
     with session_scope() as session:
         assert disputes.flag_overdue(session, now=dispute.due_at + timedelta(days=1)) == 0
     assert _types(db).count("dispute.overdue") == 1
-    rows = disputes.list_disputes(db, principal_for(db, org.qc_lead), now=dispute.due_at + timedelta(hours=1))
+    rows = disputes.list_disputes(
+        db, principal_for(db, org.qc_lead), settings=settings, now=dispute.due_at + timedelta(hours=1)
+    )
     assert rows[0].overdue
 
 
@@ -307,7 +309,8 @@ def test_dispute_figures_per_item_and_reviewer(db: Session, org: Org, settings: 
         disputes.resolve_dispute(db, lead, dispute.id, decisions=_decide(decision, answer), settings=settings)
         db.commit()
     stats = disputes.dispute_stats(db, lead)
-    price = next(f for f in stats.by_item if f.key == "price")
+    price = next(f for f in stats.by_item if f.key == "outbound-sales:price")
+    assert price.label == "outbound-sales · price"
     assert (price.disputed, price.overturned, price.overturn_rate) == (2, 1, 0.5)
     assert price.median_hours is not None and price.median_hours >= 0
     reviewer = next(f for f in stats.by_reviewer if f.label == org.reviewer.name)
@@ -420,3 +423,91 @@ def test_the_dispute_api(db: Session, org: Org, review: Evaluation, app: Any) ->
             listed["items"][0]["final_score"] == 100
             and listed["items"][0]["disputes"][0]["status"] == "resolved"
         )
+
+
+def _cap(db: Session, org: Org, settings: Any, **changes: str) -> None:
+    values = {
+        "release_delay_hours": "0",
+        "acknowledge_within_days": "3",
+        "dispute_window_days": "7",
+        "dispute_max_items": "5",
+        "dispute_resolver": "qc_lead",
+        "dispute_due_working_days": "2",
+        **changes,
+    }
+    policy.update_team_rules(
+        db, principal_for(db, org.qc_lead), team_id=org.team.id, values=values, settings=settings
+    )
+    db.commit()
+
+
+def test_the_cap_counts_every_dispute_of_a_review(
+    db: Session, org: Org, review: Evaluation, settings: Any
+) -> None:
+    _cap(db, org, settings, dispute_max_items="1")
+    dispute = _open(db, org, review, settings)
+    disputes.resolve_dispute(
+        db, principal_for(db, org.qc_lead), dispute.id, decisions=_decide(Decision.KEPT), settings=settings
+    )
+    db.commit()
+    with pytest.raises(DisputeInvalid) as capped:
+        _open(db, org, review, settings, DisputedItem("greeting", "And the greeting was there too"))
+    assert "0 more items" in capped.value.errors["items"]
+
+
+def test_a_withdrawn_dispute_gives_its_items_back(
+    db: Session, org: Org, review: Evaluation, settings: Any
+) -> None:
+    _cap(db, org, settings, dispute_max_items="1")
+    dispute = _open(db, org, review, settings)
+    disputes.withdraw_dispute(db, principal_for(db, org.rep), dispute.id)
+    db.commit()
+    _open(db, org, review, settings, DisputedItem("greeting", "The greeting was there"))
+
+
+def test_two_overdue_sweeps_at_once_flag_a_dispute_once(
+    db: Session, org: Org, review: Evaluation, settings: Any
+) -> None:
+    from qc.feedback import repository
+
+    dispute = _open(db, org, review, settings)
+    later = dispute.due_at + timedelta(minutes=1)
+    with session_scope() as first:  # one sweep reads the overdue disputes...
+        stale = [d.id for d in repository.overdue_unflagged(first, later)]
+    with session_scope() as second:  # ...another flags them meanwhile...
+        assert disputes.flag_overdue(second, now=later) == 1
+    assert stale == [dispute.id]
+    with session_scope() as first:  # ...and the first one's flag finds it taken
+        assert repository.flag_overdue_once(first, dispute.id, later) is False
+    assert _types(db).count("dispute.overdue") == 1
+
+
+def test_reviewers_see_blind_aliases_in_disputes(
+    db: Session, org: Org, review: Evaluation, settings: Any
+) -> None:
+    from qc.reviews import service as reviews
+    from qc.reviews.service import PolicyForm
+
+    _open(db, org, review, settings)
+    form = PolicyForm(
+        target=2,
+        working_days="1,2,3,4,5",
+        timezone="UTC",
+        day_start="09:00",
+        day_end="18:00",
+        min_duration_s=30,
+        risk_share_percent=50,
+        low_score=70,
+        exclude_own_team=False,
+        blind=True,
+    )
+    reviews.update_policy(db, principal_for(db, org.qc_lead), team_id=org.team.id, form=form)
+    db.commit()
+    reviewer_rows = disputes.list_disputes(db, principal_for(db, org.reviewer), settings=settings)
+    assert (
+        reviewer_rows
+        and reviewer_rows[0].rep_name.startswith("Rep ")
+        and reviewer_rows[0].rep_name != org.rep.name
+    )
+    lead_rows = disputes.list_disputes(db, principal_for(db, org.qc_lead), settings=settings)
+    assert lead_rows[0].rep_name == org.rep.name

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from qc.db import session_scope, utcnow
-from qc.errors import NotFound
+from qc.errors import Forbidden, NotFound
 from qc.evaluations import service as evaluations
 from qc.evaluations.models import Evaluation
 from qc.feedback import policy
@@ -167,6 +167,8 @@ def test_unacknowledged_reviews_are_listed_for_the_reps_manager(
         for r in feedback.unacknowledged_for(db, manager, settings=settings, now=later)
     ] == [review.id]
     assert feedback.unacknowledged_for(db, outsider, settings=settings, now=later) == []
+    with pytest.raises(Forbidden):
+        feedback.unacknowledged_for(db, principal_for(db, org.reviewer), settings=settings, now=later)
     assert feedback.unacknowledged_for(db, manager, settings=settings, now=utcnow() + timedelta(days=2)) == []
     feedback.acknowledge(db, principal_for(db, org.rep), review.id)
     db.commit()

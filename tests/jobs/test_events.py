@@ -152,3 +152,18 @@ def test_old_dispatched_events_are_purged(db: Session, handlers: Any) -> None:
         assert events.purge_dispatched(session, older_than=utcnow() - timedelta(days=1)) == 0
         assert events.purge_dispatched(session, older_than=utcnow() + timedelta(seconds=1)) == 2
     assert count(db, "test.ping") == 0
+
+
+def test_a_handler_failing_with_an_integrity_error_is_retried_not_dropped(db: Session, handlers: Any) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    def clashing(session: Session, event: EventRecord) -> None:
+        raise IntegrityError("INSERT ...", {}, Exception("duplicate key in the handler's own table"))
+
+    events.subscribe("clashing", ["test.ping"], clashing)
+    ping()
+    report = events.dispatch_pending()
+    assert report.failed == 1 and report.dispatched == 0
+    event = db.scalar(select(Event).where(Event.type == "test.ping"))
+    assert event is not None and event.dispatched_at is None and "IntegrityError" in (event.last_error or "")
+    assert db.scalar(select(func.count()).select_from(EventHandled)) == 0

@@ -45,6 +45,7 @@ def upgrade() -> None:
         sa.Column("rep_id", sa.Integer(), nullable=False),
         sa.Column("team_id", sa.Integer(), nullable=False),
         sa.Column("reviewer_id", sa.Integer(), nullable=False),
+        sa.Column("scorecard_id", sa.String(length=60), nullable=False),
         sa.Column("resolver_id", sa.Integer(), nullable=True),
         sa.Column(
             "status",
@@ -86,6 +87,8 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("dispute", schema=None) as batch_op:
         batch_op.create_index("ix_dispute_evaluation", ["evaluation_id"], unique=False)
+        batch_op.create_index("ix_dispute_reviewer", ["reviewer_id"], unique=False)
+        batch_op.create_index("ix_dispute_resolver", ["resolver_id"], unique=False)
         batch_op.create_index("ix_dispute_rep_opened", ["rep_id", "opened_at"], unique=False)
         batch_op.create_index("ix_dispute_status_due", ["status", "due_at"], unique=False)
         batch_op.create_index(
@@ -136,6 +139,7 @@ def upgrade() -> None:
             postgresql_where=sa.text("released_at IS NULL"),
         )
         batch_op.create_index("ix_feedback_rep_released", ["rep_id", "released_at"], unique=False)
+        batch_op.create_index("ix_feedback_submitted", ["submitted_at"], unique=False)
         batch_op.create_index(
             "ix_feedback_team_unacknowledged", ["team_id", "acknowledged_at", "released_at"], unique=False
         )
@@ -206,6 +210,7 @@ def downgrade() -> None:
     op.drop_table("dispute_item")
     with op.batch_alter_table("feedback", schema=None) as batch_op:
         batch_op.drop_index("ix_feedback_team_unacknowledged")
+        batch_op.drop_index("ix_feedback_submitted")
         batch_op.drop_index("ix_feedback_rep_released")
         batch_op.drop_index(
             "ix_feedback_release_due",
@@ -222,6 +227,8 @@ def downgrade() -> None:
         )
         batch_op.drop_index("ix_dispute_status_due")
         batch_op.drop_index("ix_dispute_rep_opened")
+        batch_op.drop_index("ix_dispute_resolver")
+        batch_op.drop_index("ix_dispute_reviewer")
         batch_op.drop_index("ix_dispute_evaluation")
 
     op.drop_table("dispute")
