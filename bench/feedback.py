@@ -385,6 +385,7 @@ class YearBuilder:
                 "rep_id": rep_id,
                 "team_id": team_id,
                 "reviewer_id": reviewer,
+                "scorecard_id": self.card.id,
                 "resolver_id": None,
                 "status": status,
                 "opened_at": opened,
@@ -504,7 +505,7 @@ def check_pages(pages: list[tuple[str, Any, str, int]]) -> dict[str, str]:
             assert cards == expected and evidence, (cards, evidence)
             shown[name] = f"{cards} reviews, {evidence} evidence lists"
         else:
-            rows = html.count("<tr") - 1  # the header's
+            rows = html.count("<tr") - 1 - ("No disputes here" in html)  # header, empty-list row
             assert rows == expected, (name, rows, expected)
             shown[name] = f"{rows} disputes listed"
     return shown
@@ -821,10 +822,14 @@ def parse() -> argparse.Namespace:
 def main() -> None:
     args = parse()
     if args.url:
-        Path(args.json_out).write_text(json.dumps(run_backend(args), default=str))
+        result = run_backend(args)
+        Path(args.json_out).write_text(json.dumps(result, default=str))
+        print_results([result], args)
         return
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
-    print_results([run_child(backend, args) for backend in backends], args)
+    results = [run_child(backend, args) for backend in backends]
+    if len(results) > 1:
+        print_results(results, args)
 
 
 if __name__ == "__main__":

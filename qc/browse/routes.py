@@ -61,8 +61,11 @@ def _parse_status(value: str | None) -> CallStatus | None:
 
 @pages.get("/", name="home")
 def home(request: Request, principal: CurrentUser) -> Response:
-    """Reps land on their feedback; everyone else on the calls."""
-    target = "feedback:mine" if principal.role is Role.REP else "calls:list"
+    """Each role lands where its day starts: reps on their feedback, reviewers and QC leads
+    on their queue, managers and administrators on the calls."""
+    target = {Role.REP: "feedback:mine", Role.REVIEWER: "reviews:mine", Role.QC_LEAD: "reviews:mine"}.get(
+        principal.role, "calls:list"
+    )
     return RedirectResponse(request.url_for(target).path, status_code=303)
 
 

@@ -15,23 +15,26 @@ from pathlib import Path
 from typing import Any
 
 import av
+from sqlalchemy import select, update
 
 from qc.calls import pipeline
 from qc.calls import service as calls
-from qc.calls.models import CallStatus
+from qc.calls.models import Call, CallStatus
 from qc.calls.schemas import CallMeta
 from qc.config import get_settings
 from qc.db import session_scope
 from qc.evaluations import comments
 from qc.evaluations import service as evaluations
 from qc.evaluations.form import AnswerInput
+from qc.evaluations.models import Evaluation, EvaluationEdit
 from qc.evaluations.service import ReviewForm
 from qc.feedback import disputes
 from qc.feedback import service as feedback
 from qc.feedback.disputes import DisputedItem, ItemDecision
-from qc.feedback.models import Decision, DisputeCause
+from qc.feedback.models import Decision, Dispute, DisputeCause, Feedback
 from qc.jobs import events
 from qc.kit.storage import get_storage
+from qc.reviews.models import Assignment
 from qc.transcription import service as transcription
 from qc.transcription.engine import SegmentData, TranscriptionResult, WordData
 from qc.transcription.models import Speaker
@@ -41,11 +44,13 @@ from qc.users import service as users
 @dataclass(frozen=True)
 class PastReview:
     script: str  # a scripted sample (scripted.json's `labelled`)
-    rep: str  # email
+    rep: str  # email local part
     days_ago: int
-    answers: dict[str, str]  # the reviewer's answers where they differ from the checks
+    answers: dict[str, str]  # the reviewer's answers where they differ from what is given below
     comment: tuple[float, str]
     then: str  # "released", "acknowledged", "disputed", "resolved"
+    follows_checks: bool = False  # the reviewer confirmed the automatic answers (a weak call)
+    dispute: str = ""  # what the rep says when disputing the first item of `answers`
 
 
 PAST = [
@@ -61,24 +66,27 @@ PAST = [
         "en-outbound-pushy",
         "emma",
         5,
-        {"permission": "no", "needs_summary": "no"},
+        {"permission": "no"},
         (3.0, "You went straight to the offer here: ask whether it is a good time first."),
         "disputed",
+        follows_checks=True,
+        dispute="The customer said at the start that he had a minute, so I did not need to ask.",
     ),
     PastReview(
         "en-inbound-model",
         "laura",
         4,
         {"farewell": "no"},
-        (55.0, "The call ends without a proper goodbye."),
+        (55.0, "Listen to the end of the call: how did you close?"),
         "resolved",
+        dispute="I did say goodbye and thanked him at the very end of the call.",
     ),
     PastReview(
         "ru-outbound-model",
         "olga",
-        2,
-        {"price": "no"},
-        (30.0, "Сначала назовите цену, потом преимущества."),
+        5,
+        {"needs_summary": "no"},
+        (30.0, "Перескажите потребности клиента своими словами, прежде чем предлагать тариф."),
         "released",
     ),
 ]
@@ -136,7 +144,41 @@ def seed_history(samples_dir: Path, scripted: list[dict[str, Any]], domain: str)
     for past, evaluation_id in zip(PAST, reviewed, strict=True):
         _follow_up(past, evaluation_id, domain)
     events.dispatch_pending()
+    _backdate(reviewed)
     return len(reviewed)
+
+
+def _backdate(evaluation_ids: list[int]) -> None:
+    """Move each review, its release, acknowledgement, dispute and queue pick to the days
+    after its call, as they would have happened (demo data only: written directly)."""
+
+    with session_scope() as session:
+        for evaluation_id in evaluation_ids:
+            evaluation = session.get_one(Evaluation, evaluation_id)
+            call = session.get_one(Call, evaluation.call_id)
+            reviewed = call.started_at + timedelta(hours=3)
+            evaluation.started_at = reviewed - timedelta(minutes=9)
+            evaluation.submitted_at = evaluation.released_at = reviewed
+            session.execute(
+                update(EvaluationEdit)
+                .where(EvaluationEdit.evaluation_id == evaluation_id, EvaluationEdit.action == "submitted")
+                .values(created_at=reviewed)
+            )
+            row = session.get_one(Feedback, evaluation_id)
+            row.submitted_at = row.release_due_at = row.released_at = reviewed
+            if row.acknowledged_at is not None:
+                row.acknowledged_at = reviewed + timedelta(hours=5)
+            for dispute in session.scalars(select(Dispute).where(Dispute.evaluation_id == evaluation_id)):
+                dispute.opened_at = reviewed + timedelta(days=1)
+                dispute.due_at = reviewed + timedelta(days=3)
+                if dispute.closed_at is not None:
+                    dispute.closed_at = reviewed + timedelta(days=2)
+            assignment = session.get_one(Assignment, evaluation.assignment_id)
+            assignment.day = assignment.queue_date = call.started_at.date()
+            assignment.due_at = assignment.picked_at = assignment.claimed_at = reviewed - timedelta(
+                minutes=10
+            )
+            assignment.completed_at = reviewed
 
 
 def _historic_call(
@@ -181,8 +223,10 @@ def _review(call_id: int, past: PastReview, domain: str) -> int:
         draft = evaluations.review_call(session, reviewer, call_id, settings=settings)
         given = {}
         for answer in draft.answers:
-            # The reviewer heard a good call where no note says otherwise.
+            # A good call: what no note says otherwise passed. A weak one: the checks stand.
             default = "na" if answer.auto_answer == "na" else "yes"
+            if past.follows_checks and answer.auto_answer is not None:
+                default = answer.auto_answer
             value = past.answers.get(answer.item_id, default)
             reason = "Heard on the call" if answer.auto_answer not in (None, value) else ""
             given[answer.item_id] = AnswerInput(value, reason)
@@ -207,7 +251,7 @@ def _follow_up(past: PastReview, evaluation_id: int, domain: str) -> None:
                 session,
                 rep,
                 evaluation_id,
-                items=[DisputedItem(item, "I did this, listen again around the middle of the call", "yes")],
+                items=[DisputedItem(item, past.dispute, "yes")],
                 settings=settings,
             )
             dispute_id = dispute.id
@@ -220,7 +264,7 @@ def _follow_up(past: PastReview, evaluation_id: int, domain: str) -> None:
                 item,
                 Decision.CHANGED,
                 "yes",
-                "You are right: the goodbye is there at the end.",
+                "You are right: you thank him and say goodbye in the last seconds.",
                 DisputeCause.REVIEWER_ERROR,
             )
             disputes.resolve_dispute(session, lead, dispute_id, decisions=[decision], settings=settings)

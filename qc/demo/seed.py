@@ -209,7 +209,7 @@ def seed_demo(*, process: bool = True, echo: Callable[[str], None] = print) -> D
         scripted = json.loads((SAMPLES / "scripted" / "scripted.json").read_text(encoding="utf-8"))
         echo(f"Reviewed calls of the past week: {seed_history(SAMPLES, scripted, DOMAIN)}")
     summary = DemoSummary(logins=[(p[2].label, f"{p[1]}@{DOMAIN}") for p in PEOPLE if p[2] is not Role.REP])
-    summary.logins.append(("Rep", REP_EMAILS[0]))
+    summary.logins.extend(("Rep", email) for email in REP_EMAILS)
     summary.calls = _upload_samples(echo)
     # The demo draws its queue as calls are scored rather than as parts of the day end.
     _fill_queue(draw_now=True)

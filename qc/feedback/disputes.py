@@ -35,6 +35,7 @@ from qc.feedback.models import (
 )
 from qc.jobs.events import emit
 from qc.reviews import reading
+from qc.scoring import service as scoring
 from qc.users import access as people
 from qc.users import service as users
 from qc.users.models import Role
@@ -347,6 +348,16 @@ class DisputeRow:
     reviewer_name: str
     overdue: bool
     age_days: float
+    item_labels: list[str]
+
+
+def item_labels(session: Session) -> dict[tuple[str, str], str]:
+    """(scorecard id, item id) -> the item's label in the current scorecards."""
+    return {
+        (version.scorecard_id, item.id): item.label
+        for version in scoring.current_versions(session)
+        for item in scoring.definition(version).items
+    }
 
 
 def list_disputes(
@@ -374,6 +385,7 @@ def list_disputes(
         {d.rep_id: (names.get(d.rep_id, "?"), d.team_id) for d in disputes},
         settings=settings,
     )
+    labels = item_labels(session)
     return [
         DisputeRow(
             d,
@@ -381,6 +393,7 @@ def list_disputes(
             names.get(d.reviewer_id, "?"),
             d.status is DisputeStatus.OPEN and d.due_at < now,
             round(((d.closed_at or now) - d.opened_at).total_seconds() / 86400, 1),
+            [labels.get((d.scorecard_id, i.item_id), i.item_id) for i in d.items],
         )
         for d in disputes
     ]
@@ -439,6 +452,7 @@ def dispute_stats(session: Session, principal: Principal) -> DisputeStats:
     if principal.role in (Role.REP, Role.REVIEWER):
         raise Forbidden("Dispute figures are for QC leads, administrators and managers")
     rows = repo.decided_items(session, team_ids=people.visible_team_ids(principal))
+    labels = item_labels(session)
     names = users.names_of(session, {d.reviewer_id for d, _ in rows})
     causes: dict[str, int] = defaultdict(int)
     for _, item in rows:
@@ -446,7 +460,9 @@ def dispute_stats(session: Session, principal: Principal) -> DisputeStats:
             causes[item.cause.value] += 1
     return DisputeStats(
         _figures(
-            rows, key=lambda d, i: f"{d.scorecard_id}:{i.item_id}", label=lambda k: k.replace(":", " · ")
+            rows,
+            key=lambda d, i: f"{d.scorecard_id}:{i.item_id}",
+            label=lambda k: labels.get((k.split(":", 1)[0], k.split(":", 1)[-1]), k),
         ),
         _figures(rows, key=lambda d, i: str(d.reviewer_id), label=lambda k: names.get(int(k), "?")),
         dict(causes),

@@ -141,7 +141,7 @@ def unacknowledged_page(
 
 @pages.get("/disputes", name="feedback:disputes")
 def disputes_page(
-    request: Request, session: DB, principal: CurrentUser, settings: SettingsDep, status: str | None = "open"
+    request: Request, session: DB, principal: CurrentUser, settings: SettingsDep, status: str | None = None
 ) -> Response:
     chosen = _status(status)
     rows = disputes.list_disputes(session, principal, status=chosen, settings=settings)
@@ -194,7 +194,7 @@ def _decisions(values: dict[str, str], item_ids: list[str]) -> list[ItemDecision
     return decisions
 
 
-@pages.post("/disputes/{dispute_id}/resolve", name="feedback:resolve")
+@pages.post("/disputes/{dispute_id}", name="feedback:resolve")
 def resolve_page(
     request: Request,
     session: DB,

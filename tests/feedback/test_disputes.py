@@ -310,7 +310,7 @@ def test_dispute_figures_per_item_and_reviewer(db: Session, org: Org, settings: 
         db.commit()
     stats = disputes.dispute_stats(db, lead)
     price = next(f for f in stats.by_item if f.key == "outbound-sales:price")
-    assert price.label == "outbound-sales · price"
+    assert price.label == "States the price clearly"
     assert (price.disputed, price.overturned, price.overturn_rate) == (2, 1, 0.5)
     assert price.median_hours is not None and price.median_hours >= 0
     reviewer = next(f for f in stats.by_reviewer if f.label == org.reviewer.name)
@@ -371,7 +371,7 @@ def test_the_dispute_flow_through_the_pages(db: Session, org: Org, review: Evalu
         page = lead.page(dispute_url)
         assert "I asked about the budget" in page.text and page.select_one("select[name='cause-price']")
         resolved = lead.post(
-            f"{dispute_url}/resolve",
+            dispute_url,
             data={
                 "decision-price": "changed",
                 "answer-price": "yes",
