@@ -69,7 +69,9 @@ def acknowledge(
 ) -> Response:
     row = service.acknowledge(session, principal, evaluation_id)
     if is_htmx_fragment(request):
-        return render(request, "feedback/_acknowledged.html", {"feedback": row})
+        response = render(request, "feedback/_acknowledged.html", {"feedback": row})
+        response.headers["HX-Trigger"] = "inbox-changed"  # the header's unread count follows
+        return response
     return _redirect(request, "feedback:mine", f"#evaluation-{evaluation_id}")
 
 
