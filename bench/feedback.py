@@ -2,13 +2,14 @@
 
     python bench/feedback.py [--reps 200] [--per-rep 750] [--events 20000]
                              [--backend sqlite|postgresql|both] [--runs 15] [--event-runs 3]
-                             [--per-tx 10] [--checks all|rep] [--profile] [--pg URL]
+                             [--per-tx 10] [--history 900000] [--checks all|rep] [--profile]
+                             [--pg URL]
 
 Pages: a throw-away database holds a year of released reviews in an organisation of --reps
 reps (teams of 20): --per-rep submitted review evaluations per rep, each with its call, the
 call's automatic checks (one CheckResult per item, for every call unless `--checks rep`), the
-reviewer's 14 answers of the outbound-sales scorecard, a Feedback row and a few comments; 2%
-of the evaluations are disputed, half of those disputes resolved (the other half are open, on
+reviewer's 14 answers of the outbound-sales scorecard, a Feedback row and a few comments; about
+2% of the evaluations are disputed, half of those disputes resolved (the other half open, on
 each rep's recent reviews). It is written with Core bulk inserts, not the services. Each page
 is requested through the real app (TestClient, signed in with a session cookie) and timed,
 interleaved with the baseline: a plain `SELECT count(*)` of the benched rep's feedback rows.
@@ -16,13 +17,16 @@ interleaved with the baseline: a plain `SELECT count(*)` of the benched rep's fe
 Events: --events events emitted with `qc.jobs.events.emit` in transactions of --per-tx (as
 requests would), then `dispatch_pending()` timed with one subscribed handler that inserts one
 row per event into a scratch table (`bench_event_seen`), against the baseline of inserting the
-same number of event rows with one Core executemany. Measured twice: with that handler alone,
-and after `wire()`, when the app's own subscribers are there too (the webhooks handler takes
-every event type; no endpoint is registered).
+same number of event rows with one Core executemany. Three runs: that handler alone on an
+empty outbox; the same with --history dispatched events kept in the outbox (what 90 days of
+QC_EVENT_RETENTION_DAYS hold when 200 reps have 50 calls a day scored: `call.scored` alone);
+and, with that history, after `wire()`, when the app's own subscribers are there too (the
+webhooks handler takes every event type; no endpoint is registered).
 
 Each backend runs in a child process of its own (settings are read from the environment once
 per process); the baselines are measured in that same process. Medians of --runs and
---event-runs. Targets: each page under 200 ms; dispatch at least 1,000 events/s.
+--event-runs. Targets: each page under 200 ms; dispatch at least 1,000 events/s. --profile
+prints cProfile output of each measurement (for pages, of the app's side of the requests).
 """
 
 from __future__ import annotations
@@ -532,7 +536,10 @@ def bench_pages(org: Org, *, runs: int, profile: bool) -> list[dict[str, Any]]:
             times[name].append(timed(lambda c=client, u=url: fetch(c, u))[0])
     if profile:
         for name, client, url, _ in pages:
-            profiled(f"{name} x5", lambda c=client, u=url: [fetch(c, u) for _ in range(5)])
+            with in_server_threads() as profiler:
+                for _ in range(5):
+                    fetch(client, url)
+            report(profiler, f"{name} x5, the app's side")
     base = statistics.median(baseline)
     return [
         {
@@ -549,12 +556,39 @@ def bench_pages(org: Org, *, runs: int, profile: bool) -> list[dict[str, Any]]:
 
 def profiled(title: str, action: Callable[[], Any]) -> None:
     import cProfile
-    import pstats
 
     profiler = cProfile.Profile()
     profiler.runcall(action)
-    print(f"\n--- profile: {title} (cumulative, top 25) ---", flush=True)
-    pstats.Stats(profiler, stream=sys.stdout).sort_stats("cumulative").print_stats(25)
+    report(profiler, title)
+
+
+def report(profiler: Any, title: str) -> None:
+    import pstats
+
+    print(f"\n--- profile: {title} (cumulative, top 40) ---", flush=True)
+    pstats.Stats(profiler, stream=sys.stdout).sort_stats("cumulative").print_stats(40)
+
+
+@contextmanager
+def in_server_threads() -> Iterator[Any]:
+    """Profile what FastAPI runs in its thread pool (plain `def` routes and dependencies), which
+    a profiler in the test client's thread does not see."""
+    import cProfile
+
+    import fastapi.dependencies.utils as dependencies
+    import fastapi.routing as routing
+
+    profiler = cProfile.Profile()
+    original = routing.run_in_threadpool
+
+    async def run(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        return await original(profiler.runcall, func, *args, **kwargs)
+
+    routing.run_in_threadpool = dependencies.run_in_threadpool = run  # type: ignore[assignment]
+    try:
+        yield profiler
+    finally:
+        routing.run_in_threadpool = dependencies.run_in_threadpool = original  # type: ignore[assignment]
 
 
 # Events -------------------------------------------------------------------------------------------
