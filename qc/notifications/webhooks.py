@@ -34,6 +34,7 @@ SECRET_PREFIX = "whsec_"  # noqa: S105 - a prefix, not a secret
 MAX_URL = 2000
 RECENT_DELIVERIES = 25
 _KICK_KEY = "qc_webhooks_kick"
+_ENDPOINTS_KEY = "qc_webhook_endpoints"
 
 # What an endpoint may subscribe to, and what a new one gets unless told otherwise.
 EVENT_TYPES: dict[str, str] = {
@@ -248,8 +249,19 @@ def queue_deliveries(session: Session, event: EventRecord) -> None:
         target = repo.get_endpoint(session, int(event.payload.get("endpoint_id") or 0))
         targets = [target] if target is not None else []
     else:
-        targets = [e for e in repo.enabled_endpoints(session) if e.wants(event.type)]
+        targets = [e for e in _enabled_endpoints(session) if e.wants(event.type)]
     _queue(session, targets, event)
+
+
+def _enabled_endpoints(session: Session) -> list[WebhookEndpoint]:
+    """The enabled endpoints, read once per transaction: a dispatch batch runs this handler
+    for hundreds of events, and endpoints change only on the admin's page."""
+    cached = session.info.get(_ENDPOINTS_KEY)
+    if cached is None:
+        cached = session.info[_ENDPOINTS_KEY] = repo.enabled_endpoints(session)
+        after_commit(session, lambda: session.info.pop(_ENDPOINTS_KEY, None))
+        after_rollback(session, lambda: session.info.pop(_ENDPOINTS_KEY, None))
+    return list(cached)
 
 
 def _queue(session: Session, endpoints: Sequence[WebhookEndpoint], event: EventRecord) -> int:
