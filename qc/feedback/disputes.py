@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -216,7 +216,9 @@ def resolve_dispute(
         )
     detail = evaluations.evaluation_detail(session, principal, dispute.evaluation_id)
     items = {i.item.id: i.item for i in detail_items(detail)}
-    by_item = _check_decisions(dispute, decisions, items)
+    # The review may have been edited since the rep disputed it: decide on what it says now.
+    current = {a.item_id: a.answer for a in detail.evaluation.answers}
+    by_item = _check_decisions(dispute, decisions, items, current)
     if not repo.claim_resolution(
         session, dispute_id, by=principal.id, now=now, score_before=detail.evaluation.final_score
     ):
@@ -226,7 +228,8 @@ def resolve_dispute(
     for entry in dispute.items:
         choice = by_item[entry.item_id]
         entry.decision = choice.decision
-        entry.answer_after = choice.answer if choice.decision is Decision.CHANGED else entry.answer_before
+        kept = current.get(entry.item_id, entry.answer_before)
+        entry.answer_after = choice.answer if choice.decision is Decision.CHANGED else kept
         entry.reason = choice.reason.strip()[:MAX_REASON]
         entry.cause = choice.cause
     if changed:
@@ -269,7 +272,10 @@ def detail_items(detail: evaluations.EvaluationDetail) -> list[feedback.ItemFeed
 
 
 def _check_decisions(
-    dispute: Dispute, decisions: Sequence[ItemDecision], items: Mapping[str, object]
+    dispute: Dispute,
+    decisions: Sequence[ItemDecision],
+    items: Mapping[str, object],
+    current: Mapping[str, str | None],
 ) -> dict[str, ItemDecision]:
     by_item = {d.item_id: d for d in decisions}
     errors: dict[str, str] = {}
@@ -287,7 +293,7 @@ def _check_decisions(
             choices = form.choices(item) if item is not None else ()  # type: ignore[arg-type]
             if choice.answer not in choices:
                 errors[f"answer-{entry.item_id}"] = "Choose the new answer"
-            elif choice.answer == entry.answer_before:
+            elif choice.answer == current.get(entry.item_id, entry.answer_before):
                 errors[f"answer-{entry.item_id}"] = "That is the answer it has now; choose Keep instead"
     extra = set(by_item) - {i.item_id for i in dispute.items}
     if extra:
@@ -448,45 +454,49 @@ class DisputeStats:
 
 def dispute_stats(session: Session, principal: Principal) -> DisputeStats:
     """Disputed and overturned items, overturn rate and median time to resolve, per
-    scorecard item and per reviewer (QC leads, administrators and managers for their teams)."""
+    scorecard item and per reviewer (QC leads, administrators and managers for their teams).
+    Counted in the database; only the resolution times of the disputes come back."""
     if principal.role in (Role.REP, Role.REVIEWER):
         raise Forbidden("Dispute figures are for QC leads, administrators and managers")
-    rows = repo.decided_items(session, team_ids=people.visible_team_ids(principal))
+    teams = people.visible_team_ids(principal)
     labels = item_labels(session)
-    names = users.names_of(session, {d.reviewer_id for d, _ in rows})
-    causes: dict[str, int] = defaultdict(int)
-    for _, item in rows:
-        if item.decision is Decision.CHANGED and item.cause is not None:
-            causes[item.cause.value] += 1
+    items = repo.decided_counts(session, by_reviewer=False, team_ids=teams)
+    reviewers = repo.decided_counts(session, by_reviewer=True, team_ids=teams)
+    names = users.names_of(session, {int(str(group.key[0])) for group in reviewers})
     return DisputeStats(
         _figures(
-            rows,
-            key=lambda d, i: f"{d.scorecard_id}:{i.item_id}",
-            label=lambda k: labels.get((k.split(":", 1)[0], k.split(":", 1)[-1]), k),
+            items,
+            repo.resolution_times(session, by_reviewer=False, team_ids=teams),
+            label=lambda key: labels.get((str(key[0]), str(key[1])), str(key[1])),
         ),
-        _figures(rows, key=lambda d, i: str(d.reviewer_id), label=lambda k: names.get(int(k), "?")),
-        dict(causes),
+        _figures(
+            reviewers,
+            repo.resolution_times(session, by_reviewer=True, team_ids=teams),
+            label=lambda key: names.get(int(str(key[0])), "?"),
+        ),
+        repo.overturns_by_cause(session, team_ids=teams),
     )
 
 
-def _figures(rows, *, key, label) -> list[DisputeFigures]:  # type: ignore[no-untyped-def]
-    groups: dict[str, list[tuple[Dispute, DisputeItem]]] = defaultdict(list)
-    for dispute, item in rows:
-        groups[key(dispute, item)].append((dispute, item))
-    figures = []
-    for name, members in groups.items():
-        hours = [
-            (d.closed_at - d.opened_at).total_seconds() / 3600 for d, _ in members if d.closed_at is not None
-        ]
-        figures.append(
-            DisputeFigures(
-                name,
-                label(name),
-                len(members),
-                sum(i.decision is Decision.CHANGED for _, i in members),
-                round(statistics.median(hours), 1) if hours else None,
-            )
+def _figures(
+    counts: list[repo.GroupCounts],
+    times: list[tuple[tuple[object, ...], datetime, datetime]],
+    *,
+    label: Callable[[tuple[object, ...]], str],
+) -> list[DisputeFigures]:
+    hours: dict[tuple[object, ...], list[float]] = defaultdict(list)
+    for key, opened, closed in times:
+        hours[key].append((closed - opened).total_seconds() / 3600)
+    figures = [
+        DisputeFigures(
+            ":".join(str(part) for part in group.key),
+            label(group.key),
+            group.disputed,
+            group.overturned,
+            round(statistics.median(hours[group.key]), 1) if hours[group.key] else None,
         )
+        for group in counts
+    ]
     return sorted(figures, key=lambda f: (-f.overturned, -f.disputed, f.label))
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Select, case, func, select, update
+from sqlalchemy import Select, and_, case, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from qc.feedback.models import Dispute, DisputeItem, DisputeStatus, Feedback
+from qc.feedback.models import Decision, Dispute, DisputeItem, DisputeStatus, Feedback
 
 
 def get(session: Session, evaluation_id: int) -> Feedback | None:
@@ -31,16 +32,22 @@ def released_page(session: Session, rep_id: int, *, offset: int, limit: int) -> 
 
 
 def unacknowledged(
-    session: Session, *, team_ids: frozenset[int] | None, released_before: datetime, limit: int = 500
-) -> list[Feedback]:
-    query = select(Feedback).where(
-        Feedback.acknowledged_at.is_(None),
-        Feedback.released_at.is_not(None),
-        Feedback.released_at < released_before,
+    session: Session, *, cutoffs: dict[int, datetime], limit: int = 500
+) -> tuple[list[Feedback], int]:
+    """Released, unacknowledged feedback of each team in `cutoffs` released before that
+    team's cutoff, oldest first: up to `limit` rows and how many there are in all."""
+    if not cutoffs:
+        return [], 0
+    late = or_(
+        *(
+            and_(Feedback.team_id == team_id, Feedback.released_at < cutoff)
+            for team_id, cutoff in cutoffs.items()
+        )
     )
-    if team_ids is not None:
-        query = query.where(Feedback.team_id.in_(team_ids))
-    return list(session.scalars(query.order_by(Feedback.released_at).limit(limit)))
+    where = (Feedback.acknowledged_at.is_(None), Feedback.released_at.is_not(None), late)
+    total = int(session.scalar(select(func.count()).select_from(Feedback).where(*where)) or 0)
+    rows = session.scalars(select(Feedback).where(*where).order_by(Feedback.released_at).limit(limit))
+    return list(rows), total
 
 
 def due_for_release(session: Session, now: datetime, *, limit: int = 500) -> list[int]:
@@ -191,6 +198,53 @@ def decided_items(
         query = query.where(DisputeItem.item_id == item_id)
     rows = session.execute(query)
     return [(dispute, item) for dispute, item in rows]
+
+
+@dataclass(frozen=True)
+class GroupCounts:
+    key: tuple[object, ...]  # (reviewer_id,) or (scorecard_id, item_id)
+    disputed: int
+    overturned: int
+
+
+def _figure_keys(by_reviewer: bool) -> tuple[Any, ...]:
+    return (Dispute.reviewer_id,) if by_reviewer else (Dispute.scorecard_id, DisputeItem.item_id)
+
+
+def _resolved_items(query: Any, team_ids: frozenset[int] | None) -> Any:
+    query = query.join(DisputeItem, DisputeItem.dispute_id == Dispute.id).where(
+        Dispute.status == DisputeStatus.RESOLVED
+    )
+    return query if team_ids is None else query.where(Dispute.team_id.in_(team_ids))
+
+
+def decided_counts(
+    session: Session, *, by_reviewer: bool, team_ids: frozenset[int] | None
+) -> list[GroupCounts]:
+    """Items of resolved disputes and how many were changed, per reviewer or per item."""
+    keys = _figure_keys(by_reviewer)
+    changed = func.sum(case((DisputeItem.decision == Decision.CHANGED, 1), else_=0))
+    query = _resolved_items(select(*keys, func.count(), changed).select_from(Dispute), team_ids)
+    rows = session.execute(query.group_by(*keys))
+    return [GroupCounts(tuple(row[:-2]), int(row[-2]), int(row[-1] or 0)) for row in rows]
+
+
+def resolution_times(
+    session: Session, *, by_reviewer: bool, team_ids: frozenset[int] | None
+) -> list[tuple[tuple[object, ...], datetime, datetime]]:
+    """(group key, opened, closed) once per resolved dispute in each group."""
+    keys = _figure_keys(by_reviewer)
+    query = _resolved_items(
+        select(*keys, Dispute.id, Dispute.opened_at, Dispute.closed_at).select_from(Dispute), team_ids
+    )
+    rows = session.execute(query.distinct())
+    return [(tuple(row[:-3]), row[-2], row[-1]) for row in rows if row[-1] is not None]
+
+
+def overturns_by_cause(session: Session, *, team_ids: frozenset[int] | None) -> dict[str, int]:
+    query = _resolved_items(select(DisputeItem.cause, func.count()).select_from(Dispute), team_ids)
+    query = query.where(DisputeItem.decision == Decision.CHANGED, DisputeItem.cause.is_not(None))
+    return {cause.value: int(n) for cause, n in session.execute(query.group_by(DisputeItem.cause))}
 
 
 def count_unacknowledged(session: Session, rep_id: int) -> int:

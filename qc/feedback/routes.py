@@ -133,9 +133,11 @@ def open_dispute_page(
 def unacknowledged_page(
     request: Request, session: DB, principal: CurrentUser, settings: SettingsDep
 ) -> Response:
-    rows = service.unacknowledged_for(session, principal, settings=settings)
-    names = users.names_of(session, {r.feedback.rep_id for r in rows})
-    return render(request, "feedback/unacknowledged.html", {"rows": rows, "names": names})
+    late = service.unacknowledged_for(session, principal, settings=settings)
+    names = users.names_of(session, {r.feedback.rep_id for r in late.rows})
+    return render(
+        request, "feedback/unacknowledged.html", {"rows": late.rows, "more": late.more, "names": names}
+    )
 
 
 # Disputes --------------------------------------------------------------------------------------------

@@ -290,27 +290,57 @@ class Unacknowledged:
     age_days: float
 
 
+@dataclass(frozen=True)
+class UnacknowledgedList:
+    rows: list[Unacknowledged]
+    total: int  # every late review, of which `rows` are the oldest
+
+    @property
+    def more(self) -> int:
+        return max(0, self.total - len(self.rows))
+
+
 def unacknowledged_for(
-    session: Session, principal: Principal, *, settings: Settings, now: datetime | None = None
-) -> list[Unacknowledged]:
-    """Released reviews the rep has not acknowledged within their team's time, for the rep's
-    managers (and QC staff)."""
+    session: Session,
+    principal: Principal,
+    *,
+    settings: Settings,
+    now: datetime | None = None,
+    limit: int = 500,
+) -> UnacknowledgedList:
+    """Released reviews the rep has not acknowledged within their team's time, oldest
+    first, for the rep's managers (and QC staff). Each team's own limit is applied in the
+    query, so a team with a long limit cannot crowd out another team's late reviews."""
     if not access.sees_unacknowledged(principal):
         raise Forbidden("This list is for the reps' managers, QC leads and administrators")
     now = now or utcnow()
-    teams = people.visible_team_ids(principal)
-    rows = repo.unacknowledged(session, team_ids=teams, released_before=now - timedelta(days=1))
+    teams = users.list_visible_teams(session, principal)
+    cutoffs = {
+        team.id: now - timedelta(days=policy.team_rules(session, team.id, settings).acknowledge_within_days)
+        for team in teams
+    }
+    rows, total = repo.unacknowledged(session, cutoffs=cutoffs, limit=limit)
     found = calls.calls_by_id(session, principal, [r.call_id for r in rows])
     listed = []
-    limits: dict[int, int] = {}
     for row in rows:
-        if row.team_id not in limits:
-            limits[row.team_id] = policy.team_rules(session, row.team_id, settings).acknowledge_within_days
         assert row.released_at is not None
-        age = (now - row.released_at).total_seconds() / 86400
-        if age >= limits[row.team_id] and row.call_id in found:
+        if row.call_id in found:
+            age = (now - row.released_at).total_seconds() / 86400
             listed.append(Unacknowledged(row, found[row.call_id], round(age, 1)))
-    return listed
+    return UnacknowledgedList(listed, total)
+
+
+def is_acknowledged(session: Session, evaluation_id: int) -> bool:
+    """Whether the rep has acknowledged this review (a notice that comes late, after it,
+    is not sent)."""
+    row = repo.get(session, evaluation_id)
+    return row is not None and row.acknowledged_at is not None
+
+
+def is_dispute_closed(session: Session, dispute_id: int) -> bool:
+    """Whether this dispute was decided or withdrawn (nobody has it to do any more)."""
+    dispute = repo.get_dispute(session, dispute_id, fresh=True)
+    return dispute is not None and dispute.status is not DisputeStatus.OPEN
 
 
 def require_feedback(session: Session, evaluation_id: int) -> Feedback:

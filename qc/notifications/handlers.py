@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from qc.config import get_settings
 from qc.errors import QCError
+from qc.feedback import service as feedback
 from qc.jobs.events import EventRecord, Handler
 from qc.notifications import repository as repo
 from qc.notifications import service
@@ -40,6 +41,8 @@ def on_evaluation_released(session: Session, event: EventRecord) -> None:
     """Tell the rep their call was reviewed, with the score."""
     p = event.payload
     evaluation_id = int(p["evaluation_id"])
+    if feedback.is_acknowledged(session, evaluation_id):
+        return  # a retry that comes after the rep has read it: nothing left to tell
     when = _call_moment(session, p)
     score = _score(p.get("final_score"))
     text = f"Your call{when} was reviewed" + (f": {score}." if score else ".")
@@ -65,6 +68,8 @@ def on_evaluation_acknowledged(session: Session, event: EventRecord) -> None:
 def on_dispute_opened(session: Session, event: EventRecord) -> None:
     """Ask the resolver to decide: the named one, or else every QC lead (else every admin)."""
     p = event.payload
+    if feedback.is_dispute_closed(session, int(p["dispute_id"])):
+        return  # decided or withdrawn before this ran: nobody has it to do any more
     resolver_id = p.get("resolver_id")
     recipients = _active(session, [resolver_id]) if resolver_id else []
     items = [str(i) for i in p.get("item_ids") or []]
@@ -81,6 +86,8 @@ def on_dispute_opened(session: Session, event: EventRecord) -> None:
 def on_dispute_overdue(session: Session, event: EventRecord) -> None:
     """Tell every QC lead (else every admin) that a dispute is still open past its due time."""
     p = event.payload
+    if feedback.is_dispute_closed(session, int(p["dispute_id"])):
+        return
     rep = _name(session, p["rep_id"])
     when = _call_moment(session, p)
     due = f" was due {_due(p.get('due_at'), _zone(session, p))} and" if p.get("due_at") else ""

@@ -12,6 +12,7 @@ from qc.evaluations.form import AnswerInput
 from qc.evaluations.models import Evaluation
 from qc.evaluations.service import ReviewForm
 from qc.jobs import events
+from qc.users.models import User
 from qc.users.service import principal_for
 from tests.factories import Org, make_checked_call
 
@@ -23,11 +24,12 @@ def submit_review(
     *,
     statuses: dict[str, Any] | None = None,
     dispatch: bool = True,
+    rep: User | None = None,
     **answers: str,
 ) -> Evaluation:
     """The reviewer reviews a new call of the rep (the automatic answers, with `answers`
     changed) and submits it; the outbox's handlers run unless `dispatch` is False."""
-    call = make_checked_call(db, rep=org.rep, statuses=statuses or {"price": "fail"})
+    call = make_checked_call(db, rep=rep or org.rep, statuses=statuses or {"price": "fail"})
     db.commit()
     reviewer = principal_for(db, org.reviewer)
     draft = evaluations.review_call(db, reviewer, call.id, settings=settings)

@@ -301,20 +301,62 @@ def test_overdue_disputes_are_flagged_once(db: Session, org: Org, review: Evalua
     assert rows[0].overdue
 
 
+def test_an_item_edited_while_disputed_is_decided_on_its_new_answer(
+    db: Session, org: Org, review: Evaluation, settings: Any, app: Any
+) -> None:
+    dispute = _open(db, org, review, settings)
+    assert dispute.items[0].answer_before == "no"
+    lead = principal_for(db, org.qc_lead)
+    evaluations.correct_answers(
+        db,
+        lead,
+        review.id,
+        answers={"price": "yes"},
+        reasons={"price": "Listened again"},
+        summary="Listened again",
+        settings=settings,
+    )
+    db.commit()
+    with Browser(app) as browser:
+        browser.login_as(org.qc_lead)
+        page = browser.page(f"/disputes/{dispute.id}")
+        assert "Edited since the dispute was opened" in page.text
+        keep = page.select_one("input[name='decision-price'][value='kept']").parent.text
+        assert "Keep Yes" in " ".join(keep.split())
+        assert "yes" not in [o["value"] for o in page.select("select[name='answer-price'] option")]
+    with pytest.raises(DisputeInvalid) as same:
+        disputes.resolve_dispute(
+            db, lead, dispute.id, decisions=_decide(Decision.CHANGED, "yes"), settings=settings
+        )
+    assert "choose Keep instead" in same.value.errors["answer-price"]
+    db.rollback()
+    kept = disputes.resolve_dispute(db, lead, dispute.id, decisions=_decide(Decision.KEPT), settings=settings)
+    db.commit()
+    assert (kept.items[0].answer_before, kept.items[0].answer_after) == ("no", "yes")
+
+
 def test_dispute_figures_per_item_and_reviewer(db: Session, org: Org, settings: Any) -> None:
     lead = principal_for(db, org.qc_lead)
-    for decision, answer in ((Decision.CHANGED, "yes"), (Decision.KEPT, None)):
+    for hours, (decision, answer) in zip(
+        (3, 8), ((Decision.CHANGED, "yes"), (Decision.KEPT, None)), strict=True
+    ):
         review = submit_review(db, org, settings)
         dispute = _open(db, org, review, settings)
         disputes.resolve_dispute(db, lead, dispute.id, decisions=_decide(decision, answer), settings=settings)
         db.commit()
+        assert dispute.closed_at is not None
+        dispute.opened_at = dispute.closed_at - timedelta(hours=hours)
+        db.commit()
+    withdrawn = _open(db, org, submit_review(db, org, settings), settings)
+    disputes.withdraw_dispute(db, principal_for(db, org.rep), withdrawn.id)
+    db.commit()
     stats = disputes.dispute_stats(db, lead)
     price = next(f for f in stats.by_item if f.key == "outbound-sales:price")
     assert price.label == "States the price clearly"
     assert (price.disputed, price.overturned, price.overturn_rate) == (2, 1, 0.5)
-    assert price.median_hours is not None and price.median_hours >= 0
+    assert price.median_hours == 5.5  # the median of 3 and 8 hours; the withdrawn one does not count
     reviewer = next(f for f in stats.by_reviewer if f.label == org.reviewer.name)
-    assert (reviewer.disputed, reviewer.overturned) == (2, 1)
+    assert (reviewer.disputed, reviewer.overturned, reviewer.median_hours) == (2, 1, 5.5)
     assert stats.by_cause == {"reviewer_error": 1}
     with pytest.raises(Forbidden):
         disputes.dispute_stats(db, principal_for(db, org.rep))

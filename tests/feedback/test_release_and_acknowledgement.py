@@ -162,17 +162,39 @@ def test_unacknowledged_reviews_are_listed_for_the_reps_manager(
 ) -> None:
     manager, outsider = principal_for(db, org.manager), principal_for(db, org.outsider_manager)
     later = utcnow() + timedelta(days=4)
-    assert [
-        r.feedback.evaluation_id
-        for r in feedback.unacknowledged_for(db, manager, settings=settings, now=later)
-    ] == [review.id]
-    assert feedback.unacknowledged_for(db, outsider, settings=settings, now=later) == []
+
+    def late(principal: Any, now: Any) -> list[int]:
+        found = feedback.unacknowledged_for(db, principal, settings=settings, now=now)
+        assert found.total == len(found.rows)
+        return [r.feedback.evaluation_id for r in found.rows]
+
+    assert late(manager, later) == [review.id]
+    assert late(outsider, later) == []
     with pytest.raises(Forbidden):
         feedback.unacknowledged_for(db, principal_for(db, org.reviewer), settings=settings, now=later)
-    assert feedback.unacknowledged_for(db, manager, settings=settings, now=utcnow() + timedelta(days=2)) == []
+    assert late(manager, utcnow() + timedelta(days=2)) == []
     feedback.acknowledge(db, principal_for(db, org.rep), review.id)
     db.commit()
-    assert feedback.unacknowledged_for(db, manager, settings=settings, now=later) == []
+    assert late(manager, later) == []
+
+
+def test_each_team_waits_its_own_time_and_a_cap_keeps_the_oldest(
+    db: Session, org: Org, settings: Any
+) -> None:
+    """A team that allows 30 days lists nothing after 4 days while the other team's late
+    reviews are all there, whatever the cap; a cap shows the oldest and counts the rest."""
+    mine = [submit_review(db, org, settings) for _ in range(3)]
+    theirs = submit_review(db, org, settings, rep=org.other_rep)
+    lead = principal_for(db, org.qc_lead)
+    values = {**_rules(), "acknowledge_within_days": "30"}
+    policy.update_team_rules(db, lead, team_id=org.other_team.id, values=values, settings=settings)
+    db.commit()
+    later = utcnow() + timedelta(days=4)
+    found = feedback.unacknowledged_for(db, lead, settings=settings, now=later, limit=2)
+    assert [r.feedback.evaluation_id for r in found.rows] == [e.id for e in mine[:2]]
+    assert (found.total, found.more) == (3, 1)
+    found = feedback.unacknowledged_for(db, lead, settings=settings, now=utcnow() + timedelta(days=31))
+    assert sorted(r.feedback.evaluation_id for r in found.rows) == sorted([*(e.id for e in mine), theirs.id])
 
 
 # My feedback --------------------------------------------------------------------------------------

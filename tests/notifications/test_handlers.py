@@ -6,13 +6,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from qc.db import session_scope
 from qc.evaluations import service as evaluations
 from qc.evaluations.form import AnswerInput
 from qc.evaluations.service import ReviewForm
+from qc.feedback import disputes
+from qc.feedback import service as feedback
+from qc.feedback.disputes import DisputedItem
 from qc.jobs import events
 from qc.jobs.models import EventHandled
 from qc.notifications import handlers
@@ -21,6 +24,7 @@ from qc.reviews.models import ReviewPolicy
 from qc.users.models import Role, User
 from qc.users.service import principal_for
 from tests.factories import Org, make_call, make_checked_call, make_user
+from tests.feedback.conftest import submit_review
 from tests.notifications.conftest import event
 
 STARTED = "2026-11-20T09:30:00+00:00"
@@ -347,3 +351,35 @@ def test_releasing_a_real_review_tells_its_rep(db: Session, org: Org, settings: 
     assert notice.subject == f"evaluation:{review.id}"
     assert notice.text.startswith("Your call of 23 Nov 2026 10:00 was reviewed: ")
     assert notices(db, org.reviewer) == []
+
+
+def test_a_notice_that_arrives_after_its_task_is_done_is_not_sent(
+    db: Session, org: Org, settings: Any
+) -> None:
+    """Handlers retried late (after the rep acknowledged, after the dispute was decided)
+    must not leave a to-do nobody can clear."""
+    review = submit_review(db, org, settings)  # released through the outbox
+    feedback.acknowledge(db, principal_for(db, org.rep), review.id)
+    db.execute(delete(Notification))  # as if the inbox handler had not run yet
+    db.commit()
+    late_release = released(org, review.call_id, evaluation_id=review.id)
+    handlers.on_evaluation_released(db, event("evaluation.released", late_release))
+    assert notices(db, org.rep) == []
+
+    rep = principal_for(db, org.rep)
+    dispute = disputes.open_dispute(
+        db, rep, review.id, items=[DisputedItem("price", "I gave the price")], settings=settings
+    )
+    db.commit()
+    disputes.withdraw_dispute(db, rep, dispute.id)
+    db.commit()
+    handlers.on_dispute_opened(db, event("dispute.opened", opened(org, review.call_id, dispute.id)))
+    handlers.on_dispute_overdue(db, event("dispute.overdue", overdue(org, dispute.id)))
+    assert notices(db, org.qc_lead) == [] and notices(db, org.admin) == []
+
+    still_open = disputes.open_dispute(
+        db, rep, review.id, items=[DisputedItem("price", "I gave the price")], settings=settings
+    )
+    db.commit()
+    handlers.on_dispute_opened(db, event("dispute.opened", opened(org, review.call_id, still_open.id)))
+    assert [n.subject for n in notices(db, org.qc_lead)] == [f"dispute:{still_open.id}"]
