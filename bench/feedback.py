@@ -760,7 +760,7 @@ def run_backend(args: argparse.Namespace) -> dict[str, Any]:
 
     wire()
     events.append(bench_events(f"after wire(){suffix}", kept=kept, **event_args(args)))
-    pages = bench_pages(org, runs=args.runs, profile=args.profile)
+    pages = bench_pages(org, runs=args.runs, profile=args.profile) if args.runs else []
     get_engine().dispose()
     return {
         "backend": args.backend,
@@ -865,7 +865,7 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--per-rep", type=int, default=750)
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
-    parser.add_argument("--runs", type=int, default=15, help="page runs (median)")
+    parser.add_argument("--runs", type=int, default=15, help="page runs (median; 0: no pages)")
     parser.add_argument("--event-runs", type=int, default=3, help="dispatch runs (median)")
     parser.add_argument("--per-tx", type=int, default=10, help="events emitted per transaction")
     parser.add_argument(

@@ -150,7 +150,7 @@ def _claim(limit: int, now: datetime) -> tuple[str, list[EventRecord]]:
         )
         rows = session.execute(
             select(Event.id, Event.key, Event.type, Event.payload, Event.created_at)
-            .where(Event.claim_token == token)
+            .where(Event.id.in_(ids), Event.claim_token == token)  # by key: claim_token has no index
             .order_by(Event.id)
         ).all()
     return token, [EventRecord(*row) for row in rows]
