@@ -84,6 +84,11 @@ class Settings(BaseSettings):
     dispute_resolver: Literal["qc_lead", "reviewer"] = "qc_lead"
     dispute_due_working_days: int = Field(default=2, ge=1, le=30)
 
+    # Coaching: planning a session and measuring its effect.
+    coaching_recent_reviews: int = Field(default=20, ge=3, le=200)  # reviewed calls counted when planning
+    coaching_effect_days: int = Field(default=30, ge=3, le=180)  # N: days before and after a session
+    coaching_effect_min_calls: int = Field(default=5, ge=1, le=100)  # K: reviewed calls after it
+
     # Upload limits.
     max_upload_mb: int = Field(default=200, ge=1)
     max_call_duration_s: int = Field(default=4 * 3600, ge=1)

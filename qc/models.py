@@ -1,6 +1,7 @@
 """Import every domain's models so `Base.metadata` knows all tables (Alembic, tests)."""
 
 from qc.calls.models import Call
+from qc.coaching.models import CoachingAction, CoachingEvaluation, CoachingFocus, CoachingSession
 from qc.db import Base
 from qc.evaluations.models import (
     CalibrationCall,
@@ -29,6 +30,10 @@ __all__ = [
     "Call",
     "CallScore",
     "CheckResult",
+    "CoachingAction",
+    "CoachingEvaluation",
+    "CoachingFocus",
+    "CoachingSession",
     "Dispute",
     "DisputeItem",
     "Evaluation",

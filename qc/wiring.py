@@ -14,12 +14,14 @@ from datetime import timedelta
 from typing import Any
 
 from qc.calls import pipeline
+from qc.coaching import service as coaching
 from qc.config import get_settings
 from qc.db import session_scope, utcnow
 from qc.feedback import disputes
 from qc.feedback import service as feedback
 from qc.jobs import events, queue
 from qc.jobs.queue import Lane
+from qc.notifications import coaching as coaching_inbox
 from qc.notifications import delivery as webhook_delivery
 from qc.notifications import handlers as inbox
 from qc.notifications import webhooks
@@ -56,6 +58,8 @@ def wire() -> None:
         # Feedback: reviews whose release delay has passed; disputes past their due time.
         queue.register_periodic("release_due_feedback", release_due_feedback, every_minutes=1)
         queue.register_periodic("flag_overdue_disputes", flag_overdue_disputes, every_minutes=5)
+        # Coaching: action items that came due (once each).
+        queue.register_periodic("coaching_actions_due", coaching_actions_due, every_minutes=15)
         # Notifications: send webhook deliveries when events queue them; the sweep retries
         # the failed ones whose backoff has passed and sends what a lost kick left behind.
         queue.register_task(webhooks.DELIVER_TASK, webhook_delivery.deliver_due, lane=Lane.QUICK)
@@ -84,7 +88,7 @@ def _subscribe_feedback() -> None:
 
 def _subscribe_notifications() -> None:
     """Notifications: the inbox and the outgoing webhook."""
-    for event_type, handler in inbox.HANDLERS.items():
+    for event_type, handler in {**inbox.HANDLERS, **coaching_inbox.HANDLERS}.items():
         events.subscribe(f"notifications.inbox.{event_type}", [event_type], handler)
     events.subscribe("notifications.webhooks", ["*"], webhooks.queue_deliveries)
 
@@ -113,6 +117,11 @@ def release_due_feedback() -> int:
 def flag_overdue_disputes() -> int:
     with session_scope() as session:
         return disputes.flag_overdue(session)
+
+
+def coaching_actions_due() -> int:
+    with session_scope() as session:
+        return coaching.notify_due_actions(session)
 
 
 def run_reaper() -> Any:

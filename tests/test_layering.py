@@ -25,6 +25,7 @@ LAYERS = [
     "reviews",
     "evaluations",
     "feedback",
+    "coaching",
     "notifications",
     "browse",
     "demo",

@@ -11,6 +11,7 @@ from qc.scoring.engine import weighted_score
 
 MAX_REASON = 500
 MAX_COMMENT = 4000
+PASSING_SCALE = 4  # on a 1-5 item, 4 and 5 pass
 
 CHOICES: dict[AnswerType, tuple[str, ...]] = {
     AnswerType.YES_NO: ("yes", "no"),
@@ -47,6 +48,16 @@ def credit(item: Item, answer: str | None) -> float | None:
     if item.answer is AnswerType.SCALE_1_5:
         return (int(answer) - 1) / 4
     return 1.0 if answer == "yes" else 0.0
+
+
+def passed(item: Item, answer: str | None) -> bool | None:
+    """Whether an answer passes the item: yes, or 4-5 on a scale; None for n/a or no
+    answer. Pass rates, most-missed items and coaching effects all count this way."""
+    if answer is None or answer == "na":
+        return None
+    if item.answer is AnswerType.SCALE_1_5:
+        return int(answer) >= PASSING_SCALE
+    return answer == "yes"
 
 
 @dataclass(frozen=True)

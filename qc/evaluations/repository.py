@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any, NamedTuple
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
@@ -178,3 +179,93 @@ def calibration_candidates(session: Session) -> list[User]:
             .order_by(User.name)
         )
     )
+
+
+class AnswerRow(NamedTuple):
+    evaluation_id: int
+    call_id: int
+    rep_id: int
+    team_id: int
+    started_at: datetime
+    submitted_at: datetime
+    scorecard_version_id: int
+    scorecard_id: str
+    item_id: str
+    answer: str | None
+
+
+def _answers() -> Any:
+    columns = (
+        Evaluation.id,
+        Evaluation.call_id,
+        Call.rep_id,
+        Call.team_id,
+        Call.started_at,
+        Evaluation.submitted_at,
+        Evaluation.scorecard_version_id,
+        ScorecardVersion.scorecard_id,
+        EvaluationAnswer.item_id,
+        EvaluationAnswer.answer,
+    )
+    return (
+        select(*columns)
+        .join(Call, Call.id == Evaluation.call_id)
+        .join(ScorecardVersion, ScorecardVersion.id == Evaluation.scorecard_version_id)
+        .join(EvaluationAnswer, EvaluationAnswer.evaluation_id == Evaluation.id)
+        .where(Evaluation.kind == EvaluationKind.REVIEW, Evaluation.status == EvaluationStatus.SUBMITTED)
+    )
+
+
+def review_answers(
+    session: Session,
+    *,
+    rep_ids: Iterable[int] | None = None,
+    team_ids: Iterable[int] | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    item_ids: Iterable[str] | None = None,
+) -> list[AnswerRow]:
+    """Answers of submitted reviews of calls that started in [since, until), oldest call
+    first, for some reps or teams (and items)."""
+    query = _answers()
+    if rep_ids is not None:
+        query = query.where(Call.rep_id.in_(list(rep_ids)))
+    if team_ids is not None:
+        query = query.where(Call.team_id.in_(list(team_ids)))
+    if since is not None:
+        query = query.where(Call.started_at >= since)
+    if until is not None:
+        query = query.where(Call.started_at < until)
+    if item_ids is not None:
+        query = query.where(EvaluationAnswer.item_id.in_(list(item_ids)))
+    rows = session.execute(query.order_by(Call.started_at, Evaluation.id, EvaluationAnswer.position))
+    return [AnswerRow(*row) for row in rows]
+
+
+def last_reviews(session: Session, rep_id: int, limit: int) -> list[int]:
+    """The ids of the rep's last `limit` submitted reviews, newest call first."""
+    return list(
+        session.scalars(
+            select(Evaluation.id)
+            .join(Call, Call.id == Evaluation.call_id)
+            .where(
+                Call.rep_id == rep_id,
+                Evaluation.kind == EvaluationKind.REVIEW,
+                Evaluation.status == EvaluationStatus.SUBMITTED,
+            )
+            .order_by(Call.started_at.desc(), Evaluation.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def answers_of(session: Session, evaluation_ids: Iterable[int]) -> list[AnswerRow]:
+    """The answers of these submitted reviews, oldest call first."""
+    ids = list(evaluation_ids)
+    if not ids:
+        return []
+    query = _answers().where(Evaluation.id.in_(ids))
+    return [
+        AnswerRow(*row)
+        for row in session.execute(query.order_by(Call.started_at, Evaluation.id, EvaluationAnswer.position))
+    ]

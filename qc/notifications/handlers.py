@@ -48,7 +48,7 @@ def on_evaluation_released(session: Session, event: EventRecord) -> None:
     text = f"Your call{when} was reviewed" + (f": {score}." if score else ".")
     service.notify(
         session,
-        user_ids=_active(session, [p["rep_id"]]),
+        user_ids=active_ids(session, [p["rep_id"]]),
         kind=RELEASED,
         subject=f"evaluation:{evaluation_id}",
         text=text,
@@ -71,9 +71,9 @@ def on_dispute_opened(session: Session, event: EventRecord) -> None:
     if feedback.is_dispute_closed(session, int(p["dispute_id"])):
         return  # decided or withdrawn before this ran: nobody has it to do any more
     resolver_id = p.get("resolver_id")
-    recipients = _active(session, [resolver_id]) if resolver_id else []
+    recipients = active_ids(session, [resolver_id]) if resolver_id else []
     items = [str(i) for i in p.get("item_ids") or []]
-    rep = _name(session, p["rep_id"])
+    rep = name_of(session, p["rep_id"])
     when = _call_moment(session, p)
     text = (
         f"{rep} disputes {_count(len(items), 'item')} of the review of their call{when}"
@@ -88,7 +88,7 @@ def on_dispute_overdue(session: Session, event: EventRecord) -> None:
     p = event.payload
     if feedback.is_dispute_closed(session, int(p["dispute_id"])):
         return
-    rep = _name(session, p["rep_id"])
+    rep = name_of(session, p["rep_id"])
     when = _call_moment(session, p)
     due = f" was due {_due(p.get('due_at'), _zone(session, p))} and" if p.get("due_at") else ""
     text = f"Overdue: {rep}'s dispute of the review of their call{when}{due} is still open."
@@ -103,13 +103,13 @@ def on_dispute_resolved(session: Session, event: EventRecord) -> None:
     when = _call_moment(session, p)
     outcome = _outcome(p)
     rep_text = f"Your dispute of the review of your call{when} was decided: {outcome}."
-    _notify_dispute(session, event, _active(session, [p["rep_id"]]), DISPUTE_RESOLVED, rep_text)
+    _notify_dispute(session, event, active_ids(session, [p["rep_id"]]), DISPUTE_RESOLVED, rep_text)
     reviewer_id, resolver_id = p.get("reviewer_id"), p.get("resolved_by_id")
     if reviewer_id is not None and reviewer_id != resolver_id:
-        who = _name(session, resolver_id) if resolver_id is not None else "A QC lead"
-        rep = _name(session, p["rep_id"])
+        who = name_of(session, resolver_id) if resolver_id is not None else "A QC lead"
+        rep = name_of(session, p["rep_id"])
         text = f"{who} decided {rep}'s dispute of your review of the call{when}: {outcome}."
-        _notify_dispute(session, event, _active(session, [reviewer_id]), DISPUTE_RESOLVED, text)
+        _notify_dispute(session, event, active_ids(session, [reviewer_id]), DISPUTE_RESOLVED, text)
 
 
 def on_dispute_withdrawn(session: Session, event: EventRecord) -> None:
@@ -152,7 +152,7 @@ def _person(session: Session, user_id: Any) -> User | None:
         return None
 
 
-def _active(session: Session, user_ids: Sequence[Any]) -> list[int]:
+def active_ids(session: Session, user_ids: Sequence[Any]) -> list[int]:
     """The ids of those who exist and may still sign in (a deactivated person reads nothing)."""
     people = [_person(session, user_id) for user_id in user_ids if user_id is not None]
     return [person.id for person in people if person is not None and person.is_active]
@@ -167,7 +167,7 @@ def _qc_leads(session: Session) -> list[int]:
     return []
 
 
-def _name(session: Session, user_id: Any) -> str:
+def name_of(session: Session, user_id: Any) -> str:
     person = _person(session, user_id)
     return person.name if person is not None else "A former rep"
 

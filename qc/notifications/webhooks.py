@@ -46,6 +46,12 @@ EVENT_TYPES: dict[str, str] = {
     "dispute.overdue": "A dispute is still open past its due time",
     "dispute.resolved": "A dispute was decided",
     "dispute.withdrawn": "A rep withdrew a dispute",
+    "coaching.scheduled": "A coaching session was planned or moved",
+    "coaching.acknowledged": "A rep acknowledged a coaching session",
+    "coaching.action_due": "A coaching action item came due",
+    "coaching.action_done": "A rep ticked off a coaching action item",
+    "coaching.completed": "A coaching session was completed",
+    "coaching.cancelled": "A coaching session was cancelled",
     "call.scored": "The automatic checks scored a call",
 }
 DEFAULT_EVENT_TYPES = tuple(t for t in EVENT_TYPES if t != "call.scored")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -194,6 +195,15 @@ def current_versions(session: Session) -> list[ScorecardVersion]:
             .order_by(ScorecardVersion.scorecard_id)
         )
     )
+
+
+def definitions_by_version(session: Session, version_ids: Iterable[int]) -> dict[int, Scorecard]:
+    """The scorecard definition of each revision id (parsed once per process)."""
+    ids = set(version_ids)
+    if not ids:
+        return {}
+    versions = session.scalars(select(ScorecardVersion).where(ScorecardVersion.id.in_(ids)))
+    return {version.id: definition(version) for version in versions}
 
 
 def hotwords_for(session: Session, call_id: int, language: str | None) -> str | None:

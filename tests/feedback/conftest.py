@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -25,11 +26,14 @@ def submit_review(
     statuses: dict[str, Any] | None = None,
     dispatch: bool = True,
     rep: User | None = None,
+    started_at: datetime | None = None,
     **answers: str,
 ) -> Evaluation:
     """The reviewer reviews a new call of the rep (the automatic answers, with `answers`
     changed) and submits it; the outbox's handlers run unless `dispatch` is False."""
-    call = make_checked_call(db, rep=rep or org.rep, statuses=statuses or {"price": "fail"})
+    call = make_checked_call(
+        db, rep=rep or org.rep, statuses=statuses or {"price": "fail"}, started_at=started_at
+    )
     db.commit()
     reviewer = principal_for(db, org.reviewer)
     draft = evaluations.review_call(db, reviewer, call.id, settings=settings)

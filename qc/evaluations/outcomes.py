@@ -1,0 +1,79 @@
+"""Item outcomes: each answered item of each submitted review, passed or not.
+
+What the team pages, coaching effects and training rules count. An answer passes with
+"yes" or 4-5 on a scale (`form.passed`); n/a and unanswered items are left out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from qc.evaluations import form
+from qc.evaluations import repository as repo
+from qc.scoring import service as scoring
+from qc.scoring.definitions import Item
+
+
+@dataclass(frozen=True)
+class ItemOutcome:
+    evaluation_id: int
+    call_id: int
+    rep_id: int
+    team_id: int
+    call_started_at: datetime
+    scorecard_id: str
+    item_id: str
+    passed: bool
+
+
+def _outcomes(session: Session, rows: list[repo.AnswerRow]) -> list[ItemOutcome]:
+    cards = scoring.definitions_by_version(session, {r.scorecard_version_id for r in rows})
+    items: dict[int, dict[str, Item]] = {v: {i.id: i for i in card.items} for v, card in cards.items()}
+    found = []
+    for row in rows:
+        item = items.get(row.scorecard_version_id, {}).get(row.item_id)
+        verdict = form.passed(item, row.answer) if item is not None else None
+        if verdict is not None:
+            found.append(
+                ItemOutcome(
+                    row.evaluation_id,
+                    row.call_id,
+                    row.rep_id,
+                    row.team_id,
+                    row.started_at,
+                    row.scorecard_id,
+                    row.item_id,
+                    verdict,
+                )
+            )
+    return found
+
+
+def item_outcomes(
+    session: Session,
+    *,
+    rep_ids: Iterable[int] | None = None,
+    team_ids: Iterable[int] | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    item_ids: Iterable[str] | None = None,
+) -> list[ItemOutcome]:
+    """Outcomes in reviews of calls that started in [since, until), oldest call first.
+    No permission check: the caller decides who may see the figures it draws."""
+    rows = repo.review_answers(
+        session, rep_ids=rep_ids, team_ids=team_ids, since=since, until=until, item_ids=item_ids
+    )
+    return _outcomes(session, rows)
+
+
+def last_reviewed(session: Session, rep_id: int, *, last: int) -> list[ItemOutcome]:
+    """Outcomes in the rep's last `last` reviewed calls."""
+    return _outcomes(session, repo.answers_of(session, repo.last_reviews(session, rep_id, last)))
+
+
+def of_evaluations(session: Session, evaluation_ids: Iterable[int]) -> list[ItemOutcome]:
+    return _outcomes(session, repo.answers_of(session, evaluation_ids))
