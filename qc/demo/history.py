@@ -92,10 +92,12 @@ PAST = [
 ]
 
 
-def _copy_recording(path: Path) -> bytes:
-    """The recording re-encoded as FLAC: the same speech, a file (and sha256) of its own."""
+def _copy_recording(path: Path, copy: int) -> bytes:
+    """The recording re-encoded as FLAC and tagged with its copy number: the same speech,
+    a file (and sha256) of its own each time."""
     out = io.BytesIO()
     with av.open(str(path)) as source, av.open(out, "w", format="flac") as target:
+        target.metadata["comment"] = f"qc demo copy {copy}"
         stream_in = source.streams.audio[0]
         layout = stream_in.layout.name
         stream_out = target.add_stream("flac", rate=stream_in.rate, layout=layout)
@@ -135,17 +137,32 @@ def _transcript(sample: dict[str, Any]) -> TranscriptionResult:
 
 def seed_history(samples_dir: Path, scripted: list[dict[str, Any]], domain: str) -> int:
     """Reviewed calls of the past days; the number of reviews made."""
+    return len(seed_reviews(PAST, samples_dir, scripted, domain, first_index=0))
+
+
+def seed_reviews(
+    pasts: list[PastReview],
+    samples_dir: Path,
+    scripted: list[dict[str, Any]],
+    domain: str,
+    *,
+    first_index: int,
+) -> list[int]:
+    """Each past review as it happened: the call, its checks, the review, the rep's answer;
+    the evaluation ids."""
     by_script = {s["labelled"]: s for s in scripted}
     reviewed = [
-        _review(_historic_call(samples_dir, by_script[past.script], past, index, domain), past, domain)
-        for index, past in enumerate(PAST)
+        _review(
+            _historic_call(samples_dir, by_script[past.script], past, first_index + i, domain), past, domain
+        )
+        for i, past in enumerate(pasts)
     ]
     events.dispatch_pending()  # release them to the reps now, as the worker would
-    for past, evaluation_id in zip(PAST, reviewed, strict=True):
+    for past, evaluation_id in zip(pasts, reviewed, strict=True):
         _follow_up(past, evaluation_id, domain)
     events.dispatch_pending()
     _backdate(reviewed)
-    return len(reviewed)
+    return reviewed
 
 
 def _backdate(evaluation_ids: list[int]) -> None:
@@ -186,7 +203,7 @@ def _historic_call(
 ) -> int:
     settings, storage = get_settings(), get_storage()
     started = (datetime.now(UTC) - timedelta(days=past.days_ago)).replace(
-        hour=10 + index, minute=15, second=0, microsecond=0
+        hour=9 + index % 8, minute=15, second=0, microsecond=0
     )
     meta = CallMeta(
         rep=f"{past.rep}@{domain}",
@@ -202,7 +219,7 @@ def _historic_call(
         result = calls.ingest_recording(
             session,
             principal=admin,
-            source=io.BytesIO(_copy_recording(samples_dir / sample["file"])),
+            source=io.BytesIO(_copy_recording(samples_dir / sample["file"], index)),
             filename=f"history-{index + 1}.flac",
             meta=meta,
             settings=settings,
