@@ -96,6 +96,7 @@ def calls_page(
     context: dict[str, Any] = {
         "page": result.page,
         "scores": result.scores,
+        "reviews": result.reviews,
         "rep_names": result.rep_labels,
         "filters": filters,
         "query": {k: v for k, v in filters.items() if v},

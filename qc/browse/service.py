@@ -10,12 +10,15 @@ from sqlalchemy.orm import Session
 from qc.calls import service as calls
 from qc.calls.models import Call, CallStatus
 from qc.config import Settings
+from qc.evaluations import service as evaluations
+from qc.evaluations.models import Evaluation, EvaluationStatus
 from qc.kit.pagination import Page, PageRequest
 from qc.reviews import reading
 from qc.scoring import service as scoring
 from qc.scoring.models import CallScore
 from qc.transcription import service as transcription
 from qc.transcription.models import Transcript
+from qc.users.models import Role
 from qc.users.schemas import Principal
 
 
@@ -52,6 +55,7 @@ class CallsPage:
     page: Page[Call]
     scores: dict[int, CallScore]
     rep_labels: dict[int, str]
+    reviews: dict[int, Evaluation]  # submitted QC reviews `principal` may read, by call
 
 
 def list_calls(
@@ -68,8 +72,20 @@ def list_calls(
     """Calls `principal` may see, newest first, with their automatic scores and the names
     (or blind-review aliases) to show for their reps."""
     result = calls.list_calls(session, principal, rep=rep, team_id=team_id, day=day, status=status, page=page)
+    ids = [call.id for call in result.items]
     return CallsPage(
         result,
-        scoring.scores_for(session, [call.id for call in result.items]),
+        scoring.scores_for(session, ids),
         reading.rep_labels(session, principal, result.items, settings=settings),
+        _readable_reviews(principal, evaluations.reviews_by_call(session, ids)),
     )
+
+
+def _readable_reviews(principal: Principal, reviews: dict[int, Evaluation]) -> dict[int, Evaluation]:
+    """Submitted reviews; a rep's only once released to them."""
+    return {
+        call_id: review
+        for call_id, review in reviews.items()
+        if review.status is EvaluationStatus.SUBMITTED
+        and (principal.role is not Role.REP or review.released_at is not None)
+    }

@@ -61,6 +61,12 @@ class CallScore(Base):
         passive_deletes=True,
     )
 
+    @property
+    def undecided(self) -> bool:
+        """Most checks were left to a person: the score would rest on too little to show
+        as a number (a critical fail still shows: it decides the call on its own)."""
+        return not self.critical_failed and self.checks_decided * 2 < self.checks_total
+
 
 class CheckResult(Base):
     """The automatic answer to one scorecard item, with the evidence behind it."""

@@ -306,3 +306,54 @@ def test_webvtt_escapes_cue_text(browser: Any, db: Any, org: Any) -> None:
     browser.login_as(org.admin)
     vtt = browser.get(f"/calls/{call.id}/transcript.vtt").text
     assert "<v Agent>AT&amp;T &lt;b&gt;deals&lt;/b&gt; --&gt; now" in vtt
+
+
+def _score_cells(soup: Any) -> dict[int, tuple[str, str]]:
+    """call id -> (auto score cell, review cell) as the list shows them."""
+    rows = {}
+    for row in soup.select("table.calls tbody tr"):
+        call_id = int(row.select_one("td:first-child a")["href"].rstrip("/").split("/")[-1])
+        cells = row.select("td")
+        rows[call_id] = (" ".join(cells[-2].text.split()), " ".join(cells[-1].text.split()))
+    return rows
+
+
+def test_calls_list_shows_the_review_score_and_an_undecided_automatic_one(
+    browser: Any, db: Any, org: Any, settings: Any
+) -> None:
+    from tests.factories import make_checked_call
+    from tests.feedback.conftest import submit_review
+
+    undecided = make_checked_call(
+        db,
+        rep=org.rep,
+        statuses={
+            i: "needs_review"
+            for i in (
+                "greeting",
+                "permission",
+                "needs_summary",
+                "open_questions",
+                "presentation",
+                "benefits",
+                "objection",
+                "price",
+                "next_step",
+                "farewell",
+            )
+        },
+    )
+    db.commit()
+    reviewed = submit_review(db, org, settings, statuses={"price": "fail"})
+    held_back = submit_review(db, org, settings, dispatch=False)  # submitted, not yet released
+    browser.login_as(org.manager)
+    cells = _score_cells(browser.page("/calls"))
+    assert cells[undecided.id] == ("undecided", "")
+    assert cells[reviewed.call_id][0] == "80" and cells[reviewed.call_id][1] == str(
+        round(reviewed.final_score)
+    )
+    assert cells[held_back.call_id][1] == str(round(held_back.final_score))  # managers see it at once
+    browser.login_as(org.rep)
+    cells = _score_cells(browser.page("/calls"))
+    assert cells[reviewed.call_id][1] == str(round(reviewed.final_score))
+    assert cells[held_back.call_id][1] == ""  # the rep sees it once released

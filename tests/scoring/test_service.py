@@ -306,7 +306,7 @@ def test_calls_list_shows_the_automatic_score(browser: Any, db: Any, org: Any) -
         for tr in browser.page("/calls").select("table.calls tbody tr")
         if tr.select_one("a")["href"].endswith(f"/calls/{call.id}")
     )
-    cell = row.select("td")[-1].select_one("span")
+    cell = row.select("td")[-2].select_one("span")
     assert cell.get_text() == "0"
     assert "critical-score" in cell["class"]
 
