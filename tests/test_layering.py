@@ -28,6 +28,7 @@ LAYERS = [
     "coaching",
     "notifications",
     "browse",
+    "performance",
     "demo",
 ]
 NOT_DOMAINS = {"migrations"}

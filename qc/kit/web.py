@@ -14,6 +14,7 @@ from starlette.responses import Response
 
 from qc.config import Settings, get_settings
 from qc.db import session_scope
+from qc.kit.charts import polylines
 from qc.kit.storage import Storage, get_storage
 from qc.kit.timeutil import format_clock
 
@@ -81,6 +82,7 @@ def build_templates(settings: Settings) -> Jinja2Templates:
     env.filters["due"] = _due
     env.filters["num"] = lambda value: f"{value:g}"
     env.globals["app_name"] = "qc"
+    env.globals["polylines"] = polylines
     return templates
 
 

@@ -1,0 +1,147 @@
+"""Read-model queries for the team and rep pages.
+
+A view across domains: it joins the feedback, evaluation, call, dispute and coaching
+tables, read-only, so one page costs a few queries instead of one per rep. Nothing here
+writes; each domain keeps its own rules for changing its rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import Any, NamedTuple
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from qc.calls.models import Call
+from qc.coaching.models import CoachingAction, CoachingSession, SessionStatus
+from qc.evaluations.models import Evaluation
+from qc.feedback.models import Dispute, DisputeStatus, Feedback
+from qc.users.models import Role, User
+
+
+class ReviewRow(NamedTuple):
+    evaluation_id: int
+    call_id: int
+    rep_id: int
+    team_id: int
+    call_started_at: datetime
+    submitted_at: datetime
+    final_score: float | None
+    reviewer_id: int
+    released_at: datetime | None
+    acknowledged_at: datetime | None
+
+
+def _reviews() -> Any:
+    return (
+        select(
+            Feedback.evaluation_id,
+            Feedback.call_id,
+            Feedback.rep_id,
+            Feedback.team_id,
+            Call.started_at,
+            Feedback.submitted_at,
+            Evaluation.final_score,
+            Feedback.reviewer_id,
+            Feedback.released_at,
+            Feedback.acknowledged_at,
+        )
+        .join(Evaluation, Evaluation.id == Feedback.evaluation_id)
+        .join(Call, Call.id == Feedback.call_id)
+    )
+
+
+def reps_of_team(session: Session, team_id: int) -> list[User]:
+    return list(
+        session.scalars(
+            select(User)
+            .where(User.team_id == team_id, User.role == Role.REP, User.is_active.is_(True))
+            .order_by(User.name)
+        )
+    )
+
+
+def reviews(
+    session: Session,
+    *,
+    team_ids: Iterable[int] | None = None,
+    rep_ids: Iterable[int] | None = None,
+    since: datetime,
+    until: datetime | None = None,
+) -> list[ReviewRow]:
+    """Submitted reviews of calls that started in [since, until), oldest call first."""
+    query = _reviews().where(Call.started_at >= since)
+    if until is not None:
+        query = query.where(Call.started_at < until)
+    if team_ids is not None:
+        query = query.where(Feedback.team_id.in_(list(team_ids)))
+    if rep_ids is not None:
+        query = query.where(Feedback.rep_id.in_(list(rep_ids)))
+    return [
+        ReviewRow(*row) for row in session.execute(query.order_by(Call.started_at, Feedback.evaluation_id))
+    ]
+
+
+def review_page(session: Session, rep_id: int, *, offset: int, limit: int) -> tuple[list[ReviewRow], int]:
+    """A rep's submitted reviews, newest call first, and how many there are."""
+    base = _reviews().where(Feedback.rep_id == rep_id)
+    rows = session.execute(
+        base.order_by(Call.started_at.desc(), Feedback.evaluation_id.desc()).offset(offset).limit(limit)
+    )
+    total = session.scalar(select(func.count()).select_from(Feedback).where(Feedback.rep_id == rep_id)) or 0
+    return [ReviewRow(*row) for row in rows], int(total)
+
+
+def _count_by_rep(session: Session, query: object) -> dict[int, int]:
+    return {int(rep_id): int(n) for rep_id, n in session.execute(query)}  # type: ignore[call-overload]
+
+
+def unacknowledged(session: Session, rep_ids: list[int]) -> dict[int, int]:
+    return _count_by_rep(
+        session,
+        select(Feedback.rep_id, func.count())
+        .where(
+            Feedback.rep_id.in_(rep_ids),
+            Feedback.released_at.is_not(None),
+            Feedback.acknowledged_at.is_(None),
+        )
+        .group_by(Feedback.rep_id),
+    )
+
+
+def open_disputes(session: Session, rep_ids: list[int]) -> dict[int, int]:
+    return _count_by_rep(
+        session,
+        select(Dispute.rep_id, func.count())
+        .where(Dispute.rep_id.in_(rep_ids), Dispute.status == DisputeStatus.OPEN)
+        .group_by(Dispute.rep_id),
+    )
+
+
+def open_coaching(session: Session, rep_ids: list[int]) -> dict[int, int]:
+    return _count_by_rep(
+        session,
+        select(CoachingSession.rep_id, func.count())
+        .where(
+            CoachingSession.rep_id.in_(rep_ids),
+            CoachingSession.status.in_([SessionStatus.SCHEDULED, SessionStatus.HELD]),
+        )
+        .group_by(CoachingSession.rep_id),
+    )
+
+
+def overdue_actions(session: Session, rep_ids: list[int], today: date) -> dict[int, int]:
+    return _count_by_rep(
+        session,
+        select(CoachingSession.rep_id, func.count())
+        .join(CoachingAction, CoachingAction.session_id == CoachingSession.id)
+        .where(
+            CoachingSession.rep_id.in_(rep_ids),
+            CoachingSession.status != SessionStatus.CANCELLED,
+            CoachingAction.done_at.is_(None),
+            CoachingAction.due_date < today,
+        )
+        .group_by(CoachingSession.rep_id),
+    )

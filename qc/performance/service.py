@@ -1,0 +1,359 @@
+"""The manager's team page and a rep's page: reviews against target, scores and their trend,
+the items reps miss most, and what is still open (acknowledgements, disputes, coaching).
+
+Periods are the team's: weeks start on Monday in the team's time zone, and a review counts
+in the week its call was made (as the daily queue counts it). Targets are the team's daily
+review target times its working days so far in the period.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from qc.coaching import access as coaching_access
+from qc.coaching import service as coaching
+from qc.coaching.effect import FocusEffect
+from qc.coaching.models import CoachingSession
+from qc.config import Settings
+from qc.db import utcnow
+from qc.errors import Forbidden, NotFound
+from qc.evaluations import outcomes
+from qc.evaluations.outcomes import ItemOutcome
+from qc.kit.pagination import Page, PageRequest
+from qc.performance import repository as repo
+from qc.performance.repository import ReviewRow
+from qc.reviews import service as reviews
+from qc.reviews.policy import Policy
+from qc.users import service as users
+from qc.users.models import Role, Team, User
+from qc.users.schemas import Principal
+
+TREND_WEEKS = 12
+RECENT_DAYS = 30  # the window of "average score" and "most missed"
+ITEM_DAYS = 90  # the window of the rep page's item pass rates
+MOST_MISSED = 3
+
+
+# Who sees what ---------------------------------------------------------------------------------------
+
+
+def can_see_team(principal: Principal, team_id: int) -> bool:
+    """Managers see the teams they supervise; QC leads and administrators every team."""
+    if principal.role in (Role.ADMIN, Role.QC_LEAD):
+        return True
+    return principal.role is Role.MANAGER and team_id in principal.managed_team_ids
+
+
+def visible_teams(session: Session, principal: Principal) -> list[Team]:
+    if principal.role not in (Role.ADMIN, Role.QC_LEAD, Role.MANAGER):
+        raise Forbidden("Team pages are for managers, QC leads and administrators")
+    return users.list_visible_teams(session, principal)
+
+
+def _team(session: Session, principal: Principal, team_id: int) -> Team:
+    if not can_see_team(principal, team_id):
+        if principal.role in (Role.ADMIN, Role.QC_LEAD, Role.MANAGER):
+            raise NotFound(f"Team {team_id} does not exist or you do not supervise it")
+        raise Forbidden("Team pages are for managers, QC leads and administrators")
+    return users.get_team(session, team_id)
+
+
+# Periods ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Periods:
+    zone: ZoneInfo
+    today: date
+
+    @property
+    def week_start(self) -> date:
+        return self.today - timedelta(days=self.today.weekday())
+
+    @property
+    def month_start(self) -> date:
+        return self.today.replace(day=1)
+
+    def weeks(self, count: int) -> list[date]:
+        """The Mondays of the last `count` weeks, oldest first (this week last)."""
+        return [self.week_start - timedelta(weeks=count - 1 - i) for i in range(count)]
+
+    def start_of(self, day: date) -> datetime:
+        return datetime.combine(day, time(0), tzinfo=self.zone).astimezone(UTC)
+
+    def local_day(self, moment: datetime) -> date:
+        return moment.astimezone(self.zone).date()
+
+
+def _periods(policy: Policy, now: datetime) -> Periods:
+    zone = ZoneInfo(policy.timezone)
+    return Periods(zone, now.astimezone(zone).date())
+
+
+def _target(policy: Policy, start: date, today: date) -> int:
+    days = (today - start).days + 1
+    return policy.target * sum(policy.is_working_day(start + timedelta(days=i)) for i in range(days))
+
+
+# The team page ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Missed:
+    key: str  # "scorecard:item"
+    label: str
+    failed: int
+    total: int
+
+
+@dataclass(frozen=True)
+class RepRow:
+    rep: User
+    week_reviews: int
+    week_target: int
+    month_reviews: int
+    month_target: int
+    average: float | None  # of the last RECENT_DAYS
+    reviewed_recently: int
+    trend: list[float | None]  # weekly averages, oldest first
+    missed: list[Missed]
+    unacknowledged: int
+    open_disputes: int
+    open_coaching: int
+    overdue_actions: int
+
+    @property
+    def behind(self) -> bool:
+        return self.week_reviews < self.week_target
+
+
+@dataclass(frozen=True)
+class TeamView:
+    team: Team
+    policy: Policy
+    periods: Periods
+    rows: list[RepRow]
+    weeks: list[date]
+    team_trend: list[float | None]
+    team_average: float | None
+    team_missed: list[Missed]
+    can_coach: bool
+
+
+def _mean(values: Iterable[float | None]) -> float | None:
+    found = [v for v in values if v is not None]
+    return round(statistics.fmean(found), 1) if found else None
+
+
+def _weekly(rows: list[ReviewRow], weeks: list[date], periods: Periods) -> list[float | None]:
+    by_week: dict[date, list[float | None]] = defaultdict(list)
+    for row in rows:
+        day = periods.local_day(row.call_started_at)
+        by_week[day - timedelta(days=day.weekday())].append(row.final_score)
+    return [_mean(by_week.get(week, [])) for week in weeks]
+
+
+def _missed(found: list[ItemOutcome], labels: dict[tuple[str, str], str], limit: int) -> list[Missed]:
+    failed: Counter[tuple[str, str]] = Counter()
+    total: Counter[tuple[str, str]] = Counter()
+    for outcome in found:
+        key = (outcome.scorecard_id, outcome.item_id)
+        total[key] += 1
+        failed[key] += not outcome.passed
+    ranked = sorted((k for k in failed if failed[k]), key=lambda k: (-failed[k], -failed[k] / total[k], k))
+    return [Missed(f"{k[0]}:{k[1]}", labels.get(k, k[1]), failed[k], total[k]) for k in ranked[:limit]]
+
+
+def team_view(
+    session: Session, principal: Principal, team_id: int, *, settings: Settings, now: datetime | None = None
+) -> TeamView:
+    """Per rep: reviews this week and month against target, average score and its weekly
+    trend, most-missed items, and what is open for them."""
+    team = _team(session, principal, team_id)
+    policy = reviews.team_policy(session, team.id, settings)
+    periods = _periods(policy, now or utcnow())
+    weeks = periods.weeks(TREND_WEEKS)
+    reps = repo.reps_of_team(session, team.id)
+    ids = [rep.id for rep in reps]
+    since = min(periods.start_of(weeks[0]), periods.start_of(periods.month_start))
+    rows = repo.reviews(session, team_ids=[team.id], since=since)
+    recent_since = (now or utcnow()) - timedelta(days=RECENT_DAYS)
+    found = outcomes.item_outcomes(session, team_ids=[team.id], since=recent_since)
+    labels = coaching.item_labels(session)
+    by_rep: dict[int, list[ReviewRow]] = defaultdict(list)
+    for row in rows:
+        by_rep[row.rep_id].append(row)
+    outcomes_by_rep: dict[int, list[ItemOutcome]] = defaultdict(list)
+    for outcome in found:
+        outcomes_by_rep[outcome.rep_id].append(outcome)
+    counts = {
+        "unacknowledged": repo.unacknowledged(session, ids),
+        "open_disputes": repo.open_disputes(session, ids),
+        "open_coaching": repo.open_coaching(session, ids),
+        "overdue_actions": repo.overdue_actions(session, ids, periods.today),
+    }
+    week_start, month_start = periods.start_of(periods.week_start), periods.start_of(periods.month_start)
+    table = []
+    for rep in reps:
+        mine = by_rep.get(rep.id, [])
+        recent = [r for r in mine if r.call_started_at >= recent_since]
+        table.append(
+            RepRow(
+                rep=rep,
+                week_reviews=sum(r.call_started_at >= week_start for r in mine),
+                week_target=_target(policy, periods.week_start, periods.today),
+                month_reviews=sum(r.call_started_at >= month_start for r in mine),
+                month_target=_target(policy, periods.month_start, periods.today),
+                average=_mean(r.final_score for r in recent),
+                reviewed_recently=len(recent),
+                trend=_weekly(mine, weeks, periods),
+                missed=_missed(outcomes_by_rep.get(rep.id, []), labels, MOST_MISSED),
+                **{name: values.get(rep.id, 0) for name, values in counts.items()},
+            )
+        )
+    return TeamView(
+        team=team,
+        policy=policy,
+        periods=periods,
+        rows=table,
+        weeks=weeks,
+        team_trend=_weekly(rows, weeks, periods),
+        team_average=_mean(r.final_score for r in rows if r.call_started_at >= recent_since),
+        team_missed=_missed(found, labels, 5),
+        can_coach=coaching_access.can_coach_team(principal, team.id),
+    )
+
+
+# The rep page ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ItemRate:
+    key: str
+    label: str
+    passed: int
+    total: int
+    team_passed: int
+    team_total: int
+
+    @property
+    def rate(self) -> float | None:
+        return self.passed / self.total if self.total else None
+
+    @property
+    def team_rate(self) -> float | None:
+        return self.team_passed / self.team_total if self.team_total else None
+
+
+@dataclass(frozen=True)
+class SessionSummary:
+    coaching: CoachingSession
+    effects: dict[str, FocusEffect]
+
+
+@dataclass(frozen=True)
+class RepView:
+    rep: User
+    team: Team | None
+    periods: Periods
+    weeks: list[date]
+    trend: list[float | None]
+    team_trend: list[float | None]
+    average: float | None
+    team_average: float | None
+    items: list[ItemRate]
+    reviews: Page[ReviewRow]
+    reviewer_names: dict[int, str]
+    sessions: list[SessionSummary]
+    can_coach: bool
+    own: bool  # the rep looking at their own page
+
+
+def _rep(session: Session, principal: Principal, rep_id: int) -> User:
+    if principal.role is Role.REP and principal.id != rep_id:
+        raise NotFound(f"Rep {rep_id} does not exist or you cannot see them")
+    rep = session.get(User, rep_id)
+    if rep is None or rep.role is not Role.REP:
+        raise NotFound(f"Rep {rep_id} does not exist or you cannot see them")
+    if principal.role is not Role.REP and (rep.team_id is None or not can_see_team(principal, rep.team_id)):
+        if principal.role is Role.REVIEWER:
+            raise Forbidden("Rep pages are for the rep, their managers, QC leads and administrators")
+        raise NotFound(f"Rep {rep_id} does not exist or you cannot see them")
+    return rep
+
+
+def rep_view(
+    session: Session,
+    principal: Principal,
+    rep_id: int,
+    *,
+    settings: Settings,
+    page: PageRequest,
+    now: datetime | None = None,
+) -> RepView:
+    """Score by week against the team's, item pass rates against the team's, every review,
+    and the coaching history with its effects."""
+    now = now or utcnow()
+    rep = _rep(session, principal, rep_id)
+    team = users.get_team(session, rep.team_id) if rep.team_id is not None else None
+    policy = reviews.team_policy(session, team.id, settings) if team else Policy(timezone=settings.timezone)
+    periods = _periods(policy, now)
+    weeks = periods.weeks(TREND_WEEKS)
+    team_ids = [team.id] if team else []
+    team_rows = repo.reviews(session, team_ids=team_ids, since=periods.start_of(weeks[0]))
+    mine = [r for r in team_rows if r.rep_id == rep.id]
+    own = principal.role is Role.REP
+    if own:  # a rep reads their reviews once released
+        mine = [r for r in mine if r.released_at is not None]
+    recent_since = now - timedelta(days=RECENT_DAYS)
+    rows, total = repo.review_page(session, rep.id, offset=page.offset, limit=page.size)
+    if own:
+        rows = [r for r in rows if r.released_at is not None]
+    sessions = coaching.sessions_of_rep(session, principal, rep.id)
+    return RepView(
+        rep=rep,
+        team=team,
+        periods=periods,
+        weeks=weeks,
+        trend=_weekly(mine, weeks, periods),
+        team_trend=_weekly(team_rows, weeks, periods),
+        average=_mean(r.final_score for r in mine if r.call_started_at >= recent_since),
+        team_average=_mean(r.final_score for r in team_rows if r.call_started_at >= recent_since),
+        items=_item_rates(session, rep, team_ids, now - timedelta(days=ITEM_DAYS), released_only=own),
+        reviews=Page(rows, total, page),
+        reviewer_names=users.names_of(session, {r.reviewer_id for r in rows}) if not own else {},
+        sessions=[
+            SessionSummary(s, coaching.effects(session, s, settings=settings, now=now)) for s in sessions
+        ],
+        can_coach=team is not None and coaching_access.can_coach_team(principal, team.id),
+        own=own,
+    )
+
+
+def _item_rates(
+    session: Session, rep: User, team_ids: list[int], since: datetime, *, released_only: bool
+) -> list[ItemRate]:
+    found = outcomes.item_outcomes(session, team_ids=team_ids, since=since) if team_ids else []
+    if released_only:
+        released = {
+            r.evaluation_id for r in repo.reviews(session, rep_ids=[rep.id], since=since) if r.released_at
+        }
+        found = [o for o in found if o.rep_id != rep.id or o.evaluation_id in released]
+    labels = coaching.item_labels(session)
+    tallies: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    for outcome in found:
+        tally = tallies[(outcome.scorecard_id, outcome.item_id)]
+        if outcome.rep_id == rep.id:
+            tally[0] += outcome.passed
+            tally[1] += 1
+        tally[2] += outcome.passed
+        tally[3] += 1
+    rates = [ItemRate(f"{k[0]}:{k[1]}", labels.get(k, k[1]), *t) for k, t in tallies.items() if t[1]]
+    return sorted(rates, key=lambda r: (r.rate if r.rate is not None else 1.0, r.label))
