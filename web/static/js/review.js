@@ -307,13 +307,15 @@
   });
   document.addEventListener("htmx:afterRequest", (event) => {
     const elt = event.detail.elt;
-    if (elt && elt.id === "autosave" && event.detail.successful) {
+    // A 422 is swapped without being an htmx error (base.html), but nothing was saved.
+    const saved = event.detail.successful && event.detail.xhr && event.detail.xhr.status < 300;
+    if (elt && elt.id === "autosave" && saved) {
       active = Math.max(0, active - sent);
       sent = 0;
       const state = document.getElementById("autosave-state");
       if (state) state.textContent = "Saved at " + new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
     }
-    if (elt && elt.id === "comment-form" && event.detail.successful) elt.reset();
+    if (elt && elt.id === "comment-form" && saved) elt.reset();
   });
   document.addEventListener("htmx:afterSwap", (event) => {
     if (event.detail.target && event.detail.target.id === "comments") markComments();
