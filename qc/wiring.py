@@ -43,6 +43,10 @@ def wire() -> None:
         if _wired:
             return
         pipeline.set_stages([transcription_stage(hotwords=scoring.hotwords_for), SCORING])
+        # The daily queue prefers calls that test what a rep is being coached on.
+        builder.set_focus_source(
+            lambda session, rep_ids, now: coaching.queue_focus(session, rep_ids, now, settings=get_settings())
+        )
 
         queue.register_task(pipeline.PROCESS_TASK, pipeline.process_call, lane=Lane.PIPELINE)
         queue.register_task(events.DISPATCH_TASK, dispatch_events, lane=Lane.QUICK)

@@ -55,6 +55,23 @@ def listed(
     return list(session.scalars(query))
 
 
+def focus_sessions(session: Session, rep_ids: list[int], *, since: datetime) -> list[CoachingSession]:
+    """The reps' sessions (not cancelled) planned or held since `since`, latest last: the
+    latest session of a rep sets the moment its measuring counts from."""
+    moment = func.coalesce(CoachingSession.held_at, CoachingSession.scheduled_at)
+    query = (
+        select(CoachingSession)
+        .where(
+            CoachingSession.rep_id.in_(rep_ids),
+            CoachingSession.status != SessionStatus.CANCELLED,
+            moment >= since,
+        )
+        .options(selectinload(CoachingSession.focus))
+        .order_by(moment, CoachingSession.id)
+    )
+    return list(session.scalars(query))
+
+
 def coached_on_item(
     session: Session,
     *,

@@ -491,6 +491,27 @@ def effects(
     return found
 
 
+def queue_focus(
+    session: Session, rep_ids: list[int], now: datetime, *, settings: Settings
+) -> dict[int, set[tuple[str, str]]]:
+    """What each rep is being coached on, for the daily queue to prefer calls that test it:
+    from the moment a session is planned until K of the rep's calls after it are reviewed."""
+    sessions = repo.focus_sessions(
+        session, rep_ids, since=now - timedelta(days=settings.coaching_effect_days * 3)
+    )
+    if not sessions:
+        return {}
+    focus: dict[int, set[tuple[str, str]]] = defaultdict(set)
+    for coaching in sessions:
+        moment = coaching.measured_from
+        after = (
+            item_outcomes.reviewed_calls_after(session, {coaching.rep_id: moment}) if moment <= now else {}
+        )
+        if after.get(coaching.rep_id, 0) < settings.coaching_effect_min_calls:
+            focus[coaching.rep_id] |= {(f.scorecard_id, f.item_id) for f in coaching.focus}
+    return dict(focus)
+
+
 def coach_summary(
     session: Session, principal: Principal, *, coach_id: int, settings: Settings, now: datetime | None = None
 ) -> CoachSummary:

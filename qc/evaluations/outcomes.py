@@ -77,3 +77,14 @@ def last_reviewed(session: Session, rep_id: int, *, last: int) -> list[ItemOutco
 
 def of_evaluations(session: Session, evaluation_ids: Iterable[int]) -> list[ItemOutcome]:
     return _outcomes(session, repo.answers_of(session, evaluation_ids))
+
+
+def reviewed_calls_after(session: Session, since_by_rep: dict[int, datetime]) -> dict[int, int]:
+    """How many of each rep's calls since their moment have a submitted review."""
+    if not since_by_rep:
+        return {}
+    counts = dict.fromkeys(since_by_rep, 0)
+    for rep_id, started_at in repo.reviewed_call_times(session, since_by_rep, min(since_by_rep.values())):
+        if started_at >= since_by_rep[rep_id]:
+            counts[rep_id] += 1
+    return counts

@@ -269,3 +269,20 @@ def answers_of(session: Session, evaluation_ids: Iterable[int]) -> list[AnswerRo
         AnswerRow(*row)
         for row in session.execute(query.order_by(Call.started_at, Evaluation.id, EvaluationAnswer.position))
     ]
+
+
+def reviewed_call_times(
+    session: Session, rep_ids: Iterable[int], since: datetime
+) -> list[tuple[int, datetime]]:
+    """(rep, call start) of each submitted review of these reps' calls since `since`."""
+    query = (
+        select(Call.rep_id, Call.started_at)
+        .join(Evaluation, Evaluation.call_id == Call.id)
+        .where(
+            Call.rep_id.in_(list(rep_ids)),
+            Call.started_at >= since,
+            Evaluation.kind == EvaluationKind.REVIEW,
+            Evaluation.status == EvaluationStatus.SUBMITTED,
+        )
+    )
+    return [(rep_id, started_at) for rep_id, started_at in session.execute(query)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -71,6 +72,17 @@ def check_day(day: date) -> None:
         raise InvalidInput(f"The day must be between {MIN_YEAR} and {MAX_YEAR - 1}", field="date")
 
 
+# Who is being coached on what: rep id -> (scorecard, item) keys. The composition module
+# hands this in (coaching sits above the queue); without it no call is preferred for it.
+FocusSource = Callable[[Session, list[int], datetime], dict[int, set[tuple[str, str]]]]
+_focus_source: FocusSource | None = None
+
+
+def set_focus_source(source: FocusSource | None) -> None:
+    global _focus_source
+    _focus_source = source
+
+
 def build_queue(
     session: Session,
     *,
@@ -102,7 +114,7 @@ def build_queue(
     report.pooled_assigned = _assign_pool(session, day, reviewers, excluding)
     if report.pooled_assigned:
         reviewers = service.available_reviewers(session, settings, day)
-    inputs = _inputs(session, day, team_days)
+    inputs = _inputs(session, day, team_days, now)
     plan = plan_day(inputs, reviewers, now)
     _store_plan(session, plan, day, {i.rep_id: team_days[i.team_id] for i in inputs}, now)
     report.picked = len(plan.picks)
@@ -177,10 +189,10 @@ _STATE = {
 }
 
 
-def _inputs(session: Session, day: date, team_days: dict[int, _TeamDay]) -> list[RepDayInput]:
+def _inputs(session: Session, day: date, team_days: dict[int, _TeamDay], now: datetime) -> list[RepDayInput]:
     """What the planner needs per rep: the rep's calls of the review day and existing picks."""
     reps = [(rep_id, team_id) for rep_id, team_id in repo.active_reps(session) if team_id in team_days]
-    calls = _calls_by_rep(session, {rep_id: team_days[team_id].times for rep_id, team_id in reps})
+    calls = _with_focus(session, _calls_by_rep(session, {r: team_days[t].times for r, t in reps}), now)
     existing: dict[int, list[ExistingPick]] = defaultdict(list)
     for pick in repo.picks_for_day(session, day):
         existing[pick.rep_id].append(ExistingPick(pick.call_id, pick.slot, pick.reviewer_id))
@@ -229,6 +241,25 @@ def _calls_by_rep(session: Session, window: dict[int, DayTimes]) -> dict[int, li
         facts = (call_id, rep_id, team_id, started_at, duration, state, language, score, bool(critical))
         result[rep_id].append(CallFacts(*facts, review or 0, asr, bool(taken), bool(ok)))
     return result
+
+
+def _with_focus(
+    session: Session, calls: dict[int, list[CallFacts]], now: datetime
+) -> dict[int, list[CallFacts]]:
+    """Mark the calls that failed (or left to a person) the items their rep is coached on."""
+    focus = _focus_source(session, sorted(calls), now) if _focus_source is not None and calls else {}
+    if not focus:
+        return calls
+    ids = [c.id for rep_id in focus for c in calls.get(rep_id, [])]
+    keys = set().union(*focus.values())
+    hits: dict[int, int] = defaultdict(int)
+    rep_of = {c.id: c.rep_id for rep_id in focus for c in calls.get(rep_id, [])}
+    for call_id, scorecard_id, item_id in repo.focus_hits(session, ids, keys):
+        hits[call_id] += (scorecard_id, item_id) in focus.get(rep_of[call_id], set())
+    return {
+        rep_id: [c._replace(focus_hits=hits[c.id]) if hits.get(c.id) else c for c in rep_calls]
+        for rep_id, rep_calls in calls.items()
+    }
 
 
 def _assign_pool(session: Session, day: date, reviewers: list[Reviewer], excluding: set[int]) -> int:

@@ -49,6 +49,7 @@ class CallFacts(NamedTuple):
     asr_confidence: float | None = None
     taken: bool = False  # already picked for review (any day)
     scorable: bool = True  # a scorecard applies, so a reviewer has something to score
+    focus_hits: int = 0  # the rep's coaching focus items this call failed or left to a person
 
     @property
     def group(self) -> Group:
@@ -144,6 +145,9 @@ def risk_flags(call: CallFacts, policy: Policy) -> list[str]:
         flags.append(f"{call.needs_review} check{'s' if call.needs_review > 1 else ''} left to a person")
     if call.asr_confidence is not None and call.asr_confidence < LOW_ASR_CONFIDENCE:
         flags.append(f"transcript confidence {call.asr_confidence:.0%}")
+    if call.focus_hits:
+        items = f"{call.focus_hits} coaching focus item{'s' if call.focus_hits > 1 else ''}"
+        flags.append(f"{items} failed or left to a person (measuring the coaching)")
     return flags
 
 
@@ -231,13 +235,17 @@ def _count(day: RepDayInput, outcome: RepOutcome) -> list[CallFacts]:
 def _prepare(day: RepDayInput, now: datetime) -> _RepDay:
     outcome = RepOutcome(rep_id=day.rep_id, target=day.policy.target)
     eligible = _count(day, outcome)
-    flagged_calls = [c for c in eligible if is_flagged(c, day.policy)]
+    # A call that touches the rep's coaching focus is worth hearing too: it measures the coaching.
+    flagged_calls = [c for c in eligible if is_flagged(c, day.policy) or c.focus_hits]
     risks = {c.id: risk_of(c, day.policy) for c in flagged_calls}
     # A part is over only once its calls are through the pipeline (they might be picked).
     processing = [
         c for c in day.calls if c.state is CallState.PROCESSING and c.duration_s >= day.policy.min_duration_s
     ]
-    flagged = sorted(flagged_calls, key=lambda c: (-risks[c.id], c.id))
+    # Critical fails first, then calls on the coaching focus, then the riskiest.
+    flagged = sorted(
+        flagged_calls, key=lambda c: (not c.critical_failed, not c.focus_hits, -risks[c.id], c.id)
+    )
     critical = [c for c in flagged if c.critical_failed]
     slots = []
     for name, part, is_risk in _open_layout(day):

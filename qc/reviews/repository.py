@@ -18,7 +18,8 @@ from qc.reviews.models import (
     ReviewerProfile,
     ReviewPolicy,
 )
-from qc.scoring.models import CallScore
+from qc.scoring.definitions import Status
+from qc.scoring.models import CallScore, CheckResult, ScorecardVersion
 from qc.transcription.models import Transcript
 from qc.users.models import Role, Team, User
 
@@ -130,6 +131,26 @@ def calls_between(session: Session, start: datetime, end: datetime) -> list[Any]
         .order_by(Call.id)
     )
     return list(session.connection().execute(query).all())  # Core rows: no ORM overhead
+
+
+def focus_hits(
+    session: Session, call_ids: list[int], items: set[tuple[str, str]]
+) -> list[tuple[int, str, str]]:
+    """(call, scorecard, item) for each of `items` that the automatic checks failed or left
+    to a person on these calls."""
+    if not call_ids or not items:
+        return []
+    query = (
+        select(CallScore.call_id, ScorecardVersion.scorecard_id, CheckResult.item_id)
+        .join(CheckResult, CheckResult.call_score_id == CallScore.id)
+        .join(ScorecardVersion, ScorecardVersion.id == CallScore.scorecard_version_id)
+        .where(
+            CallScore.call_id.in_(call_ids),
+            CheckResult.item_id.in_({item for _, item in items}),
+            CheckResult.status.in_([Status.FAIL, Status.NEEDS_REVIEW]),
+        )
+    )
+    return [(c, sc, i) for c, sc, i in session.execute(query) if (sc, i) in items]
 
 
 # Picks --------------------------------------------------------------------------------------------

@@ -84,7 +84,7 @@ def test_a_manager_plans_a_session_from_a_review_and_the_rep_hears_of_it(
     ]  # the blank row is dropped
     events.dispatch_pending()
     [notice] = [n for n in inbox(db, org.rep) if n.kind == "coaching_scheduled"]
-    assert "Mia Manager planned a coaching session on Thu 10 Dec 09:00" in notice.text
+    assert "Mia Manager planned a coaching session on Thu 10 Dec 09:00 UTC" in notice.text
     assert "States the price clearly" in notice.text
 
 
@@ -251,3 +251,43 @@ def test_the_effect_is_measured_on_real_reviews_against_the_team(
         coaching.coach_summary(
             db, principal_for(db, org.outsider_manager), coach_id=org.manager.id, settings=settings
         )
+
+
+def test_the_daily_queue_prefers_a_call_that_failed_the_coaching_focus(
+    db: Session, org: Org, settings: Any
+) -> None:
+    from qc.reviews import builder
+    from qc.reviews.models import Assignment, PickReason, ReviewPolicy
+    from tests.factories import make_checked_call
+
+    # One pick a day, for a flagged call: without the coaching focus no call here is flagged.
+    db.add(
+        ReviewPolicy(
+            team_id=org.team.id,
+            target_per_rep=1,
+            working_days="1,2,3,4,5",
+            timezone="UTC",
+            day_start_minute=540,
+            day_end_minute=1080,
+            min_duration_s=30,
+            risk_share=1.0,
+            low_score=70,
+        )
+    )
+    review = submit_review(db, org, settings)
+    plan(db, org, settings, evaluations=[review], focus=["outbound-sales:price"])
+    monday = datetime(2026, 12, 7, tzinfo=UTC)
+    clean = [
+        make_checked_call(db, rep=org.rep, started_at=monday + timedelta(hours=h)) for h in (9.5, 10, 14, 15)
+    ]
+    tested = make_checked_call(
+        db, rep=org.rep, started_at=monday + timedelta(hours=11), statuses={"price": "fail"}
+    )
+    db.commit()
+    builder.build_queue(db, day=monday.date(), settings=settings, now=monday + timedelta(hours=23))
+    db.commit()
+    day = select(Assignment).where(Assignment.rep_id == org.rep.id, Assignment.day == monday.date())
+    picks = {a.call_id: a for a in db.scalars(day)}
+    assert tested.id in picks and picks[tested.id].reason is PickReason.RISK
+    assert "coaching focus item" in picks[tested.id].reason_detail
+    assert set(picks) == {tested.id} and not {c.id for c in clean} & set(picks)

@@ -320,6 +320,20 @@ def test_risk_slots_take_the_riskiest_flagged_call() -> None:
     assert plan.picks[0].detail == ("Flagged by the automatic checks: score 20; 2 checks left to a person")
 
 
+def test_a_rep_in_coaching_gets_the_call_that_tests_the_focus_in_the_risk_slot() -> None:
+    policy = Policy(target=1, risk_share=1.0, low_score=70)
+    calls = [
+        call(1, 1, 10, final_score=20.0, needs_review=2),  # the riskiest otherwise
+        call(2, 1, 11, final_score=95.0, focus_hits=1),  # a clean call, but it failed the focus item
+        call(3, 1, 12, critical_failed=True, final_score=0.0, focus_hits=1),
+    ]
+    plan = plan_day([rep_day(1, calls[:2], policy=policy)], [reviewer(9)], at(30))
+    assert [(p.call_id, p.reason) for p in plan.picks] == [(2, PickReason.RISK)]
+    assert "1 coaching focus item failed or left to a person" in plan.picks[0].detail
+    plan = plan_day([rep_day(1, calls, policy=policy)], [reviewer(9)], at(30))
+    assert [p.call_id for p in plan.picks] == [3]  # a critical fail still comes first
+
+
 def test_the_share_of_risk_picks_follows_the_policy() -> None:
     calls = [call(i, 1, 8 + i, final_score=40.0 if i % 2 else 95.0) for i in range(1, 11)]
     plan = plan_day([rep_day(1, calls, policy=Policy(target=4, risk_share=0.5))], [reviewer(9)], at(30))
