@@ -40,7 +40,7 @@ def _session(session: Session, payload: dict[str, Any]) -> CoachingSession | Non
 
 def _when(session: Session, found: CoachingSession) -> str:
     zone = coaching.team_zone(session, found.team_id, get_settings())
-    return found.scheduled_at.astimezone(zone).strftime("%a %d %b %H:%M")
+    return found.scheduled_at.astimezone(zone).strftime("%a %d %b %H:%M %Z")
 
 
 def _subject(found: CoachingSession) -> str:

@@ -195,7 +195,7 @@ def _parse(value: Any) -> datetime | None:
 
 
 def _call_moment(session: Session, payload: dict[str, Any]) -> str:
-    """ " of 20 Nov 2026 09:30": when the call started (from the payload, else found by its
+    """ " of 20 Nov 2026 09:30 UTC": when the call started (from the payload, else found by its
     call or evaluation id), in its team's zone; "" if unknown."""
     moment = _parse(payload["call_started_at"]) if payload.get("call_started_at") else None
     if moment is None:
@@ -207,18 +207,19 @@ def _call_moment(session: Session, payload: dict[str, Any]) -> str:
         )
     if moment is None:
         return ""
-    return " of " + moment.astimezone(_zone(session, payload)).strftime("%d %b %Y %H:%M").lstrip("0")
+    return " of " + moment.astimezone(_zone(session, payload)).strftime("%d %b %Y %H:%M %Z").lstrip("0")
 
 
 def _due(value: Any, zone: ZoneInfo) -> str:
-    """ "Tue 24 Nov 17:00"; midnight reads as the end of the day before."""
+    """ "Tue 24 Nov 17:00 EET", labelled with the zone as other pages say UTC; midnight reads as
+    the end of the day before."""
     moment = _parse(value)
     if moment is None:
         return "soon"
     local = moment.astimezone(zone)
     if (local.hour, local.minute) == (0, 0):
         return "the end of " + (local - timedelta(minutes=1)).strftime("%a %d %b")
-    return local.strftime("%a %d %b %H:%M")
+    return local.strftime("%a %d %b %H:%M %Z")
 
 
 def _score(value: Any) -> str:

@@ -118,7 +118,7 @@ def test_a_released_review_tells_its_rep_the_call_date_and_score_once(
 
     [notice] = notices(db)
     assert notice.user_id == org.rep.id
-    assert notice.text == "Your call of 20 Nov 2026 09:30 was reviewed: 85/100."
+    assert notice.text == "Your call of 20 Nov 2026 09:30 UTC was reviewed: 85/100."
     assert (notice.kind, notice.subject) == ("evaluation_released", "evaluation:12")
     assert (notice.link_route, notice.link_params, notice.link_anchor) == (
         "feedback:mine",
@@ -145,7 +145,7 @@ def test_the_call_date_is_given_in_the_team_time_zone(db: Session, org: Org, cal
     )
     db.flush()
     handlers.on_evaluation_released(db, event("evaluation.released", released(org, call, final_score=None)))
-    assert [n.text for n in notices(db)] == ["Your call of 20 Nov 2026 11:30 was reviewed."]
+    assert [n.text for n in notices(db)] == ["Your call of 20 Nov 2026 11:30 EET was reviewed."]
 
 
 def test_acknowledging_clears_only_that_reviews_notice(db: Session, org: Org, call: int) -> None:
@@ -192,8 +192,8 @@ def test_a_dispute_routed_to_a_person_tells_only_that_person(db: Session, org: O
     [notice] = notices(db)
     assert notice.user_id == org.reviewer.id
     assert notice.text == (
-        "Rex Rep disputes 2 items of the review of their call of 20 Nov 2026 09:30: greeting, price. "
-        "Decide by Tue 24 Nov 15:00."
+        "Rex Rep disputes 2 items of the review of their call of 20 Nov 2026 09:30 UTC: greeting, price. "
+        "Decide by Tue 24 Nov 15:00 UTC."
     )
     assert (notice.link_route, notice.link_params) == ("feedback:dispute", {"dispute_id": 5})
 
@@ -240,8 +240,8 @@ def test_an_overdue_dispute_tells_every_active_qc_lead(db: Session, org: Org, se
     found = notices(db, kind="dispute_overdue")
     assert sorted(n.user_id for n in found) == sorted([org.qc_lead.id, second.id])
     assert found[0].text == (
-        "Overdue: Rex Rep's dispute of the review of their call of 20 Nov 2026 09:30 "
-        "was due Tue 24 Nov 15:00 and is still open."
+        "Overdue: Rex Rep's dispute of the review of their call of 20 Nov 2026 09:30 UTC "
+        "was due Tue 24 Nov 15:00 UTC and is still open."
     )
 
 
@@ -269,12 +269,12 @@ def test_a_decided_dispute_tells_the_rep_and_the_reviewer_and_clears_the_to_dos(
     }
     [to_rep] = notices(db, org.rep)
     assert to_rep.text == (
-        "Your dispute of the review of your call of 20 Nov 2026 09:30 was decided: "
+        "Your dispute of the review of your call of 20 Nov 2026 09:30 UTC was decided: "
         "1 item overturned (greeting), 1 kept (price); score 70/100 → 80/100."
     )
     [to_reviewer] = notices(db, org.reviewer)
     assert to_reviewer.text == (
-        "Quinn Lead decided Rex Rep's dispute of your review of the call of 20 Nov 2026 09:30: "
+        "Quinn Lead decided Rex Rep's dispute of your review of the call of 20 Nov 2026 09:30 UTC: "
         "1 item overturned (greeting), 1 kept (price); score 70/100 → 80/100."
     )
     assert to_reviewer.kind == "dispute_resolved" and to_reviewer.link_params == {"dispute_id": 5}
@@ -349,7 +349,7 @@ def test_releasing_a_real_review_tells_its_rep(db: Session, org: Org, settings: 
 
     [notice] = notices(db, org.rep, kind="evaluation_released")
     assert notice.subject == f"evaluation:{review.id}"
-    assert notice.text.startswith("Your call of 23 Nov 2026 10:00 was reviewed: ")
+    assert notice.text.startswith("Your call of 23 Nov 2026 10:00 UTC was reviewed: ")
     assert notices(db, org.reviewer) == []
 
 
