@@ -64,6 +64,7 @@ def wire() -> None:
         queue.register_periodic("flag_overdue_disputes", flag_overdue_disputes, every_minutes=5)
         # Coaching: action items that came due (once each).
         queue.register_periodic("coaching_actions_due", coaching_actions_due, every_minutes=15)
+        queue.register_periodic("coaching_effects", coaching_effects, every_minutes=6 * 60)
         # Notifications: send webhook deliveries when events queue them; the sweep retries
         # the failed ones whose backoff has passed and sends what a lost kick left behind.
         queue.register_task(webhooks.DELIVER_TASK, webhook_delivery.deliver_due, lane=Lane.QUICK)
@@ -126,6 +127,12 @@ def flag_overdue_disputes() -> int:
 def coaching_actions_due() -> int:
     with session_scope() as session:
         return coaching.notify_due_actions(session)
+
+
+def coaching_effects() -> int:
+    """Store the measured effect of sessions whose windows closed, so pages only read it."""
+    with session_scope() as session:
+        return coaching.finalize_effects(session, settings=get_settings())
 
 
 def run_reaper() -> Any:

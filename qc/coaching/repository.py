@@ -72,6 +72,24 @@ def focus_sessions(session: Session, rep_ids: list[int], *, since: datetime) -> 
     return list(session.scalars(query))
 
 
+def unmeasured(session: Session, *, closed_before: datetime, limit: int) -> list[CoachingSession]:
+    """Sessions (not cancelled) whose effect windows have closed and that have a focus item
+    without a stored effect."""
+    moment = func.coalesce(CoachingSession.held_at, CoachingSession.scheduled_at)
+    pending = select(CoachingFocus.session_id).where(CoachingFocus.effect.is_(None))
+    query = (
+        _full()
+        .where(
+            CoachingSession.status != SessionStatus.CANCELLED,
+            moment < closed_before,
+            CoachingSession.id.in_(pending),
+        )
+        .order_by(moment)
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
 def coached_on_item(
     session: Session,
     *,

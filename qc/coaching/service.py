@@ -491,6 +491,20 @@ def effects(
     return found
 
 
+def finalize_effects(
+    session: Session, *, settings: Settings, now: datetime | None = None, limit: int = 500
+) -> int:
+    """Store the effect of sessions whose windows have closed (periodic), so the pages read
+    it instead of computing it; how many sessions were measured."""
+    now = now or utcnow()
+    due = repo.unmeasured(
+        session, closed_before=now - timedelta(days=settings.coaching_effect_days), limit=limit
+    )
+    for coaching in due:
+        effects(session, coaching, settings=settings, now=now)
+    return len(due)
+
+
 def queue_focus(
     session: Session, rep_ids: list[int], now: datetime, *, settings: Settings
 ) -> dict[int, set[tuple[str, str]]]:

@@ -234,6 +234,9 @@ def test_the_effect_is_measured_on_real_reviews_against_the_team(
     manager = principal_for(db, org.manager)
     coaching.complete_session(db, manager, created.id, outcome="Practised the price question", now=t0)
     db.commit()
+    assert coaching.finalize_effects(db, settings=settings) == 1  # the windows closed: stored once
+    assert coaching.finalize_effects(db, settings=settings) == 0
+    db.commit()
     effect = coaching.effects(db, created, settings=settings)["outbound-sales:price"]
     assert (effect.rep_before.passed, effect.rep_before.total) == (0, 3)
     assert (effect.rep_after.passed, effect.rep_after.total) == (5, 6)
