@@ -94,7 +94,7 @@ class CoachingFocus(Base):
     reviewed: Mapped[int] = mapped_column(default=0)
     # The measured effect once its windows have closed (figures no longer change); until
     # then it is computed when asked.
-    effect: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    effect: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
 
 
 class CoachingEvaluation(Base):

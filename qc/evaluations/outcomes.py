@@ -53,6 +53,35 @@ def _outcomes(session: Session, rows: list[repo.AnswerRow]) -> list[ItemOutcome]
     return found
 
 
+@dataclass(frozen=True)
+class ItemTally:
+    rep_id: int
+    scorecard_id: str
+    item_id: str
+    passed: int
+    total: int
+
+
+def item_tallies(
+    session: Session, *, team_ids: Iterable[int], since: datetime, until: datetime | None = None
+) -> list[ItemTally]:
+    """Per rep and item: how many answers passed of how many were given (n/a left out), in
+    the reviews of the teams' calls that started in [since, until). Counted in the database."""
+    rows = repo.answer_counts(session, team_ids=team_ids, since=since, until=until)
+    cards = scoring.definitions_by_version(session, {r[1] for r in rows})
+    items: dict[int, dict[str, Item]] = {v: {i.id: i for i in card.items} for v, card in cards.items()}
+    tallies: dict[tuple[int, str, str], list[int]] = {}
+    for rep_id, version_id, scorecard_id, item_id, answer, count in rows:
+        item = items.get(version_id, {}).get(item_id)
+        verdict = form.passed(item, answer) if item is not None else None
+        if verdict is None:
+            continue
+        tally = tallies.setdefault((rep_id, scorecard_id, item_id), [0, 0])
+        tally[0] += count if verdict else 0
+        tally[1] += count
+    return [ItemTally(r, sc, i, p, t) for (r, sc, i), (p, t) in tallies.items()]
+
+
 def item_outcomes(
     session: Session,
     *,

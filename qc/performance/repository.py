@@ -145,3 +145,11 @@ def overdue_actions(session: Session, rep_ids: list[int], today: date) -> dict[i
         )
         .group_by(CoachingSession.rep_id),
     )
+
+
+def has_unreleased(session: Session, rep_id: int, since: datetime) -> bool:
+    """Whether the rep has a submitted review not yet released to them since `since`."""
+    query = select(Feedback.evaluation_id).where(
+        Feedback.rep_id == rep_id, Feedback.released_at.is_(None), Feedback.submitted_at >= since
+    )
+    return session.scalar(query.limit(1)) is not None

@@ -25,7 +25,7 @@ from qc.config import Settings
 from qc.db import utcnow
 from qc.errors import Forbidden, NotFound
 from qc.evaluations import outcomes
-from qc.evaluations.outcomes import ItemOutcome
+from qc.evaluations.outcomes import ItemOutcome, ItemTally
 from qc.kit.pagination import Page, PageRequest
 from qc.performance import repository as repo
 from qc.performance.repository import ReviewRow
@@ -160,13 +160,13 @@ def _weekly(rows: list[ReviewRow], weeks: list[date], periods: Periods) -> list[
     return [_mean(by_week.get(week, [])) for week in weeks]
 
 
-def _missed(found: list[ItemOutcome], labels: dict[tuple[str, str], str], limit: int) -> list[Missed]:
+def _missed(found: Iterable[ItemTally], labels: dict[tuple[str, str], str], limit: int) -> list[Missed]:
     failed: Counter[tuple[str, str]] = Counter()
     total: Counter[tuple[str, str]] = Counter()
-    for outcome in found:
-        key = (outcome.scorecard_id, outcome.item_id)
-        total[key] += 1
-        failed[key] += not outcome.passed
+    for tally in found:
+        key = (tally.scorecard_id, tally.item_id)
+        total[key] += tally.total
+        failed[key] += tally.total - tally.passed
     ranked = sorted((k for k in failed if failed[k]), key=lambda k: (-failed[k], -failed[k] / total[k], k))
     return [Missed(f"{k[0]}:{k[1]}", labels.get(k, k[1]), failed[k], total[k]) for k in ranked[:limit]]
 
@@ -185,14 +185,14 @@ def team_view(
     since = min(periods.start_of(weeks[0]), periods.start_of(periods.month_start))
     rows = repo.reviews(session, team_ids=[team.id], since=since)
     recent_since = (now or utcnow()) - timedelta(days=RECENT_DAYS)
-    found = outcomes.item_outcomes(session, team_ids=[team.id], since=recent_since)
+    found = outcomes.item_tallies(session, team_ids=[team.id], since=recent_since)
     labels = coaching.item_labels(session)
     by_rep: dict[int, list[ReviewRow]] = defaultdict(list)
     for row in rows:
         by_rep[row.rep_id].append(row)
-    outcomes_by_rep: dict[int, list[ItemOutcome]] = defaultdict(list)
-    for outcome in found:
-        outcomes_by_rep[outcome.rep_id].append(outcome)
+    tallies_by_rep: dict[int, list[ItemTally]] = defaultdict(list)
+    for tally in found:
+        tallies_by_rep[tally.rep_id].append(tally)
     counts = {
         "unacknowledged": repo.unacknowledged(session, ids),
         "open_disputes": repo.open_disputes(session, ids),
@@ -214,7 +214,7 @@ def team_view(
                 average=_mean(r.final_score for r in recent),
                 reviewed_recently=len(recent),
                 trend=_weekly(mine, weeks, periods),
-                missed=_missed(outcomes_by_rep.get(rep.id, []), labels, MOST_MISSED),
+                missed=_missed(tallies_by_rep.get(rep.id, []), labels, MOST_MISSED),
                 **{name: values.get(rep.id, 0) for name, values in counts.items()},
             )
         )
@@ -340,20 +340,35 @@ def rep_view(
 def _item_rates(
     session: Session, rep: User, team_ids: list[int], since: datetime, *, released_only: bool
 ) -> list[ItemRate]:
-    found = outcomes.item_outcomes(session, team_ids=team_ids, since=since) if team_ids else []
-    if released_only:
+    found = outcomes.item_tallies(session, team_ids=team_ids, since=since) if team_ids else []
+    if released_only and repo.has_unreleased(session, rep.id, since):
+        # Rare (a release delay): count the rep's own answers one by one, released ones only.
         released = {
             r.evaluation_id for r in repo.reviews(session, rep_ids=[rep.id], since=since) if r.released_at
         }
-        found = [o for o in found if o.rep_id != rep.id or o.evaluation_id in released]
+        own = [
+            o
+            for o in outcomes.item_outcomes(session, rep_ids=[rep.id], since=since)
+            if o.evaluation_id in released
+        ]
+        found = [t for t in found if t.rep_id != rep.id] + _tallied(own)
     labels = coaching.item_labels(session)
     tallies: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
-    for outcome in found:
-        tally = tallies[(outcome.scorecard_id, outcome.item_id)]
-        if outcome.rep_id == rep.id:
-            tally[0] += outcome.passed
-            tally[1] += 1
-        tally[2] += outcome.passed
-        tally[3] += 1
+    for tally in found:
+        counts = tallies[(tally.scorecard_id, tally.item_id)]
+        if tally.rep_id == rep.id:
+            counts[0] += tally.passed
+            counts[1] += tally.total
+        counts[2] += tally.passed
+        counts[3] += tally.total
     rates = [ItemRate(f"{k[0]}:{k[1]}", labels.get(k, k[1]), *t) for k, t in tallies.items() if t[1]]
     return sorted(rates, key=lambda r: (r.rate if r.rate is not None else 1.0, r.label))
+
+
+def _tallied(found: list[ItemOutcome]) -> list[ItemTally]:
+    counts: dict[tuple[int, str, str], list[int]] = defaultdict(lambda: [0, 0])
+    for outcome in found:
+        tally = counts[(outcome.rep_id, outcome.scorecard_id, outcome.item_id)]
+        tally[0] += outcome.passed
+        tally[1] += 1
+    return [ItemTally(r, sc, i, p, t) for (r, sc, i), (p, t) in counts.items()]
