@@ -22,7 +22,7 @@ from qc.config import Settings, get_settings
 from qc.db import get_engine
 from qc.errors import NotAuthenticated, QCError
 from qc.kit.logging import configure_logging
-from qc.kit.web import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE, is_htmx_fragment, render
+from qc.kit.web import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE, is_htmx_fragment, render, templates
 
 log = logging.getLogger(__name__)
 
@@ -166,10 +166,13 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
 
     from qc.browse import routes as browse
     from qc.calls import routes as calls
+    from qc.coaching import routes as coaching
+    from qc.coaching import views as coaching_views
     from qc.evaluations import calibration_routes
     from qc.evaluations import routes as evaluations
     from qc.feedback import routes as feedback
     from qc.notifications import routes as notifications
+    from qc.performance import routes as performance
     from qc.reviews import routes as reviews
     from qc.scoring import routes as scoring
     from qc.users import routes as users
@@ -191,11 +194,15 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         calibration_routes.pages,
         feedback.pages,
         feedback.api,
+        coaching.pages,
+        coaching.api,
         notifications.pages,
         notifications.api,
+        performance.pages,
     )
     for router in routers:
         app.include_router(router)
+    coaching_views.install(templates().env)  # capabilities the navigation and evaluation pages ask
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

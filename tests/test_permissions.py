@@ -34,7 +34,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from starlette.routing import Mount
 
+from qc.coaching.models import CoachingAction, CoachingEvaluation, CoachingFocus, CoachingSession
 from qc.config import Settings
+from qc.db import utcnow
 from qc.evaluations import calibration, comments
 from qc.evaluations import service as evaluations
 from qc.evaluations.form import AnswerInput
@@ -46,6 +48,9 @@ from qc.kit.web import CSRF_COOKIE, SESSION_COOKIE
 from qc.models import Base
 from qc.notifications import webhooks
 from qc.notifications.models import Notification
+from qc.training import catalogue as training_catalogue
+from qc.training import rulebook as training_rules
+from qc.training import service as training
 from qc.users import service as users
 from qc.users.models import Role
 from qc.users.service import principal_for
@@ -142,6 +147,28 @@ def admins(status: int, *, anonymous: int = 303) -> dict[Persona, Expected]:
     return expect(403, admin=status, anonymous=anonymous)
 
 
+def coaches(status: int, *, anonymous: int) -> dict[Persona, Expected]:
+    """Planning coaching for the rep: their manager, QC leads and administrators; reps and the
+    reviewer are refused, and the other team's manager is told the rep does not exist."""
+    return expect(
+        403, manager=status, qc_lead=status, admin=status, outsider_manager=404, anonymous=anonymous
+    )
+
+
+def sees_team(status: int, *, anonymous: int) -> dict[Persona, Expected]:
+    """The rep's team page: its manager, QC leads and administrators; the other team's manager
+    is told it does not exist; reps and the reviewer are refused."""
+    return expect(
+        403, manager=status, qc_lead=status, admin=status, outsider_manager=404, anonymous=anonymous
+    )
+
+
+def sees_coaching(status: int, *, rep: int, anonymous: int) -> dict[Persona, Expected]:
+    """The rep's coaching session: `status` for those who coach the rep, `rep` for the rep; the
+    other team and the reviewer may not know it exists."""
+    return expect(404, manager=status, qc_lead=status, admin=status, rep=rep, anonymous=anonymous)
+
+
 # The arrangement -----------------------------------------------------------------------------------
 
 
@@ -162,6 +189,8 @@ class World:
     tokens: dict[Persona, str]  # API tokens of the signed-in personas
     notification_id: int  # a notice in the rep's inbox
     webhook_id: int  # the organisation's webhook endpoint
+    coaching_id: int  # the rep's scheduled coaching session, planned by the manager
+    coaching_action_id: int  # its action item
 
     def path(self) -> dict[str, Any]:
         """The default value of each path parameter."""
@@ -179,6 +208,8 @@ class World:
             "path": "css/app.css",  # the static files mount
             "notification_id": self.notification_id,
             "endpoint_id": self.webhook_id,
+            "rep_id": self.org.rep.id,
+            "action_id": self.coaching_action_id,
         }
 
 
@@ -202,6 +233,7 @@ def arrange(db: Session, org: Org, settings: Settings) -> World:
     notice = Notification(user_id=org.rep.id, kind="matrix", subject="matrix:1", text="A notice for the rep")
     db.add(notice)
     webhook, _secret = fresh_webhook_endpoint(db, org)
+    planned = coaching_session(db, org, review.id)
     db.commit()
     assert draft.assignment_id is not None
     return World(
@@ -218,6 +250,8 @@ def arrange(db: Session, org: Org, settings: Settings) -> World:
         tokens=cast(dict[Persona, str], tokens),
         notification_id=notice.id,
         webhook_id=webhook.id,
+        coaching_id=planned.id,
+        coaching_action_id=planned.actions[0].id,
     )
 
 
@@ -286,6 +320,92 @@ def fresh_webhook(db: Session, world: World) -> dict[str, Any]:
     endpoint, _secret = fresh_webhook_endpoint(db, world.org)
     db.commit()
     return {"endpoint_id": endpoint.id}
+
+
+def coaching_session(db: Session, org: Org, evaluation_id: int) -> CoachingSession:
+    """A scheduled session of the rep on the price, planned by the manager from the review."""
+    planned = CoachingSession(
+        rep_id=org.rep.id,
+        team_id=org.team.id,
+        coach_id=org.manager.id,
+        scheduled_at=utcnow() + timedelta(days=2),
+        private_notes="Private to the coaches",
+        focus=[
+            CoachingFocus(scorecard_id="outbound-sales", item_id="price", label="States the price", failed=1)
+        ],
+        actions=[CoachingAction(text="Role-play the price talk")],
+        evaluations=[CoachingEvaluation(evaluation_id=evaluation_id)],
+    )
+    db.add(planned)
+    db.flush()
+    return planned
+
+
+def fresh_coaching(db: Session, world: World) -> dict[str, Any]:
+    """Another scheduled session, for the cell that marks it as held."""
+    planned = coaching_session(db, world.org, world.evaluation_id)
+    db.commit()
+    return {"session_id": planned.id}
+
+
+def coaching(world: World) -> dict[str, Any]:
+    return {"session_id": world.coaching_id}
+
+
+def plan_for_rep(world: World) -> dict[str, Any]:
+    return {"params": {"rep": world.org.rep.id}}
+
+
+def _training_module(db: Session, world: World, *, assessment: bool = False) -> Any:
+    data = training_catalogue.ModuleInput(
+        title=f"Module {next(_names)}",
+        material_text="Read the price guide",
+        items=["outbound-sales:price"],
+        expected_minutes=10,
+        has_assessment=assessment,
+    )
+    return training_catalogue.create_module(db, principal_for(db, world.org.qc_lead), data=data)
+
+
+def training_module(db: Session, world: World) -> dict[str, Any]:
+    """A reading module of the catalogue."""
+    module = _training_module(db, world)
+    db.commit()
+    return {"module_id": module.id}
+
+
+def training_assignment(db: Session, world: World) -> dict[str, Any]:
+    """Reading material the manager assigned to the rep, not started."""
+    rep = users.get_person(db, world.org.rep.id)
+    module = _training_module(db, world)
+    assignment = training.new_assignment(
+        db, module, rep, due_date=None, by_id=world.org.manager.id, now=utcnow()
+    )
+    db.commit()
+    return {"assignment_id": assignment.id}
+
+
+def training_rule(db: Session, world: World) -> dict[str, Any]:
+    """An active rule on the price assigning a reading module."""
+    data = training_rules.RuleInput(
+        name=f"Rule {next(_names)}", module_id=_training_module(db, world).id, item="outbound-sales:price"
+    )
+    rule = training_rules.create_rule(db, principal_for(db, world.org.qc_lead), data=data)
+    db.commit()
+    return {"rule_id": rule.id}
+
+
+def keepers(status: int, *, anonymous: int) -> dict[Persona, Expected]:
+    """The training catalogue and rules: QC leads and administrators."""
+    return expect(403, qc_lead=status, admin=status, anonymous=anonymous)
+
+
+def trainers(status: int, *, anonymous: int) -> dict[Persona, Expected]:
+    """Assigning training and following teams' training: managers (their own teams), QC leads
+    and administrators."""
+    return expect(
+        403, manager=status, outsider_manager=status, qc_lead=status, admin=status, anonymous=anonymous
+    )
 
 
 def silent_wav() -> bytes:
@@ -546,6 +666,211 @@ TABLE: list[Row] = [
             }
         },
     ),
+    # Coaching: the rep reads their own sessions, acknowledges them and ticks their action items;
+    # the rep's managers, QC leads and administrators plan and run them. Another team's rep or
+    # manager and the reviewer are told a session does not exist; planning for a rep one does not
+    # coach is refused (403), as is the list for a reviewer.
+    Row("coaching:list", "GET", expect(200, reviewer=403, anonymous=303)),
+    Row("coaching:new", "GET", coaches(200, anonymous=303), body=plan_for_rep),
+    Row(
+        "coaching:create",
+        "POST",
+        coaches(422, anonymous=303),
+        body=lambda w: {"data": {"rep": str(w.org.rep.id)}},
+    ),
+    Row("coaching:detail", "GET", sees_coaching(200, rep=200, anonymous=303), path=coaching),
+    Row("coaching:edit_form", "GET", sees_coaching(200, rep=403, anonymous=303), path=coaching),
+    Row(
+        "coaching:edit",
+        "POST",
+        sees_coaching(422, rep=403, anonymous=303),
+        body={"data": {"duration_minutes": "0"}},
+        path=coaching,
+    ),
+    # Acknowledging twice changes nothing.
+    Row("coaching:acknowledge", "POST", sees_coaching(403, rep=303, anonymous=303), path=coaching),
+    Row("coaching:held", "POST", sees_coaching(303, rep=403, anonymous=303), fresh=fresh_coaching),
+    Row(
+        "coaching:complete",
+        "POST",
+        sees_coaching(422, rep=403, anonymous=303),
+        body={"data": {"outcome": ""}},
+        path=coaching,
+    ),
+    Row(
+        "coaching:cancel",
+        "POST",
+        sees_coaching(422, rep=403, anonymous=303),
+        body={"data": {"reason": ""}},
+        path=coaching,
+    ),
+    # Ticking a ticked item changes nothing.
+    Row("coaching:action", "POST", sees_coaching(303, rep=303, anonymous=303), body={"data": {"done": "1"}}),
+    Row(
+        "coaching:rep",
+        "GET",
+        expect(200, other_rep=404, outsider_manager=404, reviewer=403, anonymous=303),
+    ),
+    Row("api:coaching_sessions", "GET", expect(200, reviewer=403, anonymous=401)),
+    Row(
+        "api:coaching_create",
+        "POST",
+        coaches(422, anonymous=401),
+        body=lambda w: {
+            "json": {"rep_id": w.org.rep.id, "scheduled_at": "2026-12-01T10:00:00Z", "focus": []}
+        },
+    ),
+    Row("api:coaching_session", "GET", sees_coaching(200, rep=200, anonymous=401), path=coaching),
+    Row("api:coaching_acknowledge", "POST", sees_coaching(403, rep=200, anonymous=401), path=coaching),
+    Row("api:coaching_held", "POST", sees_coaching(200, rep=403, anonymous=401), fresh=fresh_coaching),
+    Row(
+        "api:coaching_complete",
+        "POST",
+        sees_coaching(422, rep=403, anonymous=401),
+        body={"json": {"outcome": ""}},
+        path=coaching,
+    ),
+    Row(
+        "api:coaching_cancel",
+        "POST",
+        sees_coaching(422, rep=403, anonymous=401),
+        body={"json": {"reason": ""}},
+        path=coaching,
+    ),
+    Row(
+        "api:coaching_action",
+        "POST",
+        sees_coaching(200, rep=200, anonymous=401),
+        body={"json": {"done": True}},
+    ),
+    Row("api:coaching_suggestions", "GET", coaches(200, anonymous=401), body=plan_for_rep),
+    # Team pages: a manager with one team goes straight to it; QC staff choose among all teams.
+    Row(
+        "performance:teams",
+        "GET",
+        expect(403, manager=303, outsider_manager=303, qc_lead=200, admin=200, anonymous=303),
+    ),
+    Row("performance:team", "GET", sees_team(200, anonymous=303)),
+    # The rep's page: the rep reads their own; another team's rep or manager may not know it exists.
+    Row(
+        "performance:rep",
+        "GET",
+        expect(200, other_rep=404, outsider_manager=404, reviewer=403, anonymous=303),
+    ),
+    # Training: QC leads and administrators keep the catalogue and the rules; managers assign their
+    # teams' reps and record their assessments; a rep reads the catalogue and their own record and
+    # marks reading done; reviewers have no part in it. Another team's assignment reads as missing.
+    Row("training:catalogue", "GET", expect(200, reviewer=403, anonymous=303)),
+    Row("training:module_new", "GET", keepers(200, anonymous=303)),
+    Row("training:module_create", "POST", keepers(422, anonymous=303), body={"data": {"title": ""}}),
+    Row("training:module", "GET", expect(200, reviewer=403, anonymous=303), fresh=training_module),
+    Row("training:module_edit_form", "GET", keepers(200, anonymous=303), fresh=training_module),
+    Row(
+        "training:module_edit",
+        "POST",
+        keepers(422, anonymous=303),
+        body={"data": {"title": ""}},
+        fresh=training_module,
+    ),
+    Row("training:assign_form", "GET", trainers(200, anonymous=303)),
+    # The rep is not the other team's manager's to assign.
+    Row(
+        "training:assign",
+        "POST",
+        expect(403, manager=422, qc_lead=422, admin=422, anonymous=303),
+        body=lambda w: {"data": {"target": "rep", "module": "", "rep": str(w.org.rep.id)}},
+    ),
+    Row("training:rules", "GET", trainers(200, anonymous=303)),
+    Row("training:rule_new", "GET", keepers(200, anonymous=303)),
+    Row("training:rule_create", "POST", keepers(422, anonymous=303), body={"data": {"name": ""}}),
+    Row("training:rule_edit_form", "GET", keepers(200, anonymous=303), fresh=training_rule),
+    Row(
+        "training:rule_edit",
+        "POST",
+        keepers(422, anonymous=303),
+        body={"data": {"name": ""}},
+        fresh=training_rule,
+    ),
+    # Enabling an active rule changes nothing.
+    Row(
+        "training:rule_active",
+        "POST",
+        keepers(303, anonymous=303),
+        body={"data": {"active": "1"}},
+        fresh=training_rule,
+    ),
+    Row("training:team", "GET", trainers(200, anonymous=303)),
+    Row(
+        "training:rep",
+        "GET",
+        expect(200, other_rep=404, outsider_manager=403, reviewer=403, anonymous=303),
+    ),
+    Row(
+        "training:start",
+        "POST",
+        expect(404, rep=303, manager=303, qc_lead=303, admin=303, anonymous=303),
+        fresh=training_assignment,
+    ),
+    # Reading material is the rep's to mark done (a day in the future is refused).
+    Row(
+        "training:complete",
+        "POST",
+        expect(404, rep=422, manager=403, qc_lead=403, admin=403, anonymous=303),
+        body={"data": {"completed_on": "2999-01-01"}},
+        fresh=training_assignment,
+    ),
+    Row(
+        "training:withdraw",
+        "POST",
+        expect(404, rep=403, manager=422, qc_lead=422, admin=422, anonymous=303),
+        body={"data": {"reason": ""}},
+        fresh=training_assignment,
+    ),
+    Row("api:training_modules", "GET", expect(200, reviewer=403, anonymous=401)),
+    Row("api:training_module_create", "POST", keepers(422, anonymous=401), body={"json": {"title": "x"}}),
+    Row("api:training_module", "GET", expect(200, reviewer=403, anonymous=401), fresh=training_module),
+    Row(
+        "api:training_module_version",
+        "POST",
+        keepers(422, anonymous=401),
+        body={"json": {"title": "x"}},
+        fresh=training_module,
+    ),
+    Row("api:training_assignments", "GET", expect(200, reviewer=403, anonymous=401)),
+    Row(
+        "api:training_assign",
+        "POST",
+        expect(403, manager=422, qc_lead=422, admin=422, anonymous=401),
+        body=lambda w: {"json": {"module_id": MISSING_ID, "rep_id": w.org.rep.id}},
+    ),
+    Row(
+        "api:training_start",
+        "POST",
+        expect(404, rep=200, manager=200, qc_lead=200, admin=200, anonymous=401),
+        fresh=training_assignment,
+    ),
+    Row(
+        "api:training_complete",
+        "POST",
+        expect(404, rep=422, manager=403, qc_lead=403, admin=403, anonymous=401),
+        body={"json": {"completed_on": "2999-01-01"}},
+        fresh=training_assignment,
+    ),
+    Row("api:training_rules", "GET", trainers(200, anonymous=401)),
+    Row(
+        "api:training_rule_create",
+        "POST",
+        keepers(422, anonymous=401),
+        body={"json": {"name": "", "module_id": MISSING_ID, "item": "x"}},
+    ),
+    Row(
+        "api:training_rule_update",
+        "PUT",
+        keepers(422, anonymous=401),
+        body={"json": {"name": "", "module_id": MISSING_ID, "item": "x"}},
+        fresh=training_rule,
+    ),
+    Row("api:training_records", "GET", expect(200, reviewer=403, anonymous=401)),
     # Framework routes: the API's documentation and the health check are public, as are static files.
     Row("openapi", "GET", expect(200)),
     Row("swagger_ui_html", "GET", expect(200)),
@@ -756,6 +1081,8 @@ def test_known_bugs_are_still_bugs(matrix: Matrix) -> None:
         ("manager", "/calibration/{id}", "calibration_id"),  # a manager takes no part in calibration
         ("outsider_manager", "/api/evaluations/{id}", "evaluation_id"),
         ("other_rep", "/evaluations/{id}", "evaluation_id"),
+        ("other_rep", "/coaching/{id}", "coaching_id"),
+        ("outsider_manager", "/api/coaching/sessions/{id}", "coaching_id"),
     ],
 )
 def test_a_hidden_object_reads_like_a_missing_one(

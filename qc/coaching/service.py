@@ -50,7 +50,7 @@ class SessionInvalid(InvalidInput):
     """A session form with field errors, keyed by field name."""
 
     def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__("; ".join(errors.values()))
+        super().__init__("; ".join(errors.values()), details={"errors": errors})
         self.errors = errors
 
 
@@ -74,13 +74,15 @@ class FocusSuggestion:
 
 def coachable_rep(session: Session, principal: Principal, rep_id: int) -> User:
     """The rep, if `principal` may coach them."""
-    rep = users.get_person(session, rep_id)
-    if rep.role is not Role.REP:
-        raise NotFound(f"Rep {rep_id} does not exist or you cannot coach them")
-    if not access.can_coach_team(principal, rep.team_id):
-        if principal.role in access.COACHES:
-            raise Forbidden("You coach the reps of the teams you manage; this rep is in another team")
+    if principal.role not in access.COACHES:
         raise Forbidden("Coaching sessions are planned by managers, QC leads and administrators")
+    try:
+        rep = users.get_person(session, rep_id)
+    except NotFound:
+        rep = None
+    if rep is None or rep.role is not Role.REP or not access.can_coach_team(principal, rep.team_id):
+        # Another team's rep reads like a missing one: a manager learns nothing of other teams.
+        raise NotFound(f"Rep {rep_id} does not exist or is not in a team you coach")
     return rep
 
 
@@ -223,10 +225,15 @@ def create_session(
         )
         for i, key in enumerate(dict.fromkeys(data.focus))
     ]
+    # Only the rep's own submitted reviews are attached: the ones it starts from, and the
+    # failing reviews behind its focus items.
+    own = {
+        o.evaluation_id
+        for o in item_outcomes.of_evaluations(session, data.evaluation_ids)
+        if o.rep_id == rep.id
+    }
     evidence = {e for s in suggestions if s.key in data.focus for e in s.failing_evaluations}
-    coaching.evaluations = [
-        CoachingEvaluation(evaluation_id=e) for e in sorted(set(data.evaluation_ids) | evidence)
-    ]
+    coaching.evaluations = [CoachingEvaluation(evaluation_id=e) for e in sorted(own | evidence)]
     coaching.actions = _actions(data.actions, [])
     session.add(coaching)
     session.flush()

@@ -105,7 +105,11 @@ def test_only_the_reps_coaches_plan_and_the_rep_never_reads_private_notes(
 ) -> None:
     review = submit_review(db, org, settings)
     data = SessionInput(SOON, focus=["outbound-sales:price"], evaluation_ids=[review.id])
-    for user in (org.outsider_manager, org.reviewer, org.other_rep):
+    with pytest.raises(NotFound):  # another team's rep reads like a missing one
+        coaching.create_session(
+            db, principal_for(db, org.outsider_manager), rep_id=org.rep.id, data=data, settings=settings
+        )
+    for user in (org.reviewer, org.other_rep):
         with pytest.raises(Forbidden):
             coaching.create_session(
                 db, principal_for(db, user), rep_id=org.rep.id, data=data, settings=settings

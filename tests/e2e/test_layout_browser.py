@@ -124,13 +124,16 @@ def test_a_failed_delivery_shows_its_error_on_a_phone_and_a_desktop(open_as: Any
 
 
 def test_the_admin_navigation_is_one_line_at_1280_and_wraps_on_a_phone(open_as: Any, org: Org) -> None:
+    for person in (org.qc_lead, org.admin):  # the two longest navigations
+        page = open_as(person, DESKTOP)
+        page.goto("/calls")
+        middles = page.eval_on_selector_all(
+            ".topbar nav > ul > li",
+            "items => items.map(li => { const r = li.getBoundingClientRect(); return (r.top + r.bottom) / 2; })",
+        )
+        assert max(middles) - min(middles) < 10, f"{person.email}: navigation wraps: {middles}"
     desktop = open_as(org.admin, DESKTOP)
     desktop.goto("/calls")
-    middles = desktop.eval_on_selector_all(
-        ".topbar nav > ul > li",
-        "items => items.map(li => { const r = li.getBoundingClientRect(); return (r.top + r.bottom) / 2; })",
-    )
-    assert max(middles) - min(middles) < 10, f"navigation items on several lines: {middles}"
 
     desktop.click(".topbar summary:has-text('Admin')")
     desktop.click(".topbar a:has-text('Webhooks')")
