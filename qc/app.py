@@ -175,6 +175,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     from qc.performance import routes as performance
     from qc.reviews import routes as reviews
     from qc.scoring import routes as scoring
+    from qc.training import routes as training
     from qc.users import routes as users
 
     routers = (
@@ -196,6 +197,8 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         feedback.api,
         coaching.pages,
         coaching.api,
+        training.pages,
+        training.api,
         notifications.pages,
         notifications.api,
         performance.pages,

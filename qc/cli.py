@@ -29,6 +29,8 @@ app.add_typer(token_app, name="token")
 app.add_typer(scorecards_app, name="scorecards")
 queue_app = typer.Typer(help="The daily review queue.", no_args_is_help=True)
 app.add_typer(queue_app, name="queue")
+training_app = typer.Typer(help="Training records.", no_args_is_help=True)
+app.add_typer(training_app, name="training")
 
 log = logging.getLogger("qc.cli")
 
@@ -389,6 +391,36 @@ def queue_status(
             f"{totals['assigned']} of {totals['target']} reviews assigned, {totals['done']} done; "
             f"{totals['reps_short']} rep(s) short"
         )
+
+
+@training_app.command("export")
+def training_export(
+    team: Annotated[str, typer.Option(help="The team's name")],
+    rep: Annotated[str | None, typer.Option(help="Only this rep (email or external id)")] = None,
+    output: Annotated[Path | None, typer.Option(help="Write the CSV here (default: standard output)")] = None,
+    as_user: Annotated[
+        str | None,
+        typer.Option("--as", help="Email of the user exporting (default: the first administrator)"),
+    ] = None,
+) -> None:
+    """Write a team's (or one rep's) training records as CSV for HR: hours, results, dates."""
+    from qc.db import session_scope
+    from qc.errors import QCError
+    from qc.training import records
+
+    _migrate()
+    try:
+        with session_scope() as session:
+            rows = records.export_as(session, team=team, rep=rep, as_user=as_user)
+    except QCError as exc:
+        _fail(exc.message)
+        return
+    text = records.to_csv(rows)
+    if output is None:
+        sys.stdout.write(text)
+        return
+    output.write_text(text, encoding="utf-8", newline="")
+    typer.echo(f"Wrote {len(rows)} record(s) to {output}.", err=True)
 
 
 @app.command()

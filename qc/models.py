@@ -17,6 +17,7 @@ from qc.jobs.models import Event, EventHandled
 from qc.notifications.models import Notification, WebhookDelivery, WebhookEndpoint
 from qc.reviews.models import Assignment, QueueDay, RepDay, ReviewerProfile, ReviewPolicy
 from qc.scoring.models import CallScore, CheckResult, ScorecardVersion
+from qc.training.models import TrainingAssignment, TrainingModule, TrainingModuleVersion, TrainingRule
 from qc.transcription.models import Transcript, TranscriptSegment
 from qc.users.models import ApiToken, LoginFailure, Team, User, UserSession
 
@@ -52,6 +53,10 @@ __all__ = [
     "ReviewerProfile",
     "ScorecardVersion",
     "Team",
+    "TrainingAssignment",
+    "TrainingModule",
+    "TrainingModuleVersion",
+    "TrainingRule",
     "Transcript",
     "TranscriptSegment",
     "User",

@@ -24,10 +24,13 @@ from qc.jobs.queue import Lane
 from qc.notifications import coaching as coaching_inbox
 from qc.notifications import delivery as webhook_delivery
 from qc.notifications import handlers as inbox
+from qc.notifications import training as training_inbox
 from qc.notifications import webhooks
 from qc.reviews import builder
 from qc.scoring import service as scoring
 from qc.scoring.jobs import SCORING
+from qc.training import rulebook as training_rules
+from qc.training import service as training
 from qc.transcription.jobs import transcription_stage
 
 log = logging.getLogger(__name__)
@@ -64,6 +67,9 @@ def wire() -> None:
         queue.register_periodic("flag_overdue_disputes", flag_overdue_disputes, every_minutes=5)
         # Coaching: action items that came due (once each).
         queue.register_periodic("coaching_actions_due", coaching_actions_due, every_minutes=15)
+        # Training: every rule for every rep nightly; overdue assignments (once each).
+        queue.register_periodic("training_rules", run_training_rules, every_minutes=24 * 60)
+        queue.register_periodic("training_overdue", flag_overdue_training, every_minutes=60)
         queue.register_periodic("coaching_effects", coaching_effects, every_minutes=6 * 60)
         # Notifications: send webhook deliveries when events queue them; the sweep retries
         # the failed ones whose backoff has passed and sends what a lost kick left behind.
@@ -79,6 +85,7 @@ def wire() -> None:
 def _subscribe() -> None:
     """Event handlers, by the domain that reacts."""
     _subscribe_feedback()
+    _subscribe_training()
     _subscribe_notifications()
 
 
@@ -91,9 +98,24 @@ def _subscribe_feedback() -> None:
     )
 
 
+def _subscribe_training() -> None:
+    """Training: the rules run for the rep of every submitted (or corrected) review."""
+    events.subscribe(
+        "training.rules",
+        ["evaluation.submitted", "evaluation.edited"],
+        lambda session, event: training_rules.on_evaluation_submitted(
+            session, event, settings=get_settings()
+        ),
+    )
+
+
 def _subscribe_notifications() -> None:
     """Notifications: the inbox and the outgoing webhook."""
-    for event_type, handler in {**inbox.HANDLERS, **coaching_inbox.HANDLERS}.items():
+    for event_type, handler in {
+        **inbox.HANDLERS,
+        **coaching_inbox.HANDLERS,
+        **training_inbox.HANDLERS,
+    }.items():
         events.subscribe(f"notifications.inbox.{event_type}", [event_type], handler)
     events.subscribe("notifications.webhooks", ["*"], webhooks.queue_deliveries)
 
@@ -133,6 +155,16 @@ def coaching_effects() -> int:
     """Store the measured effect of sessions whose windows closed, so pages only read it."""
     with session_scope() as session:
         return coaching.finalize_effects(session, settings=get_settings())
+
+
+def run_training_rules() -> int:
+    with session_scope() as session:
+        return training_rules.run_all(session, settings=get_settings())
+
+
+def flag_overdue_training() -> int:
+    with session_scope() as session:
+        return training.flag_overdue(session, settings=get_settings())
 
 
 def run_reaper() -> Any:

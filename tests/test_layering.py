@@ -26,6 +26,7 @@ LAYERS = [
     "evaluations",
     "feedback",
     "coaching",
+    "training",
     "notifications",
     "browse",
     "performance",

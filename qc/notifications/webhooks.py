@@ -52,6 +52,10 @@ EVENT_TYPES: dict[str, str] = {
     "coaching.action_done": "A rep ticked off a coaching action item",
     "coaching.completed": "A coaching session was completed",
     "coaching.cancelled": "A coaching session was cancelled",
+    "training.assigned": "A training module was assigned to a rep (by a person or a rule)",
+    "training.completed": "A rep's training was recorded as completed, with its result",
+    "training.withdrawn": "A training assignment was withdrawn",
+    "training.overdue": "A training assignment is still open past its due date",
     "call.scored": "The automatic checks scored a call",
 }
 DEFAULT_EVENT_TYPES = tuple(t for t in EVENT_TYPES if t != "call.scored")
