@@ -130,12 +130,24 @@ def get_jobs() -> Jobs:
     # No huey lock on periodic tasks: a worker killed while holding it would disable the
     # task for good, and every periodic task here is safe to run twice.
     periodic = {
-        spec.name: lanes[Lane.QUICK].periodic_task(
-            crontab(minute=f"*/{spec.minutes(settings)}"), name=spec.name
-        )(spec.fn)
+        spec.name: lanes[Lane.QUICK].periodic_task(schedule_for(spec.minutes(settings)), name=spec.name)(
+            spec.fn
+        )
         for spec in _registry.periodic.values()
     }
     return Jobs(lanes=lanes, tasks=tasks, periodic=periodic)
+
+
+def schedule_for(minutes: int) -> Any:
+    """A huey schedule firing every `minutes`: within the hour up to 59 minutes, on the hour
+    every few hours, at midnight (UTC) once a day or less often. A crontab minute field
+    cannot say "every 1440 minutes": it would fire every hour."""
+    if minutes < 60:
+        return crontab(minute=f"*/{max(1, minutes)}")
+    hours = minutes // 60
+    if hours < 24:
+        return crontab(minute="0", hour=f"*/{hours}")
+    return crontab(minute="0", hour="0", day=f"*/{max(1, hours // 24)}")
 
 
 def enqueue(name: str, *args: Any, delay_s: float = 0) -> None:
