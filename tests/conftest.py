@@ -214,3 +214,28 @@ def shared_audio(name: str) -> Path:
     if not path.exists():
         pytest.skip(f"{path} is not available on this machine")
     return path
+
+
+@pytest.fixture
+def client(app: Any) -> Iterator[Any]:
+    """The app under a TestClient, for API calls with `as_` headers."""
+    from fastapi.testclient import TestClient
+
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def as_(db: Session) -> Any:
+    """Bearer headers of a persona: `client.get(url, headers=as_(org.rep))`."""
+    from tests.factories import api_token, bearer
+
+    tokens: dict[int, str] = {}
+
+    def headers(user: Any) -> dict[str, str]:
+        if user.id not in tokens:
+            tokens[user.id] = api_token(db, user)
+            db.commit()
+        return bearer(tokens[user.id])
+
+    return headers

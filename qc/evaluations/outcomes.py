@@ -62,12 +62,12 @@ class ItemTally:
     total: int
 
 
-def item_tallies(
-    session: Session, *, team_ids: Iterable[int], since: datetime, until: datetime | None = None
+def tally_rows(
+    session: Session, rows: Iterable[tuple[int, int, str, str, str | None, int]]
 ) -> list[ItemTally]:
-    """Per rep and item: how many answers passed of how many were given (n/a left out), in
-    the reviews of the teams' calls that started in [since, until). Counted in the database."""
-    rows = repo.answer_counts(session, team_ids=team_ids, since=since, until=until)
+    """(rep, scorecard revision, scorecard, item, answer, how many) rows as pass tallies per
+    rep and item (for read-models that count answers their own way)."""
+    rows = list(rows)
     cards = scoring.definitions_by_version(session, {r[1] for r in rows})
     items: dict[int, dict[str, Item]] = {v: {i.id: i for i in card.items} for v, card in cards.items()}
     tallies: dict[tuple[int, str, str], list[int]] = {}

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
 from qc.calls.models import Call
@@ -240,43 +240,6 @@ def review_answers(
         query = query.where(EvaluationAnswer.item_id.in_(list(item_ids)))
     rows = session.execute(query.order_by(Call.started_at, Evaluation.id, EvaluationAnswer.position))
     return [AnswerRow(*row) for row in rows]
-
-
-def answer_counts(
-    session: Session, *, team_ids: Iterable[int], since: datetime, until: datetime | None = None
-) -> list[tuple[int, int, str, str, str | None, int]]:
-    """(rep, scorecard revision, scorecard, item, answer, how many) over the submitted
-    reviews of the teams' calls that started in [since, until): the figures of a team
-    page without fetching every answer."""
-    query = (
-        select(
-            Call.rep_id,
-            Evaluation.scorecard_version_id,
-            ScorecardVersion.scorecard_id,
-            EvaluationAnswer.item_id,
-            EvaluationAnswer.answer,
-            func.count(),
-        )
-        .join(Call, Call.id == Evaluation.call_id)
-        .join(ScorecardVersion, ScorecardVersion.id == Evaluation.scorecard_version_id)
-        .join(EvaluationAnswer, EvaluationAnswer.evaluation_id == Evaluation.id)
-        .where(
-            Evaluation.kind == EvaluationKind.REVIEW,
-            Evaluation.status == EvaluationStatus.SUBMITTED,
-            Call.team_id.in_(list(team_ids)),
-            Call.started_at >= since,
-        )
-        .group_by(
-            Call.rep_id,
-            Evaluation.scorecard_version_id,
-            ScorecardVersion.scorecard_id,
-            EvaluationAnswer.item_id,
-            EvaluationAnswer.answer,
-        )
-    )
-    if until is not None:
-        query = query.where(Call.started_at < until)
-    return [(r, v, sc, i, a, int(n)) for r, v, sc, i, a, n in session.execute(query)]
 
 
 def last_reviews(session: Session, rep_id: int, limit: int) -> list[int]:

@@ -49,6 +49,7 @@ class Feedback(Base):
     __table_args__ = (
         Index("ix_feedback_rep_released", "rep_id", "released_at"),
         Index("ix_feedback_submitted", "submitted_at"),
+        Index("ix_feedback_team_submitted", "team_id", "submitted_at"),  # the team pages
         Index("ix_feedback_team_unacknowledged", "team_id", "acknowledged_at", "released_at"),
         Index(
             "ix_feedback_release_due",

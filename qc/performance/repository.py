@@ -16,8 +16,10 @@ from sqlalchemy.orm import Session
 
 from qc.calls.models import Call
 from qc.coaching.models import CoachingAction, CoachingSession, SessionStatus
-from qc.evaluations.models import Evaluation
+from qc.evaluations.models import Evaluation, EvaluationAnswer
 from qc.feedback.models import Dispute, DisputeStatus, Feedback
+from qc.scoring.models import ScorecardVersion
+from qc.training.models import AssignmentStatus, TrainingAssignment
 from qc.users.models import Role, User
 
 
@@ -72,7 +74,9 @@ def reviews(
     until: datetime | None = None,
 ) -> list[ReviewRow]:
     """Submitted reviews of calls that started in [since, until), oldest call first."""
-    query = _reviews().where(Call.started_at >= since)
+    # A review is submitted after its call: the submission bound is implied by the call's and
+    # lets the (team, submitted) index find the few reviewed calls among all of them.
+    query = _reviews().where(Call.started_at >= since, Feedback.submitted_at >= since)
     if until is not None:
         query = query.where(Call.started_at < until)
     if team_ids is not None:
@@ -153,3 +157,49 @@ def has_unreleased(session: Session, rep_id: int, since: datetime) -> bool:
         Feedback.rep_id == rep_id, Feedback.released_at.is_(None), Feedback.submitted_at >= since
     )
     return session.scalar(query.limit(1)) is not None
+
+
+def _open_training(session: Session, rep_ids: list[int], *where: Any) -> dict[int, int]:
+    return _count_by_rep(
+        session,
+        select(TrainingAssignment.rep_id, func.count())
+        .where(
+            TrainingAssignment.rep_id.in_(rep_ids),
+            TrainingAssignment.status.in_([AssignmentStatus.ASSIGNED, AssignmentStatus.STARTED]),
+            *where,
+        )
+        .group_by(TrainingAssignment.rep_id),
+    )
+
+
+def open_training(session: Session, rep_ids: list[int]) -> dict[int, int]:
+    return _open_training(session, rep_ids)
+
+
+def overdue_training(session: Session, rep_ids: list[int], today: date) -> dict[int, int]:
+    return _open_training(session, rep_ids, TrainingAssignment.due_date < today)
+
+
+def answer_counts(
+    session: Session, team_id: int, since: datetime
+) -> list[tuple[int, int, str, str, str | None, int]]:
+    """(rep, scorecard revision, scorecard, item, answer, how many) over the team's submitted
+    reviews of calls since `since`, found through the reviews (few) rather than the calls."""
+    keys = (
+        Feedback.rep_id,
+        Evaluation.scorecard_version_id,
+        ScorecardVersion.scorecard_id,
+        EvaluationAnswer.item_id,
+        EvaluationAnswer.answer,
+    )
+    query = (
+        select(*keys, func.count())
+        .select_from(Feedback)
+        .join(Evaluation, Evaluation.id == Feedback.evaluation_id)
+        .join(Call, Call.id == Feedback.call_id)
+        .join(ScorecardVersion, ScorecardVersion.id == Evaluation.scorecard_version_id)
+        .join(EvaluationAnswer, EvaluationAnswer.evaluation_id == Evaluation.id)
+        .where(Feedback.team_id == team_id, Feedback.submitted_at >= since, Call.started_at >= since)
+        .group_by(*keys)
+    )
+    return [(r, v, sc, i, a, int(n)) for r, v, sc, i, a, n in session.execute(query)]

@@ -128,6 +128,8 @@ class RepRow:
     open_disputes: int
     open_coaching: int
     overdue_actions: int
+    open_training: int
+    overdue_training: int
 
     @property
     def behind(self) -> bool:
@@ -185,7 +187,7 @@ def team_view(
     since = min(periods.start_of(weeks[0]), periods.start_of(periods.month_start))
     rows = repo.reviews(session, team_ids=[team.id], since=since)
     recent_since = (now or utcnow()) - timedelta(days=RECENT_DAYS)
-    found = outcomes.item_tallies(session, team_ids=[team.id], since=recent_since)
+    found = outcomes.tally_rows(session, repo.answer_counts(session, team.id, recent_since))
     labels = coaching.item_labels(session)
     by_rep: dict[int, list[ReviewRow]] = defaultdict(list)
     for row in rows:
@@ -198,6 +200,8 @@ def team_view(
         "open_disputes": repo.open_disputes(session, ids),
         "open_coaching": repo.open_coaching(session, ids),
         "overdue_actions": repo.overdue_actions(session, ids, periods.today),
+        "open_training": repo.open_training(session, ids),
+        "overdue_training": repo.overdue_training(session, ids, periods.today),
     }
     week_start, month_start = periods.start_of(periods.week_start), periods.start_of(periods.month_start)
     table = []
@@ -340,7 +344,7 @@ def rep_view(
 def _item_rates(
     session: Session, rep: User, team_ids: list[int], since: datetime, *, released_only: bool
 ) -> list[ItemRate]:
-    found = outcomes.item_tallies(session, team_ids=team_ids, since=since) if team_ids else []
+    found = outcomes.tally_rows(session, repo.answer_counts(session, team_ids[0], since)) if team_ids else []
     if released_only and repo.has_unreleased(session, rep.id, since):
         # Rare (a release delay): count the rep's own answers one by one, released ones only.
         released = {

@@ -12,32 +12,10 @@ from sqlalchemy.orm import Session
 
 from qc.coaching.models import CoachingSession
 from qc.evaluations.models import Evaluation
-from qc.users.models import User
 from tests.coaching.conftest import plan
-from tests.factories import Org, api_token, bearer
+from tests.factories import Org
 
 PRICE, GREETING = "outbound-sales:price", "outbound-sales:greeting"
-
-
-@pytest.fixture
-def client(app: Any) -> Any:
-    with TestClient(app) as test_client:
-        yield test_client
-
-
-@pytest.fixture
-def as_(db: Session) -> Any:
-    """Bearer headers of a persona."""
-
-    tokens: dict[int, str] = {}
-
-    def headers(user: User) -> dict[str, str]:
-        if user.id not in tokens:
-            tokens[user.id] = api_token(db, user)
-            db.commit()
-        return bearer(tokens[user.id])
-
-    return headers
 
 
 def _body(org: Org, review: Evaluation, **changes: Any) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from qc.users.models import Role
 from qc.users.service import principal_for
 from tests.factories import Browser, Org, make_user
 from tests.feedback.conftest import submit_review
+from tests.training.conftest import assign_rep, make_module
 
 
 @pytest.fixture
@@ -39,6 +40,11 @@ def history(db: Session, org: Org, settings: Any) -> dict[str, Any]:
     submit_review(db, org, settings, rep=org.other_rep, started_at=this_week)
     feedback.acknowledge(db, principal_for(db, org.rep), rex[0].id)
     db.commit()
+    module = make_module(db, org)
+    assign_rep(db, org, module, due=(now - timedelta(days=2)).date(), now=now - timedelta(days=5))
+    assign_rep(
+        db, org, make_module(db, org, title="Objections"), rep=tia, due=(now + timedelta(days=9)).date()
+    )
     return {"tia": tia, "rex": rex, "tia_review": theirs}
 
 
@@ -56,6 +62,8 @@ def test_the_team_page_counts_each_reps_reviews_scores_and_open_items(
     assert rex.missed[0].key == "outbound-sales:price"
     assert (rex.missed[0].failed, rex.missed[0].total) == (2, 3)
     assert rex.unacknowledged == 2 and tia.unacknowledged == 1  # Rex acknowledged one of three
+    assert (rex.open_training, rex.overdue_training) == (1, 1)
+    assert (tia.open_training, tia.overdue_training) == (1, 0)
     assert rex.trend[-1] is not None and len(rex.trend) == len(view.weeks)
     assert rex.week_target == view.policy.target * sum(
         view.policy.is_working_day(view.periods.week_start + timedelta(days=i))
