@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
@@ -143,3 +144,17 @@ def get_action(session: Session, action_id: int) -> tuple[CoachingAction, Coachi
         .options(selectinload(CoachingSession.focus))
     ).first()
     return (row[0], row[1]) if row is not None else None
+
+
+def stored_effects(session: Session, *, team_id: int) -> list[tuple[int, dict[str, Any]]]:
+    """(coach, stored effect) of every focus item measured in the team's sessions."""
+    query = (
+        select(CoachingSession.coach_id, CoachingFocus.effect)
+        .join(CoachingFocus, CoachingFocus.session_id == CoachingSession.id)
+        .where(
+            CoachingSession.team_id == team_id,
+            CoachingSession.status != SessionStatus.CANCELLED,
+            CoachingFocus.effect.is_not(None),
+        )
+    )
+    return [(coach_id, effect) for coach_id, effect in session.execute(query)]

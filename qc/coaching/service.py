@@ -543,3 +543,14 @@ def coach_summary(
         session, coach_id=coach_id, statuses=[SessionStatus.HELD, SessionStatus.COMPLETED], limit=10_000
     )
     return summarise(e for c in held for e in effects(session, c, settings=settings, now=now).values())
+
+
+def team_coaching_results(session: Session, principal: Principal, team_id: int) -> dict[int, CoachSummary]:
+    """Per coach, the share of the focus items they coached in the team that improved, over
+    the measurements whose windows have closed (what the periodic task stored)."""
+    if not access.can_coach_team(principal, team_id):
+        raise Forbidden("Coaching results are for the team's managers, QC leads and administrators")
+    by_coach: dict[int, list[FocusEffect]] = defaultdict(list)
+    for coach_id, stored in repo.stored_effects(session, team_id=team_id):
+        by_coach[coach_id].append(FocusEffect.from_json(stored))
+    return {coach_id: summarise(found) for coach_id, found in by_coach.items()}

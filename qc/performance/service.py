@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from qc.coaching import access as coaching_access
 from qc.coaching import service as coaching
-from qc.coaching.effect import FocusEffect
+from qc.coaching.effect import CoachSummary, FocusEffect
 from qc.coaching.models import CoachingSession
 from qc.config import Settings
 from qc.db import utcnow
@@ -147,6 +147,7 @@ class TeamView:
     team_average: float | None
     team_missed: list[Missed]
     can_coach: bool
+    coaching_results: list[tuple[str, CoachSummary]]  # per coach, name first
 
 
 def _mean(values: Iterable[float | None]) -> float | None:
@@ -232,7 +233,14 @@ def team_view(
         team_average=_mean(r.final_score for r in rows if r.call_started_at >= recent_since),
         team_missed=_missed(found, labels, 5),
         can_coach=coaching_access.can_coach_team(principal, team.id),
+        coaching_results=_coaching_results(session, principal, team.id),
     )
+
+
+def _coaching_results(session: Session, principal: Principal, team_id: int) -> list[tuple[str, CoachSummary]]:
+    results = coaching.team_coaching_results(session, principal, team_id)
+    names = users.names_of(session, set(results))
+    return sorted(((names.get(c, "?"), s) for c, s in results.items()), key=lambda pair: pair[0])
 
 
 # The rep page ---------------------------------------------------------------------------------------------

@@ -254,6 +254,10 @@ def test_the_effect_is_measured_on_real_reviews_against_the_team(
     assert stored is not None
     summary = coaching.coach_summary(db, manager, coach_id=org.manager.id, settings=settings)
     assert (summary.measured, summary.improved) == (1, 1)
+    results = coaching.team_coaching_results(db, manager, org.team.id)
+    assert {c: (r.measured, r.improved) for c, r in results.items()} == {org.manager.id: (1, 1)}
+    with pytest.raises(Forbidden):
+        coaching.team_coaching_results(db, principal_for(db, org.outsider_manager), org.team.id)
     with pytest.raises(Forbidden):
         coaching.coach_summary(
             db, principal_for(db, org.outsider_manager), coach_id=org.manager.id, settings=settings
