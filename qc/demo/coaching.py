@@ -119,6 +119,8 @@ def seed_coaching(samples_dir: Path, scripted: list[dict[str, Any]], domain: str
         )
         past.created_at = past.acknowledged_at = held - timedelta(days=2)
         past.focus[0].failed = past.focus[0].reviewed = 3  # her record when it was planned
+        # The demo plans it today, after all her reviews: keep only those it was built from.
+        past.evaluations = [e for e in past.evaluations if e.evaluation_id in reviews[:3]]
         past.actions[0].done_at = held + timedelta(days=5)
         past.actions[0].done_by_id = sofia.id
         disputed = session.scalar(
@@ -158,5 +160,7 @@ def seed_coaching(samples_dir: Path, scripted: list[dict[str, Any]], domain: str
             ),
             settings=settings,
         )
+    with session_scope() as session:  # what the periodic task does: the team page reads it
+        coaching.finalize_effects(session, settings=settings)
     events.dispatch_pending()
     return 2
