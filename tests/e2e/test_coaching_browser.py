@@ -56,8 +56,9 @@ def test_a_manager_coaches_a_rep_from_the_team_page(
     rep = open_as(chromium, server, org.rep.email, width=390)
     rep.goto(session_url)
     assert rep.locator("text=be gentle").count() == 0
-    rep.click("button:has-text('Acknowledge')")
-    rep.wait_for_selector("text=Acknowledged")
+    with rep.expect_navigation():  # the acknowledgement posts and comes back to the session
+        rep.click("button:has-text('Acknowledge')")
+    assert rep.locator("button:has-text('Acknowledge')").count() == 0
     rep.click(".coaching-action button.tick")
     rep.wait_for_selector(".coaching-action.done")
     assert rep.evaluate("document.documentElement.scrollWidth") <= 390
