@@ -241,9 +241,9 @@ def finalize_effects(sample: int) -> int:
     settings = get_settings()
     with session_scope() as session:
         done = coaching.finalize_effects(session, settings=settings, limit=sample)
-    stored = FocusEffect(
+    effect = FocusEffect(
         "outbound-sales", "permission", Tally(3, 8), Tally(6, 9), Tally(40, 80), Tally(44, 82), 12, 5, True
-    ).to_json()
+    )
     closed = utcnow() - timedelta(days=settings.coaching_effect_days)
     moment = func.coalesce(CoachingSession.held_at, CoachingSession.scheduled_at)
     sessions = select(CoachingSession.id).where(moment < closed)
@@ -251,7 +251,7 @@ def finalize_effects(sample: int) -> int:
         connection.execute(
             update(CoachingFocus)
             .where(CoachingFocus.effect.is_(None), CoachingFocus.session_id.in_(sessions))
-            .values(effect=stored)
+            .values(effect=effect.to_json(), effect_verdict=effect.verdict.value, effect_change=effect.effect)
         )
     return done
 

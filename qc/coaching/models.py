@@ -95,6 +95,9 @@ class CoachingFocus(Base):
     # The measured effect once its windows have closed (figures no longer change); until
     # then it is computed when asked.
     effect: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    # Its verdict and the effect itself, kept beside it so the team page counts them in SQL.
+    effect_verdict: Mapped[str | None] = mapped_column(String(20))
+    effect_change: Mapped[float | None]
 
 
 class CoachingEvaluation(Base):

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime
-from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, and_, case, func, select
 from sqlalchemy.orm import Session, selectinload
 
+from qc.coaching.effect import Verdict
 from qc.coaching.models import CoachingAction, CoachingFocus, CoachingSession, SessionStatus
 
 
@@ -146,15 +146,23 @@ def get_action(session: Session, action_id: int) -> tuple[CoachingAction, Coachi
     return (row[0], row[1]) if row is not None else None
 
 
-def stored_effects(session: Session, *, team_id: int) -> list[tuple[int, dict[str, Any]]]:
-    """(coach, stored effect) of every focus item measured in the team's sessions."""
+def stored_results(session: Session, *, team_id: int) -> list[tuple[int, int, int, int]]:
+    """(coach, measured, improved, too few calls) over the stored effects of the team's
+    sessions."""
+    measured = CoachingFocus.effect_verdict == Verdict.MEASURED.value
     query = (
-        select(CoachingSession.coach_id, CoachingFocus.effect)
+        select(
+            CoachingSession.coach_id,
+            func.sum(case((measured, 1), else_=0)),
+            func.sum(case((and_(measured, CoachingFocus.effect_change > 0), 1), else_=0)),
+            func.sum(case((CoachingFocus.effect_verdict == Verdict.TOO_FEW_CALLS.value, 1), else_=0)),
+        )
         .join(CoachingFocus, CoachingFocus.session_id == CoachingSession.id)
         .where(
             CoachingSession.team_id == team_id,
             CoachingSession.status != SessionStatus.CANCELLED,
-            CoachingFocus.effect.is_not(None),
+            CoachingFocus.effect_verdict.is_not(None),
         )
+        .group_by(CoachingSession.coach_id)
     )
-    return [(coach_id, effect) for coach_id, effect in session.execute(query)]
+    return [(c, int(m or 0), int(i or 0), int(w or 0)) for c, m, i, w in session.execute(query)]

@@ -494,6 +494,7 @@ def effects(
         )
         if effect.final:
             focus.effect = effect.to_json()
+            focus.effect_verdict, focus.effect_change = effect.verdict.value, effect.effect
         found[f"{focus.scorecard_id}:{focus.item_id}"] = effect
     return found
 
@@ -550,7 +551,7 @@ def team_coaching_results(session: Session, principal: Principal, team_id: int) 
     the measurements whose windows have closed (what the periodic task stored)."""
     if not access.can_coach_team(principal, team_id):
         raise Forbidden("Coaching results are for the team's managers, QC leads and administrators")
-    by_coach: dict[int, list[FocusEffect]] = defaultdict(list)
-    for coach_id, stored in repo.stored_effects(session, team_id=team_id):
-        by_coach[coach_id].append(FocusEffect.from_json(stored))
-    return {coach_id: summarise(found) for coach_id, found in by_coach.items()}
+    return {
+        coach_id: CoachSummary(measured, improved, waiting)
+        for coach_id, measured, improved, waiting in repo.stored_results(session, team_id=team_id)
+    }

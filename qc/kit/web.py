@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
-from functools import lru_cache
 from typing import Annotated, Any
 
 from fastapi import Depends, Path, Query, Request
@@ -75,9 +74,20 @@ def _due(value: datetime | None, zone: str = "UTC") -> str:
     return local.strftime("%a %d %b %H:%M")
 
 
-@lru_cache(maxsize=8192)
+_PATHS_ATTR = "_qc_route_paths"
+
+
 def _route_path(router: Any, name: str, params: tuple[tuple[str, Any], ...]) -> URLPath:
-    return router.url_path_for(name, **dict(params))
+    """The path of a named route, remembered on the router (which is not hashable)."""
+    paths: dict[tuple[str, tuple[tuple[str, Any], ...]], URLPath] = router.__dict__.setdefault(
+        _PATHS_ATTR, {}
+    )
+    key = (name, params)
+    if key not in paths:
+        if len(paths) > 50_000:  # ids in links are unbounded: start again rather than grow
+            paths.clear()
+        paths[key] = router.url_path_for(name, **dict(params))
+    return paths[key]
 
 
 @pass_context

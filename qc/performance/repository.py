@@ -55,6 +55,25 @@ def _reviews() -> Any:
     )
 
 
+class ScoreRow(NamedTuple):
+    rep_id: int
+    call_started_at: datetime
+    final_score: float | None
+    released_at: datetime | None
+
+
+def scores(session: Session, *, team_id: int, since: datetime) -> list[ScoreRow]:
+    """The team's reviewed calls since `since` with their review scores (what trends,
+    averages and counts need), found through the team's reviews."""
+    query = (
+        select(Feedback.rep_id, Call.started_at, Evaluation.final_score, Feedback.released_at)
+        .join(Evaluation, Evaluation.id == Feedback.evaluation_id)
+        .join(Call, Call.id == Feedback.call_id)
+        .where(Feedback.team_id == team_id, Feedback.submitted_at >= since, Call.started_at >= since)
+    )
+    return [ScoreRow(*row) for row in session.execute(query)]
+
+
 def reps_of_team(session: Session, team_id: int) -> list[User]:
     return list(
         session.scalars(

@@ -28,7 +28,7 @@ from qc.evaluations import outcomes
 from qc.evaluations.outcomes import ItemOutcome, ItemTally
 from qc.kit.pagination import Page, PageRequest
 from qc.performance import repository as repo
-from qc.performance.repository import ReviewRow
+from qc.performance.repository import ReviewRow, ScoreRow
 from qc.reviews import service as reviews
 from qc.reviews.policy import Policy
 from qc.users import service as users
@@ -155,7 +155,7 @@ def _mean(values: Iterable[float | None]) -> float | None:
     return round(statistics.fmean(found), 1) if found else None
 
 
-def _weekly(rows: list[ReviewRow], weeks: list[date], periods: Periods) -> list[float | None]:
+def _weekly(rows: list[ScoreRow], weeks: list[date], periods: Periods) -> list[float | None]:
     by_week: dict[date, list[float | None]] = defaultdict(list)
     for row in rows:
         day = periods.local_day(row.call_started_at)
@@ -186,11 +186,11 @@ def team_view(
     reps = repo.reps_of_team(session, team.id)
     ids = [rep.id for rep in reps]
     since = min(periods.start_of(weeks[0]), periods.start_of(periods.month_start))
-    rows = repo.reviews(session, team_ids=[team.id], since=since)
+    rows = repo.scores(session, team_id=team.id, since=since)
     recent_since = (now or utcnow()) - timedelta(days=RECENT_DAYS)
     found = outcomes.tally_rows(session, repo.answer_counts(session, team.id, recent_since))
     labels = coaching.item_labels(session)
-    by_rep: dict[int, list[ReviewRow]] = defaultdict(list)
+    by_rep: dict[int, list[ScoreRow]] = defaultdict(list)
     for row in rows:
         by_rep[row.rep_id].append(row)
     tallies_by_rep: dict[int, list[ItemTally]] = defaultdict(list)
@@ -319,7 +319,7 @@ def rep_view(
     periods = _periods(policy, now)
     weeks = periods.weeks(TREND_WEEKS)
     team_ids = [team.id] if team else []
-    team_rows = repo.reviews(session, team_ids=team_ids, since=periods.start_of(weeks[0]))
+    team_rows = repo.scores(session, team_id=team.id, since=periods.start_of(weeks[0])) if team else []
     mine = [r for r in team_rows if r.rep_id == rep.id]
     own = principal.role is Role.REP
     if own:  # a rep reads their reviews once released
