@@ -31,6 +31,8 @@ from qc.performance import repository as repo
 from qc.performance.repository import ReviewRow, ScoreRow
 from qc.reviews import service as reviews
 from qc.reviews.policy import Policy
+from qc.training import service as training
+from qc.training.models import TrainingAssignment
 from qc.users import service as users
 from qc.users.models import Role, Team, User
 from qc.users.schemas import Principal
@@ -284,6 +286,8 @@ class RepView:
     reviews: Page[ReviewRow]
     reviewer_names: dict[int, str]
     sessions: list[SessionSummary]
+    training: list[TrainingAssignment]
+    today: date
     can_coach: bool
     own: bool  # the rep looking at their own page
 
@@ -344,6 +348,8 @@ def rep_view(
         sessions=[
             SessionSummary(s, coaching.effects(session, s, settings=settings, now=now)) for s in sessions
         ],
+        training=training.assignments_of_rep(session, principal, rep.id),
+        today=periods.today,
         can_coach=team is not None and coaching_access.can_coach_team(principal, team.id),
         own=own,
     )

@@ -135,3 +135,5 @@ def test_the_pages_render_for_a_manager(app: Any, org: Org, history: dict[str, A
         rep = manager.page(f"/reps/{org.rep.id}")
         assert rep.select_one("svg.trend-chart polyline, svg.trend-chart circle") is not None
         assert len(rep.select("section[aria-labelledby=reviews-head] tbody tr")) == 3
+        [training] = rep.select("section[aria-labelledby=training-head] tbody tr")
+        assert "Talking about price" in training.text and "overdue" in training.text
