@@ -107,7 +107,7 @@ def suggest_focus(
         *(o for o in chosen_from if o.evaluation_id not in {r.evaluation_id for r in recent}),
     ]:
         tallies[(outcome.scorecard_id, outcome.item_id)].append(outcome)
-    labels = item_labels(session)
+    labels = scoring.item_labels(session)
     found = []
     for key, rows in tallies.items():
         failing = sorted({o.evaluation_id for o in rows if not o.passed}, reverse=True)
@@ -125,14 +125,6 @@ def suggest_focus(
             )
         )
     return sorted(found, key=lambda s: (not s.chosen, -s.failed, s.label))
-
-
-def item_labels(session: Session) -> dict[tuple[str, str], str]:
-    return {
-        (version.scorecard_id, item.id): item.label
-        for version in scoring.current_versions(session)
-        for item in scoring.definition(version).items
-    }
 
 
 # The form ------------------------------------------------------------------------------------------------

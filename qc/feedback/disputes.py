@@ -357,15 +357,6 @@ class DisputeRow:
     item_labels: list[str]
 
 
-def item_labels(session: Session) -> dict[tuple[str, str], str]:
-    """(scorecard id, item id) -> the item's label in the current scorecards."""
-    return {
-        (version.scorecard_id, item.id): item.label
-        for version in scoring.current_versions(session)
-        for item in scoring.definition(version).items
-    }
-
-
 def list_disputes(
     session: Session,
     principal: Principal,
@@ -391,7 +382,7 @@ def list_disputes(
         {d.rep_id: (names.get(d.rep_id, "?"), d.team_id) for d in disputes},
         settings=settings,
     )
-    labels = item_labels(session)
+    labels = scoring.item_labels(session)
     return [
         DisputeRow(
             d,
@@ -459,7 +450,7 @@ def dispute_stats(session: Session, principal: Principal) -> DisputeStats:
     if principal.role in (Role.REP, Role.REVIEWER):
         raise Forbidden("Dispute figures are for QC leads, administrators and managers")
     teams = people.visible_team_ids(principal)
-    labels = item_labels(session)
+    labels = scoring.item_labels(session)
     items = repo.decided_counts(session, by_reviewer=False, team_ids=teams)
     reviewers = repo.decided_counts(session, by_reviewer=True, team_ids=teams)
     names = users.names_of(session, {int(str(group.key[0])) for group in reviewers})

@@ -31,6 +31,7 @@ from qc.performance import repository as repo
 from qc.performance.repository import ReviewRow, ScoreRow
 from qc.reviews import service as reviews
 from qc.reviews.policy import Policy
+from qc.scoring import service as scoring
 from qc.training import service as training
 from qc.training.models import TrainingAssignment
 from qc.users import service as users
@@ -191,7 +192,7 @@ def team_view(
     rows = repo.scores(session, team_id=team.id, since=since)
     recent_since = (now or utcnow()) - timedelta(days=RECENT_DAYS)
     found = outcomes.tally_rows(session, repo.answer_counts(session, team.id, recent_since))
-    labels = coaching.item_labels(session)
+    labels = scoring.item_labels(session)
     by_rep: dict[int, list[ScoreRow]] = defaultdict(list)
     for row in rows:
         by_rep[row.rep_id].append(row)
@@ -370,7 +371,7 @@ def _item_rates(
             if o.evaluation_id in released
         ]
         found = [t for t in found if t.rep_id != rep.id] + _tallied(own)
-    labels = coaching.item_labels(session)
+    labels = scoring.item_labels(session)
     tallies: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     for tally in found:
         counts = tallies[(tally.scorecard_id, tally.item_id)]

@@ -197,6 +197,15 @@ def current_versions(session: Session) -> list[ScorecardVersion]:
     )
 
 
+def item_labels(session: Session) -> dict[tuple[str, str], str]:
+    """(scorecard id, item id) -> the item's label in the current scorecards."""
+    return {
+        (version.scorecard_id, item.id): item.label
+        for version in current_versions(session)
+        for item in definition(version).items
+    }
+
+
 def definitions_by_version(session: Session, version_ids: Iterable[int]) -> dict[int, Scorecard]:
     """The scorecard definition of each revision id (parsed once per process)."""
     ids = set(version_ids)

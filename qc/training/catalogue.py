@@ -10,8 +10,8 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session
 
-from qc.coaching import service as coaching
 from qc.errors import Forbidden, InvalidInput, NotFound
+from qc.scoring import service as scoring
 from qc.training import access
 from qc.training import repository as repo
 from qc.training.models import TrainingModule, TrainingModuleVersion
@@ -60,7 +60,7 @@ class ModuleInput:
 
 def item_choices(session: Session) -> dict[str, str]:
     """The items a module may address ("scorecard:item" -> label), from the current scorecards."""
-    return {f"{card}:{item}": label for (card, item), label in coaching.item_labels(session).items()}
+    return {f"{card}:{item}": label for (card, item), label in scoring.item_labels(session).items()}
 
 
 def _check(data: ModuleInput, known: dict[str, str]) -> dict[str, str]:
