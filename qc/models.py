@@ -1,8 +1,10 @@
 """Import every domain's models so `Base.metadata` knows all tables (Alembic, tests)."""
 
+from qc.board.models import DisplayLink
 from qc.calls.models import Call
 from qc.coaching.models import CoachingAction, CoachingEvaluation, CoachingFocus, CoachingSession
 from qc.db import Base
+from qc.digest.models import DigestDelivery, DigestSchedule, DigestTarget
 from qc.evaluations.models import (
     CalibrationCall,
     CalibrationParticipant,
@@ -35,6 +37,10 @@ __all__ = [
     "CoachingEvaluation",
     "CoachingFocus",
     "CoachingSession",
+    "DigestDelivery",
+    "DigestSchedule",
+    "DigestTarget",
+    "DisplayLink",
     "Dispute",
     "DisputeItem",
     "Evaluation",

@@ -30,6 +30,9 @@ LAYERS = [
     "notifications",
     "browse",
     "performance",
+    "reports",
+    "board",
+    "digest",
     "demo",
 ]
 NOT_DOMAINS = {"migrations"}

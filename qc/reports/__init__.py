@@ -1,0 +1,1 @@
+"""Reports: the QC coverage report and the trends, read across the domains."""
