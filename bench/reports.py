@@ -356,9 +356,7 @@ def run_backend(args: argparse.Namespace) -> dict[str, Any]:
 
     display = TestClient(app)
     today = utcnow().date()
-    month = (
-        today.replace(day=1) if today.day > 3 else (today.replace(day=1) - timedelta(days=1)).replace(day=1)
-    )
+    month = today - timedelta(days=30)
     span = f"from={month}&to={today}"
     pages = [
         ("coverage report, month, all teams", lead, f"/reports/coverage?{span}"),
