@@ -173,6 +173,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     from qc.feedback import routes as feedback
     from qc.notifications import routes as notifications
     from qc.performance import routes as performance
+    from qc.reports import routes as reports
     from qc.reviews import routes as reviews
     from qc.scoring import routes as scoring
     from qc.training import routes as training
@@ -202,6 +203,8 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         notifications.pages,
         notifications.api,
         performance.pages,
+        reports.pages,
+        reports.api,
     )
     for router in routers:
         app.include_router(router)

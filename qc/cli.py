@@ -31,6 +31,8 @@ queue_app = typer.Typer(help="The daily review queue.", no_args_is_help=True)
 app.add_typer(queue_app, name="queue")
 training_app = typer.Typer(help="Training records.", no_args_is_help=True)
 app.add_typer(training_app, name="training")
+report_app = typer.Typer(help="Reports: daily QC coverage.", no_args_is_help=True)
+app.add_typer(report_app, name="report")
 
 log = logging.getLogger("qc.cli")
 
@@ -443,6 +445,44 @@ def demo(
     typer.echo(f"Demo logins (password for all: {summary.password}):")
     for role, email in summary.logins:
         typer.echo(f"  {role:<9} {email}")
+
+
+@report_app.command("coverage")
+def report_coverage(
+    day: Annotated[str, typer.Option("--date", help="The (first) day, YYYY-MM-DD, in the teams' time zones")],
+    to: Annotated[str | None, typer.Option("--to", help="The last day of a range (default: --date)")] = None,
+    team: Annotated[str | None, typer.Option("--team", help="One team, by name or id")] = None,
+    output: Annotated[
+        str, typer.Option("--format", help="table, csv (one row per rep-day) or json")
+    ] = "table",
+) -> None:
+    """The QC coverage report of every team (or one) for a day or a range."""
+    import json
+
+    from qc.db import session_scope
+    from qc.errors import QCError
+    from qc.reports import coverage, coverage_export
+
+    if output not in ("table", "csv", "json"):
+        _fail("--format must be table, csv or json")
+    _migrate()
+    settings = get_settings()
+    try:
+        with session_scope() as session:
+            first, last = coverage.parse_range(day, to, today=coverage.today_for(settings))
+            team_id = coverage.team_id_for(session, team) if team else None
+            report = coverage.coverage_report(
+                session, None, start=first, end=last, settings=settings, team_id=team_id
+            )
+            text = {
+                "table": coverage_export.to_table,
+                "csv": coverage_export.to_csv,
+                "json": lambda r: json.dumps(coverage_export.to_json(r), indent=2) + "\n",
+            }[output](report)
+    except QCError as exc:
+        _fail(exc.message)
+        return
+    typer.echo(text, nl=False)
 
 
 def main() -> None:

@@ -751,6 +751,21 @@ TABLE: list[Row] = [
         expect(403, manager=303, outsider_manager=303, qc_lead=200, admin=200, anonymous=303),
     ),
     Row("performance:team", "GET", sees_team(200, anonymous=303)),
+    # The coverage report of the rep's team: QC leads and administrators read every team, managers
+    # their own (another team reads like a missing one); reviewers and reps are refused, as on the
+    # Coverage page.
+    Row(
+        "reports:coverage",
+        "GET",
+        sees_team(200, anonymous=303),
+        body=lambda w: {"params": {"team": w.org.team.id}},
+    ),
+    Row(
+        "api:reports_coverage",
+        "GET",
+        sees_team(200, anonymous=401),
+        body=lambda w: {"params": {"team": w.org.team.id, "format": "csv"}},
+    ),
     # The rep's page: the rep reads their own; another team's rep or manager may not know it exists.
     Row(
         "performance:rep",

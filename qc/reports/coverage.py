@@ -1,0 +1,427 @@
+"""The daily QC coverage report: per team, rep and reviewer, for a day or a range of days.
+
+What each number counts (the page shows the same as notes):
+
+- A *rep-day* is a row the queue wrote (`RepDay`): a rep of a team on one of the team's
+  working days, dated in the team's time zone. Days that are not working days have none and
+  do not count. Calls, eligible calls, target and the queue's shortfall reason are the
+  rep-day's, as of the queue's last build of that day.
+- *Reviewed*: picks counting for the rep-day (`Assignment.day`, the call's review day) that
+  are done, even when the review was done on a later day after rolling over. Everything
+  about a review (score, critical fails, disputes, reviewer, minutes, overrides) is counted
+  on that same rep-day, so the reviewers' reviews add up to the reps'. Reviews counting for
+  a day the queue never built (a call reviewed by hand) are shown on a rep-day line of
+  their own with no calls or target, and do not count for coverage.
+- *Average score*: the mean final score of those reviews (those without a score left out).
+  *Critical fails*: those reviews with a critical item failed.
+- *Disputes*: every dispute opened on those reviews, whenever it was opened (so a past
+  day's figure grows as reps dispute); *overturned*: those with at least one item changed.
+- *Missed*: target minus reviewed when short, with exactly one reason per rep-day that fell
+  short, the first cause along the way: no calls at all (rep absent); too few picks (the
+  queue's shortfall reason, as the Coverage page shows it); picks without a reviewer (no
+  capacity, no eligible reviewer); picks not reviewed (missed after rolling over, or still
+  waiting / in review).
+- *Coverage*: rep-days that reached the target / rep-days worked (the rep made calls); for
+  one day that is reps who reached the target / reps who worked.
+- Per reviewer: reviews done (as above) against capacity = today's daily capacity of a
+  reviewer taking work (0 otherwise) x the days in the range on which the report's teams
+  had a queue; median minutes on task (`Evaluation.active_seconds`); answers that differ
+  from the automatic check's (overrides, as the answers stand now); reviews overturned by
+  a dispute.
+"""
+
+from __future__ import annotations
+
+import enum
+import statistics
+from collections import Counter, defaultdict
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any, TypeVar
+
+from sqlalchemy.orm import Session
+
+from qc.config import Settings
+from qc.db import utcnow
+from qc.errors import InvalidInput
+from qc.kit.timeutil import MAX_YEAR, MIN_YEAR
+from qc.reports import access
+from qc.reports import repository as repo
+from qc.reports.repository import PickTally, RepDayRow, ReviewTally
+from qc.reviews import service as reviews
+from qc.reviews.coverage import live_reason
+from qc.reviews.models import Shortfall
+from qc.reviews.policy import local_today
+from qc.users.models import Team, User
+from qc.users.schemas import Principal
+
+MAX_DAYS = 366
+T = TypeVar("T")
+
+
+class MissedReason(enum.StrEnum):
+    """Why a rep-day fell short of its target: one per rep-day."""
+
+    REP_ABSENT = "rep_absent"
+    NO_CALLS = Shortfall.NO_CALLS.value
+    FEW_CALLS = Shortfall.FEW_CALLS.value
+    CALLS_TOO_SHORT = Shortfall.CALLS_TOO_SHORT.value
+    STILL_PROCESSING = Shortfall.STILL_PROCESSING.value
+    CALLS_FAILED = Shortfall.CALLS_FAILED.value
+    NO_SCORECARD = Shortfall.NO_SCORECARD.value
+    ALREADY_REVIEWED = Shortfall.ALREADY_REVIEWED.value
+    DAY_IN_PROGRESS = Shortfall.DAY_IN_PROGRESS.value
+    NO_REVIEWER_CAPACITY = Shortfall.NO_REVIEWER_CAPACITY.value
+    NO_ELIGIBLE_REVIEWER = Shortfall.NO_ELIGIBLE_REVIEWER.value
+    REVIEW_MISSED = "review_missed"
+    REVIEW_PENDING = "review_pending"
+
+    @property
+    def label(self) -> str:
+        own = {
+            "rep_absent": "Rep absent (no calls)",
+            "review_missed": "Picked, but the review was missed",
+            "review_pending": "Picked, review not done yet",
+        }
+        return own.get(self.value) or Shortfall(self.value).label
+
+
+@dataclass
+class Figures:
+    """Counts that add up: one rep-day, or any sum of them."""
+
+    rep_days: int = 0
+    worked: int = 0
+    met: int = 0
+    calls: int = 0
+    eligible: int = 0
+    target: int = 0
+    reviewed: int = 0
+    missed: int = 0
+    scored: int = 0
+    score_sum: float = 0.0
+    critical: int = 0
+    disputes: int = 0
+    overturned: int = 0
+    reasons: Counter[MissedReason] = field(default_factory=Counter)
+
+    def add(self, other: Figures) -> None:
+        for name in self.__dataclass_fields__:
+            if name != "reasons":
+                setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.reasons.update(other.reasons)
+
+    @property
+    def average_score(self) -> float | None:
+        return round(self.score_sum / self.scored, 1) if self.scored else None
+
+    @property
+    def coverage(self) -> float | None:
+        """Rep-days that reached the target / rep-days worked."""
+        return self.met / self.worked if self.worked else None
+
+
+@dataclass(frozen=True)
+class RepDayLine:
+    day: date
+    team: Team
+    rep: User
+    recorded: bool  # the queue wrote this rep-day (False: reviews of a day it never built)
+    figures: Figures
+    reason: MissedReason | None
+
+
+@dataclass(frozen=True)
+class RepLine:
+    team: Team
+    rep: User
+    figures: Figures
+
+
+@dataclass(frozen=True)
+class TeamLine:
+    team: Team
+    figures: Figures
+
+
+@dataclass(frozen=True)
+class DayLine:
+    day: date
+    figures: Figures
+
+
+@dataclass(frozen=True)
+class ReviewerLine:
+    reviewer: User
+    reviews: int
+    capacity: int
+    median_minutes: float | None
+    overrides: int
+    overturned: int
+
+
+@dataclass(frozen=True)
+class CoverageReport:
+    start: date
+    end: date
+    team_id: int | None
+    teams: list[Team]  # the teams the reader may choose from
+    rep_days: list[RepDayLine]
+    reps: list[RepLine]
+    team_lines: list[TeamLine]
+    days: list[DayLine]
+    reviewers: list[ReviewerLine] | None  # None: not the reader's to see
+    queue_days: int
+    totals: Figures
+
+    @property
+    def single_day(self) -> bool:
+        return self.start == self.end
+
+
+def check_range(start: date, end: date) -> None:
+    """Refuse ranges that run backwards or span more than a year."""
+    if end < start:
+        raise InvalidInput("The range must end on or after the day it starts", field="to")
+    if (end - start).days + 1 > MAX_DAYS:
+        raise InvalidInput(f"A report covers at most {MAX_DAYS} days; choose a shorter range", field="to")
+
+
+def coverage_report(
+    session: Session,
+    principal: Principal | None,
+    *,
+    start: date,
+    end: date,
+    settings: Settings,
+    team_id: int | None = None,
+) -> CoverageReport:
+    """The coverage report of the teams `principal` may read (one team with `team_id`) for
+    the rep-days from `start` to `end`, inclusive. `principal` None is the operator."""
+    check_range(start, end)
+    visible = access.report_teams(principal)
+    if team_id is not None:
+        access.check_team(visible, team_id)
+    scope = frozenset({team_id}) if team_id is not None else visible
+    all_teams = repo.teams(session)
+    tallies = repo.review_tallies(session, start, end, scope)
+    lines = _rep_day_lines(session, start, end, scope, all_teams, tallies)
+    queue_days = len(repo.queue_dates(session, start, end, scope))
+    reviewers = None
+    if access.sees_reviewers(principal):
+        reviewers = _reviewer_lines(session, settings, (start, end, scope), tallies, queue_days)
+    return CoverageReport(
+        start=start,
+        end=end,
+        team_id=team_id,
+        teams=[t for t in all_teams.values() if visible is None or t.id in visible],
+        rep_days=lines,
+        reps=_by(lines, lambda x: (x.team.id, x.rep.id), lambda x, f: RepLine(x.team, x.rep, f)),
+        team_lines=_by(lines, lambda x: x.team.id, lambda x, f: TeamLine(x.team, f)),
+        days=sorted(_by(lines, lambda x: x.day, lambda x, f: DayLine(x.day, f)), key=lambda d: d.day),
+        reviewers=reviewers,
+        queue_days=queue_days,
+        totals=_sum(x.figures for x in lines),
+    )
+
+
+def _sum(figures: Iterable[Figures]) -> Figures:
+    total = Figures()
+    for one in figures:
+        total.add(one)
+    return total
+
+
+def _by(
+    lines: list[RepDayLine], key: Callable[[RepDayLine], Hashable], make: Callable[[RepDayLine, Figures], T]
+) -> list[T]:
+    groups: dict[Hashable, list[RepDayLine]] = defaultdict(list)
+    for line in lines:
+        groups[key(line)].append(line)
+    return [make(group[0], _sum(x.figures for x in group)) for group in groups.values()]
+
+
+def _rep_day_lines(
+    session: Session,
+    start: date,
+    end: date,
+    scope: frozenset[int] | None,
+    teams: dict[int, Team],
+    tallies: list[ReviewTally],
+) -> list[RepDayLine]:
+    recorded = {(r.rep_id, r.day): r for r in repo.rep_days(session, start, end, scope)}
+    picks = {(p.rep_id, p.day): p for p in repo.pick_tallies(session, start, end, scope)}
+    done: dict[tuple[int, date], list[ReviewTally]] = defaultdict(list)
+    for tally in tallies:
+        done[(tally.rep_id, tally.day)].append(tally)
+    keys = set(recorded) | set(done)
+    people = repo.people(session, {rep_id for rep_id, _ in keys})
+    lines = []
+    for key in keys:
+        row = recorded.get(key)
+        team_id = row.team_id if row else done[key][0].team_id
+        figures, reason = _figures(row, picks.get(key), done.get(key, []))
+        lines.append(RepDayLine(key[1], teams[team_id], people[key[0]], row is not None, figures, reason))
+    lines.sort(key=lambda x: (x.day, x.team.name, x.rep.name, x.rep.id))
+    return lines
+
+
+def _figures(
+    row: RepDayRow | None, picks: PickTally | None, reviews: list[ReviewTally]
+) -> tuple[Figures, MissedReason | None]:
+    reviewed = sum(r.reviews for r in reviews)
+    figures = Figures(
+        reviewed=reviewed,
+        scored=sum(r.scored for r in reviews),
+        score_sum=sum(r.score_sum for r in reviews),
+        critical=sum(r.critical for r in reviews),
+        disputes=sum(r.disputes for r in reviews),
+        overturned=sum(r.overturned for r in reviews),
+    )
+    if row is None:
+        return figures, None
+    figures.rep_days = 1
+    figures.calls, figures.eligible, figures.target = row.calls, row.eligible, row.target
+    figures.worked = int(row.calls > 0)
+    figures.met = int(row.calls > 0 and reviewed >= row.target)
+    if reviewed >= row.target:
+        return figures, None
+    figures.missed = row.target - reviewed
+    reason = missed_reason(row, picks)
+    figures.reasons[reason] += 1
+    return figures, reason
+
+
+def missed_reason(row: RepDayRow, picks: PickTally | None) -> MissedReason:
+    """The one reason a rep-day that fell short of its target did: the first cause along the
+    way from calls to picks, reviewers and reviews."""
+    if row.calls == 0:
+        return MissedReason.REP_ABSENT
+    tally: Counter[str] = Counter()
+    if picks is not None:
+        tally.update(picked=picks.picked, assigned=picks.assigned)
+    short = live_reason(row.stored_reason, row.target, tally, closed=row.closed)
+    if short is not None:
+        return MissedReason(short.value)
+    if picks is not None and picks.missed:
+        return MissedReason.REVIEW_MISSED
+    return MissedReason.REVIEW_PENDING
+
+
+def _reviewer_lines(
+    session: Session,
+    settings: Settings,
+    where: tuple[date, date, frozenset[int] | None],
+    tallies: list[ReviewTally],
+    queue_days: int,
+) -> list[ReviewerLine]:
+    """Every reviewer with reviews in the range; for the whole organisation, also those
+    taking work who did none."""
+    done: Counter[int] = Counter()
+    overturned: Counter[int] = Counter()
+    for tally in tallies:
+        done[tally.reviewer_id] += tally.reviews
+        overturned[tally.reviewer_id] += tally.overturned
+    seconds: dict[int, list[float]] = defaultdict(list)
+    for reviewer_id, spent in repo.review_seconds(session, *where):
+        seconds[reviewer_id].append(spent)
+    overrides = repo.overrides_by_reviewer(session, *where)
+    capacity = {
+        s.user.id: s.capacity * queue_days if s.available else 0
+        for s in reviews.reviewer_setups(session, settings)
+    }
+    idle = {i for i, c in capacity.items() if c} if where[2] is None else set()
+    ids = idle | set(done)
+    users = repo.people(session, ids)
+    lines = [
+        ReviewerLine(
+            reviewer=users[i],
+            reviews=done[i],
+            capacity=capacity.get(i, 0),
+            median_minutes=round(statistics.median(seconds[i]) / 60, 1) if seconds.get(i) else None,
+            overrides=overrides.get(i, 0),
+            overturned=overturned[i],
+        )
+        for i in ids
+    ]
+    return sorted(lines, key=lambda x: (x.reviewer.name, x.reviewer.id))
+
+
+# Ranges ------------------------------------------------------------------------------------------
+
+
+def quick_ranges(today: date) -> list[tuple[str, date, date]]:
+    """The picker's shortcuts: today, yesterday, this week (Monday to today), last week and
+    this month (to today)."""
+    monday = today - timedelta(days=today.weekday())
+    return [
+        ("Today", today, today),
+        ("Yesterday", today - timedelta(days=1), today - timedelta(days=1)),
+        ("This week", monday, today),
+        ("Last week", monday - timedelta(days=7), monday - timedelta(days=1)),
+        ("This month", today.replace(day=1), today),
+    ]
+
+
+def parse_range(start: str | None, end: str | None, *, today: date) -> tuple[date, date]:
+    """The report's days from the picker's text: `from` alone is one day; neither is today."""
+    first = _parse_day(start, "from") if start else None
+    last = _parse_day(end, "to") if end else None
+    first = first or last or today
+    last = last or first
+    check_range(first, last)
+    return first, last
+
+
+def _parse_day(value: str, name: str) -> date:
+    try:
+        day = date.fromisoformat(value.strip())
+    except ValueError as exc:
+        raise InvalidInput(f"{name} must be a day such as 2026-11-23", field=name) from exc
+    if not MIN_YEAR <= day.year < MAX_YEAR:
+        raise InvalidInput(f"{name} must be between {MIN_YEAR} and {MAX_YEAR - 1}", field=name)
+    return day
+
+
+def today_for(settings: Settings) -> date:
+    """Today in the organisation's default time zone (the picker's shortcuts start here)."""
+    return local_today(reviews.default_policy(settings), utcnow())
+
+
+# Sorting the reps ------------------------------------------------------------------------------------
+
+SORTS: dict[str, Callable[[RepLine], Any]] = {
+    "rep": lambda r: (r.rep.name.casefold(), r.rep.id),
+    "team": lambda r: (r.team.name.casefold(), r.rep.name.casefold()),
+    "calls": lambda r: r.figures.calls,
+    "eligible": lambda r: r.figures.eligible,
+    "target": lambda r: r.figures.target,
+    "reviewed": lambda r: r.figures.reviewed,
+    "missed": lambda r: r.figures.missed,
+    "score": lambda r: (r.figures.average_score is not None, r.figures.average_score or 0.0),
+    "critical": lambda r: r.figures.critical,
+    "disputes": lambda r: r.figures.disputes,
+    "overturned": lambda r: r.figures.overturned,
+}
+
+
+def sorted_reps(reps: list[RepLine], sort: str | None) -> tuple[list[RepLine], str]:
+    """The reps ordered by a column (`-reviewed`: descending); unknown columns sort by team.
+    Ties keep the team-and-name order. Returns the rows and the sort applied."""
+    key = (sort or "").lstrip("-")
+    if key not in SORTS:
+        key, sort = "team", "team"
+    base = sorted(reps, key=SORTS["team"])
+    return sorted(base, key=SORTS[key], reverse=bool(sort and sort.startswith("-"))), sort or key
+
+
+def team_id_for(session: Session, reference: str) -> int:
+    """A team by its name (any case) or id, for the `qc` command; InvalidInput otherwise."""
+    teams = repo.teams(session).values()
+    wanted = reference.strip().casefold()
+    found = [t for t in teams if t.name.casefold() == wanted or str(t.id) == wanted]
+    if not found:
+        known = ", ".join(t.name for t in teams) or "none yet"
+        raise InvalidInput(f"No team {reference!r}; the teams are: {known}", field="team")
+    return found[0].id
