@@ -163,7 +163,11 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         cookie_secure=settings.cookie_secure,
         cookie_samesite="lax",
     )
+    from qc.board.web import DisplayHeaders
 
+    app.add_middleware(DisplayHeaders)  # outside the CSRF middleware: takes its cookie off /wall/
+
+    from qc.board import routes as board
     from qc.browse import routes as browse
     from qc.calls import routes as calls
     from qc.coaching import routes as coaching
@@ -203,6 +207,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         notifications.pages,
         notifications.api,
         performance.pages,
+        board.pages,
         reports.pages,
         reports.api,
     )

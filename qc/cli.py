@@ -31,6 +31,8 @@ queue_app = typer.Typer(help="The daily review queue.", no_args_is_help=True)
 app.add_typer(queue_app, name="queue")
 training_app = typer.Typer(help="Training records.", no_args_is_help=True)
 app.add_typer(training_app, name="training")
+board_app = typer.Typer(help="The wall board's display links.", no_args_is_help=True)
+app.add_typer(board_app, name="board")
 report_app = typer.Typer(help="Reports: daily QC coverage.", no_args_is_help=True)
 app.add_typer(report_app, name="report")
 
@@ -393,6 +395,46 @@ def queue_status(
             f"{totals['assigned']} of {totals['target']} reviews assigned, {totals['done']} done; "
             f"{totals['reps_short']} rep(s) short"
         )
+
+
+@board_app.command("link")
+def board_link(
+    team: Annotated[str, typer.Option("--team", help="The team, by name or id")],
+    label: Annotated[str, typer.Option("--label", help="Which screen it is for")] = "Wall board",
+    ranking: Annotated[bool, typer.Option("--ranking", help="Show the month's top three")] = False,
+) -> None:
+    """Make a display link of a team's wall board and print it (shown this once only)."""
+    from qc.board import links
+    from qc.db import session_scope
+    from qc.errors import QCError
+
+    _migrate()
+    try:
+        with session_scope() as session:
+            made = links.link_for_operator(session, team=team, label=label, show_ranking=ranking)
+            link_id, token = made.link.id, made.token
+    except QCError as exc:
+        _fail(exc.message)
+        return
+    typer.echo(f"Display link {link_id} (revoke with `qc board revoke --id {link_id}`):")
+    typer.echo(links.display_url(get_settings().public_url, token))
+
+
+@board_app.command("revoke")
+def board_revoke(link_id: Annotated[int, typer.Option("--id", help="The display link's id")]) -> None:
+    """Revoke a display link: its screen shows "not found" from its next refresh."""
+    from qc.board import links
+    from qc.db import session_scope
+    from qc.errors import QCError
+
+    _migrate()
+    try:
+        with session_scope() as session:
+            label = links.revoke(session, link_id).label
+    except QCError as exc:
+        _fail(exc.message)
+        return
+    typer.echo(f"Display link {link_id} ({label}) is revoked.")
 
 
 @training_app.command("export")

@@ -45,6 +45,7 @@ class Settings(BaseSettings):
     secret_key: SecretStr = SecretStr("")
     session_days: int = Field(default=14, ge=1)
     cookie_secure: bool = False
+    public_url: str = "http://127.0.0.1:8000"  # how people reach the app: links printed by `qc`
     embedded_worker: bool = True
     log_level: str = "INFO"
     log_json: bool = False

@@ -34,6 +34,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from starlette.routing import Mount
 
+from qc.board import links as board_links
 from qc.coaching.models import CoachingAction, CoachingEvaluation, CoachingFocus, CoachingSession
 from qc.config import Settings
 from qc.db import utcnow
@@ -393,6 +394,15 @@ def training_rule(db: Session, world: World) -> dict[str, Any]:
     rule = training_rules.create_rule(db, principal_for(db, world.org.qc_lead), data=data)
     db.commit()
     return {"rule_id": rule.id}
+
+
+def display_link(db: Session, world: World) -> dict[str, Any]:
+    """A display link of the rep's team, for the cells that open or revoke it."""
+    made = board_links.make_link(
+        db, world.org.team, label=f"Screen {next(_names)}", show_ranking=True, created_by_id=None
+    )
+    db.commit()
+    return {"token": made.token, "link_id": made.link.id}
 
 
 def keepers(status: int, *, anonymous: int) -> dict[Persona, Expected]:
@@ -766,6 +776,24 @@ TABLE: list[Row] = [
         sees_team(200, anonymous=401),
         body=lambda w: {"params": {"team": w.org.team.id, "format": "csv"}},
     ),
+    # The wall board of the rep's team: seen like the team page; its display links are made and
+    # revoked by administrators and the team's managers only. The display itself needs no sign-in:
+    # its token is the key, and everybody holding it (anonymous too) sees the board.
+    Row("board:team", "GET", sees_team(200, anonymous=303)),
+    Row(
+        "board:link_create",
+        "POST",
+        expect(403, manager=422, admin=422, outsider_manager=404, anonymous=303),
+        body={"data": {"label": ""}},
+    ),
+    Row(
+        "board:link_revoke",
+        "POST",
+        expect(403, manager=303, admin=303, outsider_manager=404, anonymous=303),
+        fresh=display_link,
+    ),
+    Row("board:display", "GET", expect(200), fresh=display_link),
+    Row("board:display_fragment", "GET", expect(200), fresh=display_link),
     # The rep's page: the rep reads their own; another team's rep or manager may not know it exists.
     Row(
         "performance:rep",

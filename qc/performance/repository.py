@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from qc.calls.models import Call
@@ -200,10 +200,11 @@ def overdue_training(session: Session, rep_ids: list[int], today: date) -> dict[
 
 
 def answer_counts(
-    session: Session, team_id: int, since: datetime
+    session: Session, team_id: int, since: datetime, *, released_only: bool = False
 ) -> list[tuple[int, int, str, str, str | None, int]]:
     """(rep, scorecard revision, scorecard, item, answer, how many) over the team's submitted
-    reviews of calls since `since`, found through the reviews (few) rather than the calls."""
+    reviews of calls since `since`, found through the reviews (few) rather than the calls;
+    `released_only`: the reviews their reps may read."""
     keys = (
         Feedback.rep_id,
         Evaluation.scorecard_version_id,
@@ -221,4 +222,39 @@ def answer_counts(
         .where(Feedback.team_id == team_id, Feedback.submitted_at >= since, Call.started_at >= since)
         .group_by(*keys)
     )
+    if released_only:
+        query = query.where(Feedback.released_at.is_not(None))
     return [(r, v, sc, i, a, int(n)) for r, v, sc, i, a, n in session.execute(query)]
+
+
+Window = tuple[datetime, datetime]
+
+
+def released_score_windows(
+    session: Session, *, team_id: int, windows: list[Window]
+) -> dict[int, list[tuple[int, float | None]]]:
+    """Per rep of the team, for each [start, end) window of call times: how many released
+    reviews with a score, and their average. One grouped query, whatever the team's size."""
+    since = min(start for start, _ in windows)
+    columns: list[Any] = []
+    for start, end in windows:
+        inside = and_(Call.started_at >= start, Call.started_at < end)
+        scored = case((inside, Evaluation.final_score))
+        columns += [func.count(scored), func.avg(scored)]
+    query = (
+        select(Feedback.rep_id, *columns)
+        .join(Evaluation, Evaluation.id == Feedback.evaluation_id)
+        .join(Call, Call.id == Feedback.call_id)
+        .where(
+            Feedback.team_id == team_id,
+            Feedback.submitted_at >= since,
+            Call.started_at >= since,
+            Feedback.released_at.is_not(None),
+        )
+        .group_by(Feedback.rep_id)
+    )
+    result: dict[int, list[tuple[int, float | None]]] = {}
+    for rep_id, *values in session.execute(query):
+        pairs = zip(values[::2], values[1::2], strict=True)
+        result[int(rep_id)] = [(int(n), float(avg) if avg is not None else None) for n, avg in pairs]
+    return result

@@ -27,7 +27,9 @@ from qc.errors import Forbidden, NotFound
 from qc.evaluations import outcomes
 from qc.evaluations.outcomes import ItemOutcome, ItemTally
 from qc.kit.pagination import Page, PageRequest
+from qc.performance import ranking
 from qc.performance import repository as repo
+from qc.performance.ranking import RankView
 from qc.performance.repository import ReviewRow, ScoreRow
 from qc.reviews import service as reviews
 from qc.reviews.policy import Policy
@@ -291,6 +293,7 @@ class RepView:
     today: date
     can_coach: bool
     own: bool  # the rep looking at their own page
+    rank: RankView | None  # this month's, for the rep and the rep's managers only
 
 
 def _rep(session: Session, principal: Principal, rep_id: int) -> User:
@@ -353,6 +356,7 @@ def rep_view(
         today=periods.today,
         can_coach=team is not None and coaching_access.can_coach_team(principal, team.id),
         own=own,
+        rank=ranking.rank_of(session, principal, rep, settings=settings, now=now),
     )
 
 
