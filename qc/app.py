@@ -178,6 +178,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     from qc.notifications import routes as notifications
     from qc.performance import routes as performance
     from qc.reports import routes as reports
+    from qc.reports import trends, trends_routes
     from qc.reviews import routes as reviews
     from qc.scoring import routes as scoring
     from qc.training import routes as training
@@ -210,10 +211,13 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         board.pages,
         reports.pages,
         reports.api,
+        trends_routes.pages,
+        trends_routes.api,
     )
     for router in routers:
         app.include_router(router)
     coaching_views.install(templates().env)  # capabilities the navigation and evaluation pages ask
+    templates().env.globals["sees_trends"] = trends.sees_trends  # the navigation
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

@@ -776,6 +776,26 @@ TABLE: list[Row] = [
         sees_team(200, anonymous=401),
         body=lambda w: {"params": {"team": w.org.team.id, "format": "csv"}},
     ),
+    # Trends of the rep's team: like the coverage report (the reviewers' chart, for QC leads and
+    # administrators only, is checked in tests/reports/test_trends_pages.py).
+    Row(
+        "reports:trends",
+        "GET",
+        sees_team(200, anonymous=303),
+        body=lambda w: {"params": {"team": w.org.team.id}},
+    ),
+    Row(
+        "api:reports_trends",
+        "GET",
+        sees_team(200, anonymous=401),
+        body=lambda w: {"params": {"team": w.org.team.id}},
+    ),
+    Row(
+        "api:reports_trends_csv",
+        "GET",
+        sees_team(200, anonymous=401),
+        body=lambda w: {"params": {"team": w.org.team.id, "chart": "score"}},
+    ),
     # The wall board of the rep's team: seen like the team page; its display links are made and
     # revoked by administrators and the team's managers only. The display itself needs no sign-in:
     # its token is the key, and everybody holding it (anonymous too) sees the board.

@@ -8,6 +8,7 @@ reviewers found that the check had flagged. Checks that left the item to a perso
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -120,14 +121,8 @@ def item_agreement(
         if stats is None or answer is None or status is None:
             continue
         evaluations.add(evaluation_id)
-        stats.reviewed += 1
-        if suggested is None:  # the check left it to a person
-            stats.left_to_person += 1
-            stats.left_yes += answer == "yes"
-            stats.left_no += answer == "no"
-            continue
-        _count(stats, status, suggested, answer)
-        if answer != suggested and len(stats.overrides) < overrides_shown:
+        _add(stats, status, suggested, answer)
+        if suggested is not None and answer != suggested and len(stats.overrides) < overrides_shown:
             stats.overrides.append(Override(evaluation_id, call_id, suggested, answer, reason, submitted))
     return AgreementReport(version, list(items.values()), len(evaluations))
 
@@ -141,20 +136,44 @@ def _items(card: Scorecard) -> dict[str, ItemAgreement]:
     return result
 
 
-def _count(stats: ItemAgreement, status: Status, suggested: str, answer: str) -> None:
-    stats.decided += 1
-    stats.agreed += answer == suggested
-    stats.pairs.append((suggested, answer))
+def _add(stats: ItemAgreement, status: Status, suggested: str | None, answer: str, times: int = 1) -> None:
+    stats.reviewed += times
+    if suggested is None:  # the check left it to a person
+        stats.left_to_person += times
+        stats.left_yes += times if answer == "yes" else 0
+        stats.left_no += times if answer == "no" else 0
+        return
+    _count(stats, status, suggested, answer, times)
+
+
+def _count(stats: ItemAgreement, status: Status, suggested: str, answer: str, times: int = 1) -> None:
+    stats.decided += times
+    stats.agreed += times if answer == suggested else 0
+    stats.pairs.extend([(suggested, answer)] * times)
     if status is Status.FAIL:
         if answer == "no":
-            stats.true_fail += 1
+            stats.true_fail += times
         elif answer == "yes":
-            stats.false_fail += 1
+            stats.false_fail += times
     elif status is Status.PASS:
         if answer == "no":
-            stats.missed_fail += 1
+            stats.missed_fail += times
         elif answer == "yes":
-            stats.true_pass += 1
+            stats.true_pass += times
+
+
+def tally_counts(
+    card: Scorecard, rows: Iterable[tuple[str, Status | None, str | None, str | None, int]]
+) -> list[ItemAgreement]:
+    """Per item of `card`: (item, automatic status, suggested, answer, how many) rows counted
+    as `item_agreement` counts them, for read-models that select and group the answers
+    their own way (a team, a period). Overrides are not listed."""
+    items = _items(card)
+    for item_id, status, suggested, answer, times in rows:
+        stats = items.get(item_id)
+        if stats is not None and answer is not None and status is not None:
+            _add(stats, status, suggested, answer, times)
+    return list(items.values())
 
 
 def one_item(

@@ -27,15 +27,16 @@ def submit_review(
     dispatch: bool = True,
     rep: User | None = None,
     started_at: datetime | None = None,
+    reviewer_user: User | None = None,
     **answers: str,
 ) -> Evaluation:
-    """The reviewer reviews a new call of the rep (the automatic answers, with `answers`
-    changed) and submits it; the outbox's handlers run unless `dispatch` is False."""
+    """The reviewer (or `reviewer_user`) reviews a new call of the rep (the automatic answers,
+    with `answers` changed) and submits it; the outbox's handlers run unless `dispatch` is False."""
     call = make_checked_call(
         db, rep=rep or org.rep, statuses=statuses or {"price": "fail"}, started_at=started_at
     )
     db.commit()
-    reviewer = principal_for(db, org.reviewer)
+    reviewer = principal_for(db, reviewer_user or org.reviewer)
     draft = evaluations.review_call(db, reviewer, call.id, settings=settings)
     given = {a.item_id: AnswerInput(answers.get(a.item_id, a.answer or "yes")) for a in draft.answers}
     for item_id in answers:

@@ -1,0 +1,64 @@
+"""The trends page, its numbers as JSON, and each chart's numbers as CSV."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+
+from qc.kit.web import DB, SettingsDep, render
+from qc.reports import trends
+from qc.reports.trends import TrendsQuery
+from qc.users.web import CurrentUser
+
+pages = APIRouter(include_in_schema=False)
+api = APIRouter(prefix="/api/reports", tags=["reports"])
+
+
+def _filters(
+    team: Annotated[str, Query(max_length=12, description="Team id (default: your first team)")] = "",
+    rep: Annotated[str, Query(max_length=12, description="One rep of the team (default: all)")] = "",
+    weeks: Annotated[int, Query(description="12, 26 or 52 weeks up to this one")] = 12,
+    scorecard: Annotated[str, Query(max_length=60, description="Scorecard id (default: all)")] = "",
+) -> TrendsQuery:
+    return TrendsQuery(team=team, rep=rep, weeks=weeks, scorecard=scorecard)
+
+
+Filters = Annotated[TrendsQuery, Depends(_filters)]
+
+
+@pages.get("/reports/trends", name="reports:trends")
+def trends_page(
+    request: Request, session: DB, principal: CurrentUser, settings: SettingsDep, query: Filters
+) -> Response:
+    view = trends.trends_view(session, principal, query, settings=settings)
+    return render(request, "reports/trends.html", {"view": view})
+
+
+@api.get("/trends", name="api:reports_trends")
+def trends_api(session: DB, principal: CurrentUser, settings: SettingsDep, query: Filters) -> dict[str, Any]:
+    """Every chart of the trends page as its table: columns and rows (weeks as the ISO date
+    of their Monday in the team's time zone; rates and scores in percent)."""
+    return trends.as_json(trends.trends_view(session, principal, query, settings=settings))
+
+
+@api.get(
+    "/trends.csv",
+    name="api:reports_trends_csv",
+    responses={200: {"content": {"text/csv": {}}, "description": "The chart's table"}},
+)
+def trends_csv(
+    session: DB,
+    principal: CurrentUser,
+    settings: SettingsDep,
+    query: Filters,
+    chart: Annotated[str, Query(max_length=20, description=", ".join(trends.CHARTS))],
+) -> Response:
+    """One chart's numbers as CSV, the same table as under the chart on the page."""
+    table = trends.chart_table(session, principal, query, chart, settings=settings)
+    return Response(
+        trends.to_csv(table),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="trends-{chart}.csv"'},
+    )
