@@ -347,3 +347,15 @@ def make_checked_call(
         )
     session.flush()
     return call
+
+
+def set_review_policy(session: Session, lead: User, team: Team, **changes: Any) -> None:
+    """Give `team` a review policy (the defaults: 2 a rep a day, Monday to Friday, 09:00-18:00
+    UTC), with `changes` to the form's fields; `lead` is the QC lead or admin setting it."""
+    from qc.reviews import service as reviews
+    from qc.reviews.service import PolicyForm
+
+    hours = {"timezone": "UTC", "day_start": "09:00", "day_end": "18:00", "working_days": "1,2,3,4,5"}
+    sampling = {"target": 2, "min_duration_s": 30, "risk_share_percent": 50, "low_score": 70}
+    form = PolicyForm(**(hours | sampling | {"exclude_own_team": False, "blind": False} | changes))
+    reviews.update_policy(session, users.principal_for(session, lead), team_id=team.id, form=form)
