@@ -123,7 +123,7 @@ def test_a_failed_delivery_shows_its_error_on_a_phone_and_a_desktop(open_as: Any
     assert box is not None and box["x"] + box["width"] <= table_box + 1, "the Error column is in its box"
 
 
-def test_the_admin_navigation_is_one_line_at_1280_and_wraps_on_a_phone(open_as: Any, org: Org) -> None:
+def test_the_admin_navigation_is_one_line_at_1280_and_folds_on_a_phone(open_as: Any, org: Org) -> None:
     for person in (org.qc_lead, org.admin):  # the two longest navigations
         page = open_as(person, DESKTOP)
         page.goto("/calls")
@@ -143,6 +143,8 @@ def test_the_admin_navigation_is_one_line_at_1280_and_wraps_on_a_phone(open_as: 
     phone = open_as(org.admin, PHONE)
     phone.goto("/calls")
     assert page_overflow(phone) == 0
+    assert not phone.is_visible(".topbar summary:has-text('Admin')"), "folded behind the Menu button"
+    phone.click(".topbar .nav-toggle-button")
     phone.click(".topbar summary:has-text('Admin')")
     assert in_view(phone, ".topbar a:has-text('People')")
     assert page_overflow(phone) == 0, "the open menu stays on the screen"
