@@ -106,7 +106,10 @@ class Board:
 
     @property
     def pages(self) -> list[list[BoardRow]]:
-        return [self.rows[i : i + PAGE_SIZE] for i in range(0, len(self.rows), PAGE_SIZE)] or [[]]
+        """The reps in pages of at most PAGE_SIZE, as even as they go (26 reps: 13 and 13)."""
+        count = max(1, -(-len(self.rows) // PAGE_SIZE))
+        size = -(-len(self.rows) // count) or 1
+        return [self.rows[i : i + size] for i in range(0, len(self.rows), size)] or [[]]
 
 
 def _trend(recent: tuple[int, float | None], before: tuple[int, float | None]) -> Trend | None:

@@ -11,6 +11,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 DISPLAY_PREFIX = "/wall/"
+STATIC_PREFIX = "/static/"  # the display's scripts and styles: files, which set no cookie either
 HEADERS = {
     "cache-control": "no-store",
     "referrer-policy": "no-referrer",
@@ -19,14 +20,16 @@ HEADERS = {
 
 
 class DisplayHeaders:
-    """ASGI middleware for the display's paths; add it outside the CSRF middleware, so the
-    cookie that one sets on every response is taken off again here."""
+    """ASGI middleware for the display's paths (and the static files it loads); add it outside
+    the CSRF middleware, so the cookie that one sets on every response is taken off again here."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(DISPLAY_PREFIX):
+        path = scope["path"] if scope["type"] == "http" else ""
+        display = path.startswith(DISPLAY_PREFIX)
+        if not (display or path.startswith(STATIC_PREFIX)):
             await self.app(scope, receive, send)
             return
 
@@ -34,7 +37,7 @@ class DisplayHeaders:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 del headers["set-cookie"]
-                for name, value in HEADERS.items():
+                for name, value in HEADERS.items() if display else ():
                     headers[name] = value
             await send(message)
 

@@ -1,0 +1,132 @@
+"""The wall board in a real browser: a manager makes a display link from the board's page; the
+link opens the board on a TV (1920x1080 and 1280x720) without signing in, without scrolling,
+rotating through the reps of a big team, and says so when the server is unreachable; a rep
+sees their rank on their own page."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from qc.db import utcnow
+from qc.kit.security import hash_password
+from qc.performance import ranking
+from qc.users.models import Role
+from tests.e2e.test_browser import PASSWORD, chromium, server  # noqa: F401 - fixtures
+from tests.e2e.test_feedback_browser import open_as
+from tests.factories import make_checked_call, make_user
+from tests.feedback.conftest import submit_review
+
+pytestmark = pytest.mark.e2e
+
+NAMES = [
+    "Alexandra Konstantinopoulou-Smith",
+    "Ben Ode",
+    "Chiara Esposito",
+    "Dmitri Volkov",
+    "Eve Adams",
+    "Farah Haddad",
+    "Gustav Lindqvist",
+    "Hana Sato",
+    "Ian Murphy",
+    "Jun Park",
+    "Kofi Mensah",
+    "Lena Novak",
+    "Mateo Garcia",
+    "Nia Roberts",
+    "Omar Farouk",
+    "Priya Nair",
+    "Quentin Blake",
+    "Rosa Diaz",
+    "Sven Olsen",
+    "Tariq Aziz",
+    "Uma Thurman-Reed",
+    "Viktor Horvat",
+    "Wen Li",
+    "Xavier Dupont",
+    "Yara Nassar",
+]
+
+
+def _arrange(db: Any, org: Any, settings: Any) -> None:
+    """26 reps in the rep's team (two pages: 24 at most on one); six reviewed today, some failing items."""
+    reps = [org.rep] + [make_user(db, role=Role.REP, team=org.team, name=name) for name in NAMES]
+    for user in (org.rep, org.manager):
+        user.password_hash = hash_password(PASSWORD)
+    db.commit()
+    today = max(utcnow() - timedelta(hours=2), utcnow().replace(hour=0, minute=5))
+    plans = [{"greeting": "pass"}, {"price": "fail"}, {"price": "fail", "greeting": "fail"}]
+    for index, rep in enumerate(reps[:6]):
+        for step in range(2 if index % 2 == 0 else 1):
+            when = today + timedelta(minutes=step)
+            submit_review(db, org, settings, rep=rep, started_at=when, statuses=plans[(index + step) % 3])
+    for rep in reps[6:12]:
+        make_checked_call(db, rep=rep, started_at=today)
+    db.commit()
+
+
+def _fits(page: Any, width: int, height: int) -> None:
+    size = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.scrollHeight]")
+    assert size[0] <= width and size[1] <= height, size
+    bottom = page.evaluate(
+        "Math.max(...[...document.querySelectorAll('.board-page.current tr')]"
+        ".map(r => r.getBoundingClientRect().bottom))"
+    )
+    assert bottom <= height, bottom
+
+
+def test_a_manager_puts_the_board_on_a_tv(
+    chromium: Any,  # noqa: F811
+    server: str,  # noqa: F811
+    db: Any,
+    org: Any,
+    settings: Any,
+    monkeypatch: Any,
+) -> None:
+    monkeypatch.setattr(ranking, "RANK_MIN_REVIEWS", 1)
+    _arrange(db, org, settings)
+
+    manager = open_as(chromium, server, org.manager.email)
+    manager.goto(f"/team/{org.team.id}")
+    manager.click("a.team-board-link")
+    manager.wait_for_url(f"**/board/{org.team.id}")
+    manager.fill("input[name=label]", "Sales floor TV")
+    manager.check("input[name=show_ranking]")
+    manager.click("button:has-text('Make a display link')")
+    manager.wait_for_selector("#new-link-url")
+    url = manager.input_value("#new-link-url")
+    assert "/wall/" in url
+    manager.screenshot(path="/tmp/board-page-manager.png", full_page=True)
+
+    tv = chromium.new_context(viewport={"width": 1920, "height": 1080}).new_page()
+    errors: list[str] = []
+    tv.on("pageerror", lambda exc: errors.append(str(exc)))
+    tv.goto(url)
+    assert tv.context.cookies() == []  # nothing signs the screen in, so nothing can sign it out
+    assert tv.locator(".board-page.current .board-table").count() == 2  # two columns
+    assert tv.locator(".board-page.current tbody tr").count() == 13  # 26 reps: two pages of 13
+    assert tv.locator(".board-page").count() == 2 and tv.locator(".board-page").nth(1).is_hidden()
+    assert tv.locator(".board-podium li").count() == 3
+    _fits(tv, 1920, 1080)
+    tv.screenshot(path="/tmp/board-1920x1080.png")
+    tv.evaluate("window.htmx.trigger('#wall', 'retry')")  # a refresh, as every minute
+    tv.wait_for_function("document.querySelector('.board-pager') !== null")
+    tv.route("**/wall/*/board", lambda route: route.abort())
+    tv.evaluate("window.htmx.trigger('#wall', 'retry')")
+    tv.wait_for_selector("#wall-status:not([hidden])")
+    tv.screenshot(path="/tmp/board-offline.png")
+    tv.unroute("**/wall/*/board")
+    tv.evaluate("window.htmx.trigger('#wall', 'retry')")
+    tv.wait_for_selector("#wall-status", state="hidden")
+    tv.set_viewport_size({"width": 1280, "height": 720})
+    _fits(tv, 1280, 720)
+    tv.screenshot(path="/tmp/board-1280x720.png")
+    assert not errors and not manager.errors
+
+    rep = open_as(chromium, server, org.rep.email, width=390)
+    rep.goto(f"/reps/{org.rep.id}")
+    assert "This month's rank" in rep.inner_text(".rep-rank")
+    assert rep.evaluate("document.documentElement.scrollWidth") <= 390
+    rep.screenshot(path="/tmp/board-rep-rank.png")
