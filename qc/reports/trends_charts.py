@@ -61,11 +61,10 @@ class Table:
         return list(zip(self.columns, self.headings or self.columns, strict=True))
 
 
-def week_table(ctx: Context, before: list[str], after: list[str], rows: list[list[Cell]]) -> Table:
-    """A table with a column per week between `before` and `after` columns."""
-    return Table(
-        [*before, *(week.isoformat() for week in ctx.weeks), *after], rows, [*before, *ctx.labels, *after]
-    )
+def week_table(ctx: Context, before: list[str], rows: list[list[Cell]]) -> Table:
+    """A table of `before` columns (a name and its totals) then one column per week, oldest
+    first: on a phone the box opens at this week, beside the name."""
+    return Table([*before, *(week.isoformat() for week in ctx.weeks)], rows, [*before, *ctx.labels])
 
 
 @dataclass(frozen=True)
@@ -110,11 +109,12 @@ def _average(total: float, count: int) -> float | None:
     return round(total / count, 1) if count else None
 
 
-def nice_top(values: Iterable[float | None], floor: float = 5.0) -> float:
-    """A round upper bound for a count axis (5, 10, 20, 50, 100...)."""
+def nice_top(values: Iterable[float | None], floor: float = 4.0) -> float:
+    """A round, even upper bound for a count axis (4, 10, 20, 40, 50, 100...), so the middle
+    grid line is a whole number too."""
     peak = max([v for v in values if v is not None] + [floor])
     step = 10 ** math.floor(math.log10(peak))
-    return float(next(m * step for m in (1, 2, 5, 10) if m * step >= peak))
+    return float(next(m * step for m in (1, 2, 4, 5, 10) if m * step >= peak and m * step % 2 == 0))
 
 
 # Review scores --------------------------------------------------------------------------------------
@@ -176,7 +176,7 @@ def _reps_chart(ctx: Context, sums: dict[int | None, list[list[float]]]) -> Char
         lines.append(Line(rep.name, values))
         reviews = int(sum(c[0] for c in cells))
         average = _average(sum(c[2] for c in cells), int(sum(c[1] for c in cells)))
-        rows.append([rep.name, *values, reviews, average])
+        rows.append([rep.name, reviews, average, *values])
     return Chart(
         "reps",
         "Each rep's average by week",
@@ -184,7 +184,7 @@ def _reps_chart(ctx: Context, sums: dict[int | None, list[list[float]]]) -> Char
         "multiples",
         ctx.labels,
         lines,
-        week_table(ctx, ["Rep"], ["Reviews", "Average"], rows),
+        week_table(ctx, ["Rep", "Reviews", "Average"], rows),
         empty="This team has no active reps.",
     )
 
@@ -225,7 +225,7 @@ def _items_chart(session: Session, ctx: Context, scorecard: str, counts: list[re
     for item in ranked:
         rates = [_rate(failed, total) for failed, total in by_item[item]]
         name = labels.get((scorecard, item), item)
-        table_rows.append([name, *rates, *totals[item], _rate(*totals[item])])
+        table_rows.append([name, *totals[item], _rate(*totals[item]), *rates])
         if len(lines) < WORST_ITEMS and totals[item][0]:
             lines.append(Line(name, rates))
     return Chart(
@@ -236,7 +236,7 @@ def _items_chart(session: Session, ctx: Context, scorecard: str, counts: list[re
         "heatmap",
         ctx.labels,
         lines,
-        week_table(ctx, ["Item"], ["Failed", "Answered", "Failure rate"], table_rows),
+        week_table(ctx, ["Item", "Failed", "Answered", "Failure rate"], table_rows),
         empty="No item failed in these weeks.",
     )
 
@@ -321,19 +321,19 @@ def reviewer_chart(session: Session, ctx: Context) -> Chart:
         rows.append(
             [
                 names.get(reviewer_id, "?"),
-                *entry.weekly,
                 done,
                 median,
                 opened,
                 overturned,
                 _rate(overturned, done),
+                *entry.weekly,
             ]
         )
     team: list[float | None] = [float(sum(found[r].weekly[i] for r in found)) for i in range(len(ctx.weeks))]
     lines = [Line("All reviewers", team if found else [None] * len(team))]
     lines += [Line(names.get(r, "?"), [float(v) for v in found[r].weekly]) for r in ranked[:TOP_REVIEWERS]]
     table = week_table(
-        ctx, ["Reviewer"], ["Reviews", "Median minutes", "Disputed", "Overturned", "Overturned %"], rows
+        ctx, ["Reviewer", "Reviews", "Median minutes", "Disputed", "Overturned", "Overturned %"], rows
     )
     return Chart(
         "reviewers",

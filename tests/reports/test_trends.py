@@ -143,9 +143,9 @@ def test_the_score_by_week_is_the_mean_of_the_final_scores_of_the_calls_made_tha
             round(statistics.fmean(by_rep[(rep.id, w)]), 1) if (rep.id, w) in by_rep else None
             for w in range(12)
         ]
-        assert reps[name][1:13] == weekly
-        assert reps[name][13] == sum(len(by_rep.get((rep.id, w), [])) for w in range(12))
-    assert reps["Tia Teammate"][13] == 1  # her review of 14 weeks ago is outside the 12 weeks
+        assert reps[name][3:15] == weekly
+        assert reps[name][1] == sum(len(by_rep.get((rep.id, w), [])) for w in range(12))
+    assert reps["Tia Teammate"][1] == 1  # her review of 14 weeks ago is outside the 12 weeks
 
 
 def test_a_longer_period_and_a_rep_change_what_is_counted(
@@ -153,12 +153,12 @@ def test_a_longer_period_and_a_rep_change_what_is_counted(
 ) -> None:
     longer = view(db, org.manager, settings, weeks=26)
     assert len(longer.weeks) == 26
-    assert {r[0]: r[-2] for r in longer.charts["reps"].table.rows}["Tia Teammate"] == 2
+    assert {r[0]: r[1] for r in longer.charts["reps"].table.rows}["Tia Teammate"] == 2
     one = view(db, org.manager, settings, rep=str(history.tia.id))
     assert one.rep is not None and one.rep.id == history.tia.id
     assert [line.name for line in one.charts["score"].lines] == ["Tia Teammate", "Alpha"]
     price = next(r for r in one.charts["items"].table.rows if r[0] == "States the price clearly")
-    assert price[-3:] == [1, 1, 100.0]  # Tia's one review in the 12 weeks failed it
+    assert price[1:4] == [1, 1, 100.0]  # Tia's one review in the 12 weeks failed it
 
 
 def test_failure_rates_per_item_by_week_count_the_answers_of_the_weeks_reviews(
@@ -181,18 +181,18 @@ def test_failure_rates_per_item_by_week_count_the_answers_of_the_weeks_reviews(
         row = rows[label]
         for w in range(12):
             whole = answered.get((item_id, w), 0)
-            assert row[1 + w] == (round(100 * failed[(item_id, w)] / whole, 1) if whole else None), (
+            assert row[4 + w] == (round(100 * failed[(item_id, w)] / whole, 1) if whole else None), (
                 item_id,
                 w,
             )
-        assert row[13:15] == [
+        assert row[1:3] == [
             sum(failed[(item_id, w)] for w in range(12)),
             sum(answered[(item_id, w)] for w in range(12)),
         ]
     assert items.table.rows[0][0] == "States the price clearly"  # failed most: worst first
     assert items.lines[0].name == "States the price clearly"
     # The overturned greeting counts as answered after the dispute: yes.
-    assert rows["Greets the customer in the first seconds"][13] == 0
+    assert rows["Greets the customer in the first seconds"][1] == 0
 
 
 def test_agreement_per_item_compares_the_reviewers_answers_with_the_checks(
@@ -238,11 +238,11 @@ def test_reviewer_throughput_counts_reviews_by_the_week_they_were_submitted(
     shown = view(db, org.admin, settings)
     rows = {row[0]: row for row in shown.charts["reviewers"].table.rows}
     riley, quinn = rows["Riley Reviewer"], rows["Quinn Lead"]
-    assert riley[1:13] == [0] * 11 + [4]  # Rex's four reviews, all this week; Bravo's is not counted
-    assert quinn[1:13] == [0] * 6 + [1] + [0] * 2 + [1] + [0] * 2
-    assert riley[13:15] == [4, 2.0] and quinn[13:15] == [2, 7.0]  # median minutes: (5 + 9) / 2
-    assert riley[15:] == [1, 1, 25.0]  # one of Riley's four was disputed and overturned
-    assert quinn[15:] == [0, 0, 0.0]
+    assert riley[6:18] == [0] * 11 + [4]  # Rex's four reviews, all this week; Bravo's is not counted
+    assert quinn[6:18] == [0] * 6 + [1] + [0] * 2 + [1] + [0] * 2
+    assert riley[1:3] == [4, 2.0] and quinn[1:3] == [2, 7.0]  # median minutes: (5 + 9) / 2
+    assert riley[3:6] == [1, 1, 25.0]  # one of Riley's four was disputed and overturned
+    assert quinn[3:6] == [0, 0, 0.0]
     assert shown.charts["reviewers"].lines[0].values[-1] == 4.0  # all reviewers this week
 
 
