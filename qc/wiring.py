@@ -17,6 +17,7 @@ from qc.calls import pipeline
 from qc.coaching import service as coaching
 from qc.config import get_settings
 from qc.db import session_scope, utcnow
+from qc.digest import delivery as digest_delivery
 from qc.feedback import disputes
 from qc.feedback import service as feedback
 from qc.jobs import events, queue
@@ -78,6 +79,10 @@ def wire() -> None:
         queue.register_periodic(
             "purge_webhook_deliveries", webhook_delivery.purge_deliveries, every_minutes=60
         )
+        # The evening digest: each team's due day queued once per target, then posted; "send
+        # now" kicks the sender at once.
+        queue.register_task(digest_delivery.SEND_TASK, digest_delivery.deliver_due, lane=Lane.QUICK)
+        queue.register_periodic("evening_digest", digest_delivery.run, every_minutes=1)
         _subscribe()
         _wired = True
 

@@ -9,20 +9,18 @@ event's key, which stays the same on every attempt.
 
 from __future__ import annotations
 
-import http.client
 import json
 import logging
 import time
-import urllib.error
-import urllib.request
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from qc.config import get_settings
 from qc.db import session_scope, utcnow
 from qc.jobs.queue import enqueue, is_wired
+from qc.kit import leases
+from qc.kit.http import post_json
 from qc.notifications import repository as repo
 from qc.notifications.models import DeliveryStatus, WebhookDelivery
 from qc.notifications.webhooks import DELIVER_TASK, host_of, signature
@@ -40,7 +38,7 @@ USER_AGENT = "qc-webhooks/1"
 
 def backoff(attempts: int) -> timedelta:
     """10 s after the first failure, doubling, at most an hour."""
-    return timedelta(seconds=min(MAX_BACKOFF_S, FIRST_RETRY_S * 2 ** max(0, attempts - 1)))
+    return leases.backoff(attempts, first_s=FIRST_RETRY_S, most_s=MAX_BACKOFF_S)
 
 
 @dataclass(frozen=True)
@@ -128,56 +126,17 @@ def body_of(delivery: WebhookDelivery) -> bytes:
     return json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """A redirect is an answer, not a delivery: following it would resend the event elsewhere."""
-
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
-_opener = urllib.request.build_opener(_NoRedirect)
-
-
 def send(claimed: Claimed) -> Outcome:
-    """POST one delivery; any exception becomes an outcome (what failed, the host at most)."""
-    if not claimed.url.lower().startswith(("http://", "https://")):  # never file:// and the like
-        return Outcome(None, "Only http and https URLs are accepted")
-    timestamp = int(time.time())
-    request = urllib.request.Request(  # noqa: S310 - the scheme is checked just above
-        claimed.url,
-        data=claimed.body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json",
-            "User-Agent": USER_AGENT,
-            "X-QC-Event": claimed.event_type,
-            "X-QC-Delivery": str(claimed.id),
-            "Idempotency-Key": claimed.event_key,
-            "X-QC-Signature": signature(claimed.secret, timestamp, claimed.body),
-        },
-    )
-    try:
-        with _opener.open(request, timeout=TIMEOUT_S) as response:
-            response.read(64 * 1024)
-            return Outcome(response.status, None)
-    except urllib.error.HTTPError as exc:
-        said = _first_words(exc)
-        return Outcome(exc.code, f"HTTP {exc.code}" + (f": {said}" if said else ""))
-    except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as exc:
-        reason = getattr(exc, "reason", None) or exc
-        message = f"{type(exc).__name__}: {reason}".replace(claimed.url, host_of(claimed.url))
-        return Outcome(None, message[:500])
-
-
-def _first_words(response: urllib.error.HTTPError) -> str:
-    """The start of what a refusing receiver said, on one line (it helps whoever runs it)."""
-    try:
-        raw = response.read(300) or b""
-    except Exception:
-        raw = b""
-    finally:
-        response.close()
-    return " ".join(raw.decode("utf-8", "replace").split())[:200]
+    """POST one delivery; any failure becomes an outcome (what failed, the host at most)."""
+    headers = {
+        "User-Agent": USER_AGENT,
+        "X-QC-Event": claimed.event_type,
+        "X-QC-Delivery": str(claimed.id),
+        "Idempotency-Key": claimed.event_key,
+        "X-QC-Signature": signature(claimed.secret, int(time.time()), claimed.body),
+    }
+    posted = post_json(claimed.url, claimed.body, headers=headers, timeout=TIMEOUT_S)
+    return Outcome(posted.status_code, posted.error)
 
 
 def _record(claimed: Claimed, outcome: Outcome, now: datetime, report: DeliveryReport) -> None:

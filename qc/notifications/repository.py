@@ -18,6 +18,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from qc.calls.models import Call
 from qc.evaluations.models import Evaluation
+from qc.kit import leases
 from qc.kit.pagination import Page, PageRequest
 from qc.notifications.models import DeliveryStatus, Notification, WebhookDelivery, WebhookEndpoint
 
@@ -171,28 +172,13 @@ def _due(now: datetime) -> Any:
 def claim_due_delivery(session: Session, *, now: datetime, token: str, until: datetime) -> int | None:
     """Claim the most overdue delivery for `token` with a conditional UPDATE, so two workers
     never hold the same one; counts the attempt. The claimed id, or None."""
-    for _ in range(3):  # another worker may take the candidate between the read and the write
-        candidate = session.scalar(
-            select(WebhookDelivery.id)
-            .where(_due(now))
-            .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
-            .limit(1)
-            .with_for_update(skip_locked=True)
-        )
-        if candidate is None:
-            return None
-        result = session.execute(
-            update(WebhookDelivery)
-            .where(WebhookDelivery.id == candidate, _due(now))
-            .values(claim_token=token, claimed_until=until, attempts=WebhookDelivery.attempts + 1)
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount == 1:  # type: ignore[attr-defined]
-            return int(candidate)
-    return None
+    order = (WebhookDelivery.next_attempt_at, WebhookDelivery.id)
+    return leases.claim_next(
+        session, WebhookDelivery, due=_due(now), order_by=order, token=token, until=until
+    )
 
 
 def claimed_delivery(session: Session, delivery_id: int, token: str) -> WebhookDelivery | None:
     """The delivery if `token` still holds it (its endpoint loaded with it)."""
-    delivery = session.get(WebhookDelivery, delivery_id, populate_existing=True)
-    return delivery if delivery is not None and delivery.claim_token == token else None
+    found: WebhookDelivery | None = leases.held(session, WebhookDelivery, delivery_id, token)
+    return found

@@ -23,6 +23,7 @@ from qc.errors import Forbidden, InvalidInput, NotFound
 from qc.jobs import events
 from qc.jobs.events import EventRecord
 from qc.jobs.queue import enqueue_after_commit, is_wired
+from qc.kit.http import host_of
 from qc.notifications import access
 from qc.notifications import repository as repo
 from qc.notifications.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
@@ -71,15 +72,6 @@ def new_secret() -> str:
 def mask(secret: str) -> str:
     """ "whsec_…abcd": enough to tell two secrets apart, not to use one."""
     return f"{SECRET_PREFIX}…{secret[-4:]}"
-
-
-def host_of(url: str) -> str:
-    """What logs and error messages may say about an endpoint: its host (and port)."""
-    try:
-        parts = urlsplit(url)
-        return (parts.hostname or "?") + (f":{parts.port}" if parts.port else "")
-    except ValueError:
-        return "?"
 
 
 def signature(secret: str, timestamp: int, body: bytes) -> str:
