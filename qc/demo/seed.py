@@ -13,6 +13,7 @@ from qc.calls import service as calls
 from qc.calls.schemas import CallMeta
 from qc.config import get_settings
 from qc.db import session_scope
+from qc.demo.board import review_todays_picks
 from qc.demo.coaching import seed_coaching
 from qc.demo.history import seed_history
 from qc.demo.training import seed_training
@@ -206,7 +207,8 @@ def _upload_samples(echo: Callable[[str], None]) -> list[int]:
 
 def seed_demo(*, process: bool = True, echo: Callable[[str], None] = print) -> DemoSummary:
     """Create the demo organisation (once) and load the sample calls; optionally transcribe now."""
-    if _seed_people():
+    created = _seed_people()
+    if created:
         _seed_review_setup()
         scripted = json.loads((SAMPLES / "scripted" / "scripted.json").read_text(encoding="utf-8"))
         echo(f"Reviewed calls of the past week: {seed_history(SAMPLES, scripted, DOMAIN)}")
@@ -222,4 +224,6 @@ def seed_demo(*, process: bool = True, echo: Callable[[str], None] = print) -> D
         done = drain()
         echo(f"Pipeline ran {done} job(s).")
         _fill_queue(draw_now=True)
+        if created:  # a day in progress on the wall board, once
+            echo(f"Today's picks reviewed already: {review_todays_picks(DOMAIN)}")
     return summary
