@@ -19,9 +19,7 @@ from datetime import UTC, datetime, time
 
 from sqlalchemy.orm import Session
 
-from qc.config import Settings
 from qc.performance import repository as repo
-from qc.reviews import service as reviews
 from qc.reviews.policy import Policy, local_today, zone
 from qc.users.models import Role, User
 from qc.users.schemas import Principal
@@ -102,12 +100,11 @@ def can_see_rank(principal: Principal, rep: User) -> bool:
 
 
 def rank_of(
-    session: Session, principal: Principal, rep: User, *, settings: Settings, now: datetime
+    session: Session, principal: Principal, rep: User, *, policy: Policy, now: datetime
 ) -> RankView | None:
     """The rep's rank this month with the neighbours' scores, or None for whoever may not see it."""
     if rep.team_id is None or not can_see_rank(principal, rep):
         return None
-    policy = reviews.team_policy(session, rep.team_id, settings)
     scores = month_scores(session, rep.team_id, policy=policy, now=now)
     standings = rank(scores)
     reviews_done, average = scores.get(rep.id, (0, None))
