@@ -2,8 +2,10 @@
 of plain-text lines (exceptions first) that each target's formatter escapes and fits.
 
 A day runs from local midnight to local midnight in the team's time zone (that of its
-review policy). Reviews count on the day they were submitted; coverage is the review
-queue's for the day. "Overdue" at the end of day D means due on D or before and still open.
+review policy). Coverage is the daily coverage report's (`qc.reports.coverage`: reps who
+reached the target of reps who worked, one reason per rep who fell short), so the digest
+and the report agree; scores, failed items and reviewer throughput count the reviews
+submitted that day. "Overdue" at the end of day D means due on D or before and still open.
 """
 
 from __future__ import annotations
@@ -20,9 +22,9 @@ from sqlalchemy.orm import Session
 from qc.config import Settings
 from qc.digest import readmodel
 from qc.evaluations import outcomes
-from qc.reviews import coverage as queue_coverage
+from qc.reports import coverage
+from qc.reports.coverage import MissedReason, RepDayLine
 from qc.reviews import service as reviews
-from qc.reviews.coverage import RepCoverage
 from qc.scoring import service as scoring
 from qc.users import service as users
 from qc.users.models import Team
@@ -81,10 +83,9 @@ class DayDigest:
 
     @property
     def quiet(self) -> bool:
-        """Nothing happened and nothing is due: the digest is one line."""
+        """Nobody worked, nothing was reviewed and nothing is due: the digest is one line."""
         busy = (
             self.worked,
-            self.absent,
             self.reviews,
             self.disputes_opened,
             self.disputes_resolved,
@@ -117,9 +118,9 @@ def build_digest(session: Session, team: Team, day: date, *, settings: Settings)
     zone = ZoneInfo(policy.timezone)
     start, end = day_bounds(day, zone)
     week_start, _ = day_bounds(day - timedelta(days=TREND_DAYS), zone)
-    found = queue_coverage.coverage(session, None, day=day, settings=settings, team_id=team.id)
-    reps = [r for r in found.reps if r.team.id == team.id and r.target > 0]
-    worked = [r for r in reps if _worked(r)]
+    report = coverage.coverage_report(session, None, start=day, end=day, settings=settings, team_id=team.id)
+    lines = [line for line in report.rep_days if line.recorded and line.team.id == team.id]
+    worked = [line for line in lines if line.figures.worked]
     today = readmodel.reviews_submitted(session, team.id, start, end)
     before = readmodel.reviews_submitted(session, team.id, week_start, start)
     opened, resolved, overdue_disputes = readmodel.disputes(session, team.id, start, end)
@@ -127,17 +128,16 @@ def build_digest(session: Session, team: Team, day: date, *, settings: Settings)
     coaching_due, coaching_overdue = readmodel.coaching_actions(session, team.id, tomorrow)
     training_due, training_overdue = readmodel.training_assignments(session, team.id, tomorrow)
     names = users.names_of(session, {r.rep_id for r in today} | {r.reviewer_id for r in today})
-    state = next((t for t in found.teams if t.team.id == team.id), None)
     return DayDigest(
         team_id=team.id,
         team=team.name,
         day=day,
         timezone=policy.timezone,
-        target=state.policy.target if state and state.working_day else 0,
+        target=max((line.figures.target for line in lines), default=0),
         worked=len(worked),
-        covered=sum(r.done >= r.target for r in worked),
-        absent=len(reps) - len(worked),
-        missed=[_missed(r) for r in worked if r.done < r.target],
+        covered=sum(line.figures.met for line in worked),
+        absent=sum(line.reason is MissedReason.REP_ABSENT for line in lines),
+        missed=[_missed(line) for line in worked if not line.figures.met],
         reviews=len(today),
         average=_mean(r.final_score for r in today),
         average_before=_mean(r.final_score for r in before),
@@ -154,19 +154,9 @@ def build_digest(session: Session, team: Team, day: date, *, settings: Settings)
     )
 
 
-def _worked(rep: RepCoverage) -> bool:
-    """The rep made calls that day (a queue pick, or calls counted by the queue's build)."""
-    return rep.picked > 0 or bool(rep.counts and rep.counts.calls > 0)
-
-
-def _missed(rep: RepCoverage) -> MissedRep:
-    if rep.reason is not None:
-        reason = rep.reason.label
-    elif rep.missed:
-        reason = "Picks not reviewed in time"
-    else:
-        reason = "Reviews not finished yet"
-    return MissedRep(rep.rep.name, rep.done, rep.target, reason)
+def _missed(line: RepDayLine) -> MissedRep:
+    reason = line.reason.label if line.reason is not None else "Short of the target"
+    return MissedRep(line.rep.name, line.figures.reviewed, line.figures.target, reason)
 
 
 def _mean(values: Any) -> float | None:
@@ -269,7 +259,7 @@ def _exceptions(digest: DayDigest) -> list[Section]:
 def _the_rest(digest: DayDigest) -> list[Section]:
     coverage = [f"{digest.covered} of {digest.worked} reps reached the target of {digest.target}"]
     if not digest.target:
-        coverage = ["Not a working day: no review target"]
+        coverage = ["No review target that day (not a working day, or no queue was built)"]
     if digest.absent:
         coverage.append(f"{_plural(digest.absent, 'rep')} without calls")
     if digest.average is None:

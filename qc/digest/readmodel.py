@@ -18,7 +18,6 @@ from qc.coaching.models import CoachingAction, CoachingSession, SessionStatus
 from qc.evaluations.models import Evaluation
 from qc.feedback.models import Dispute, DisputeStatus, Feedback
 from qc.training.models import AssignmentStatus, TrainingAssignment
-from qc.users.models import Team
 
 
 class ReviewFact(NamedTuple):
@@ -103,7 +102,3 @@ def _split(rows: Any, tomorrow: date) -> tuple[int, int]:
         else:
             overdue += int(count)
     return due, overdue
-
-
-def team_by_name(session: Session, name: str) -> Team | None:
-    return session.scalar(select(Team).where(Team.name == name))

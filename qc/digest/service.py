@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from qc.config import Settings
 from qc.db import utcnow
-from qc.digest import access, content, delivery, formats, readmodel, schedule
+from qc.digest import access, content, delivery, formats, schedule
 from qc.digest import repository as repo
 from qc.digest.models import (
     DEFAULT_SEND_MINUTE,
@@ -29,6 +29,7 @@ from qc.digest.models import (
 )
 from qc.errors import Forbidden, InvalidInput, NotFound
 from qc.notifications.webhooks import clean_url, host_of
+from qc.reports import coverage
 from qc.reviews import service as reviews
 from qc.reviews.policy import Policy
 from qc.users import service as users
@@ -66,14 +67,8 @@ def _require_manage(principal: Principal | None) -> None:
 
 
 def find_team(session: Session, reference: str) -> Team:
-    """A team by name, or by id when `reference` is a number (the `qc` command's --team)."""
-    text = reference.strip()
-    found = readmodel.team_by_name(session, text)
-    if found is None and text.isascii() and text.isdigit():
-        found = session.get(Team, int(text))
-    if found is None:
-        raise InvalidInput(f"No team named {text!r} (give its name or its id)", field="team")
-    return found
+    """A team by name (any case) or id (the `qc` command's --team); InvalidInput otherwise."""
+    return users.get_team(session, coverage.team_id_for(session, reference))
 
 
 # Views ----------------------------------------------------------------------------------------------

@@ -12,11 +12,8 @@ from sqlalchemy.orm import Session
 
 from qc.digest import service
 from qc.digest.models import DigestDelivery, DigestSchedule, DigestTarget
-from qc.reviews import service as reviews
-from qc.reviews.service import PolicyForm
 from qc.users.models import Team
-from qc.users.service import principal_for
-from tests.factories import Org
+from tests.factories import Org, set_review_policy
 from tests.notifications.conftest import Receiver, running_receiver
 
 # What each kind of target's URL looks like (a Telegram URL is the bot's, with its token).
@@ -48,19 +45,7 @@ def add_target(db: Session, team: Team, kind: str, url: str, *, created_at: date
 
 def set_timezone(db: Session, org: Org, team: Team, zone: str) -> None:
     """Give the team a review policy in `zone` (the digest's clock is the team's)."""
-    form = PolicyForm(
-        target=2,
-        working_days="1,2,3,4,5",
-        timezone=zone,
-        day_start="09:00",
-        day_end="18:00",
-        min_duration_s=30,
-        risk_share_percent=50,
-        low_score=70,
-        exclude_own_team=False,
-        blind=False,
-    )
-    reviews.update_policy(db, principal_for(db, org.admin), team_id=team.id, form=form)
+    set_review_policy(db, org.qc_lead, team, timezone=zone)
     db.commit()
 
 
