@@ -28,12 +28,17 @@ def submit_review(
     rep: User | None = None,
     started_at: datetime | None = None,
     reviewer_user: User | None = None,
+    scorecard: str = "outbound-sales",
     **answers: str,
 ) -> Evaluation:
     """The reviewer (or `reviewer_user`) reviews a new call of the rep (the automatic answers,
     with `answers` changed) and submits it; the outbox's handlers run unless `dispatch` is False."""
     call = make_checked_call(
-        db, rep=rep or org.rep, statuses=statuses or {"price": "fail"}, started_at=started_at
+        db,
+        rep=rep or org.rep,
+        statuses=statuses or {"price": "fail"},
+        started_at=started_at,
+        scorecard=scorecard,
     )
     db.commit()
     reviewer = principal_for(db, reviewer_user or org.reviewer)

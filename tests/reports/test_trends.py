@@ -381,3 +381,22 @@ def test_an_empty_team_has_empty_charts(db: Session, org: Org, settings: Any) ->
     shown = view(db, org.manager, settings)
     assert not any(chart.has_data for chart in shown.charts.values())
     assert [row[1] for row in shown.charts["score"].table.rows] == [0] * 12
+
+
+def test_a_team_with_two_scorecards_chooses_the_one_the_items_show(
+    db: Session, org: Org, settings: Any
+) -> None:
+    submit_review(
+        db, org, settings, started_at=at(1), statuses={"greeting": "fail"}, scorecard="inbound-support"
+    )
+    for day in (1, 2):
+        submit_review(db, org, settings, started_at=at(1, day), statuses={"price": "fail"})
+    shown = view(db, org.manager, settings)
+    assert [card for card, _ in shown.scorecards] == ["inbound-support", "outbound-sales"]
+    assert shown.scorecard == "" and shown.item_scorecard == "outbound-sales"  # the most answered
+    assert shown.charts["score"].table.rows[-2][1] == 3  # every review, whatever its scorecard
+    inbound = view(db, org.manager, settings, scorecard="inbound-support")
+    assert inbound.item_scorecard == "inbound-support"
+    assert inbound.charts["score"].table.rows[-2][1] == 1
+    worst = inbound.charts["items"].table.rows[0]
+    assert worst[1:4] == [1, 1, 100.0] and "price" not in str(inbound.charts["items"].table.rows)
