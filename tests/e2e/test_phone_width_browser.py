@@ -21,6 +21,8 @@ from sqlalchemy.orm import Session
 
 from qc.config import Settings
 from qc.kit.security import hash_password
+from qc.training import catalogue
+from qc.users.service import principal_for
 from tests.e2e.test_browser import PASSWORD, SCREENSHOTS, chromium, server, sign_in  # noqa: F401 - fixtures
 from tests.factories import Org
 from tests.test_permissions import TABLE, Persona, Row, World, arrange, fill, served_routes
@@ -204,6 +206,25 @@ def test_every_page_fits_a_390px_phone(open_as: Any, app: Any, db: Session, worl
     assert {"evaluations:review", "evaluations:calibration_score_form"} <= measured["reviewer"]
     assert {"evaluations:agreement_item", "feedback:dispute_stats"} <= measured["qc_lead"]
     assert {"admin:users", "admin:user", "notifications:webhook"} <= measured["admin"]
+
+
+def test_a_long_word_and_a_long_url_wrap_on_a_phone(open_as: Any, db: Session, world: World) -> None:
+    word = "Preisverhandlungsgesprächsführungsgrundlagenschulungsunterlagen"
+    url = "https://intranet.example.test/materials/" + "price-objection-handling-" * 6 + "final.pdf"
+    data = catalogue.ModuleInput(
+        title=f"{word} {word}",
+        description=f"See {url}",
+        material_url=url,
+        material_text=f"Read {url}",
+        items=["outbound-sales:price"],
+    )
+    module = catalogue.create_module(db, principal_for(db, world.org.qc_lead), data=data)
+    db.commit()
+    page = open_as("qc_lead", PHONE)
+    page.goto(f"/training/modules/{module.id}")
+
+    assert page.evaluate(MEASURE) == []
+    assert page.locator("main h1").bounding_box()["width"] <= PHONE["width"]
 
 
 @pytest.mark.parametrize("persona", ["rep", "admin"])
