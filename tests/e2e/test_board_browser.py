@@ -99,6 +99,9 @@ def test_a_manager_puts_the_board_on_a_tv(
     url = manager.input_value("#new-link-url")
     assert "/wall/" in url
     manager.screenshot(path="/tmp/board-page-manager.png", full_page=True)
+    manager.set_viewport_size({"width": 390, "height": 844})
+    assert manager.evaluate("document.documentElement.scrollWidth") <= 390
+    manager.screenshot(path="/tmp/board-page-phone.png", full_page=True)
 
     tv = chromium.new_context(viewport={"width": 1920, "height": 1080}).new_page()
     errors: list[str] = []
