@@ -28,6 +28,7 @@ from qc.errors import Forbidden, InvalidInput, NotFound
 from qc.performance import service as performance
 from qc.performance.service import Periods
 from qc.reports import trends_charts as charts
+from qc.reports import trends_development as development
 from qc.reports import trends_repository as repo
 from qc.reports.trends_charts import Chart, Table
 from qc.reviews import access as queue_access
@@ -192,8 +193,8 @@ def trends_view(
     found = {**reviewed.charts, **answered.charts}
     if sees_reviewers(principal):
         found["reviewers"] = charts.reviewer_chart(session, ctx)
-    found["coaching"] = charts.coaching_chart(session, ctx)
-    found["training"] = charts.training_chart(session, ctx)
+    found["coaching"] = development.coaching_chart(session, ctx)
+    found["training"] = development.training_chart(session, ctx)
     return TrendsView(
         team=ctx.team,
         teams=ctx.teams,
@@ -230,8 +231,8 @@ def chart_table(
         return charts.item_charts(session, ctx).charts[chart].table
     build = {
         "reviewers": charts.reviewer_chart,
-        "coaching": charts.coaching_chart,
-        "training": charts.training_chart,
+        "coaching": development.coaching_chart,
+        "training": development.training_chart,
     }[chart]
     return build(session, ctx).table
 

@@ -8,7 +8,7 @@ import statistics
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -17,7 +17,6 @@ from qc.evaluations import agreement, outcomes
 from qc.evaluations.agreement import AgreementReport, ItemAgreement
 from qc.reports import trends_repository as repo
 from qc.scoring import service as scoring
-from qc.training.models import TrainingResult
 from qc.users import service as users
 from qc.users.models import Team, User
 
@@ -88,6 +87,7 @@ class Chart:
     top: float = 100.0
     unit: str = "%"
     empty: str = ""  # what to say when there is nothing to draw
+    short: str = ""  # its name in the page's list of charts
 
     @property
     def has_data(self) -> bool:
@@ -101,7 +101,7 @@ class Built:
     scorecard: str = ""  # the one the charts show ("" for all)
 
 
-def _rate(part: int, whole: int) -> float | None:
+def rate(part: int, whole: int) -> float | None:
     return round(100 * part / whole, 1) if whole else None
 
 
@@ -164,6 +164,7 @@ def _score_chart(ctx: Context, sums: dict[int | None, list[list[float]]]) -> Cha
         lines,
         Table(columns, rows),
         empty="No reviewed calls in these weeks.",
+        short="Score",
     )
 
 
@@ -186,6 +187,7 @@ def _reps_chart(ctx: Context, sums: dict[int | None, list[list[float]]]) -> Char
         lines,
         week_table(ctx, ["Rep", "Reviews", "Average"], rows),
         empty="This team has no active reps.",
+        short="Each rep",
     )
 
 
@@ -219,13 +221,13 @@ def _items_chart(session: Session, ctx: Context, scorecard: str, counts: list[re
         cell[1] += tally.total
     labels = scoring.item_labels(session)
     totals = {item: (sum(c[0] for c in cells), sum(c[1] for c in cells)) for item, cells in by_item.items()}
-    ranked = sorted(by_item, key=lambda i: (-(_rate(*totals[i]) or 0.0), -totals[i][0], i))
+    ranked = sorted(by_item, key=lambda i: (-(rate(*totals[i]) or 0.0), -totals[i][0], i))
     table_rows: list[list[Cell]] = []
     lines: list[Line] = []
     for item in ranked:
-        rates = [_rate(failed, total) for failed, total in by_item[item]]
+        rates = [rate(failed, total) for failed, total in by_item[item]]
         name = labels.get((scorecard, item), item)
-        table_rows.append([name, *totals[item], _rate(*totals[item]), *rates])
+        table_rows.append([name, *totals[item], rate(*totals[item]), *rates])
         if len(lines) < WORST_ITEMS and totals[item][0]:
             lines.append(Line(name, rates))
     return Chart(
@@ -238,6 +240,7 @@ def _items_chart(session: Session, ctx: Context, scorecard: str, counts: list[re
         lines,
         week_table(ctx, ["Item", "Failed", "Answered", "Failure rate"], table_rows),
         empty="No item failed in these weeks.",
+        short="Items failed",
     )
 
 
@@ -286,6 +289,7 @@ def _agreement_chart(session: Session, scorecard: str, counts: list[repo.AnswerC
         [Line("Agreement", [_share(i.agreement) for i in decided])],
         table,
         empty="No reviewed call had an automatic verdict in these weeks.",
+        short="Automatic checks",
     )
 
 
@@ -325,7 +329,7 @@ def reviewer_chart(session: Session, ctx: Context) -> Chart:
                 median,
                 opened,
                 overturned,
-                _rate(overturned, done),
+                rate(overturned, done),
                 *entry.weekly,
             ]
         )
@@ -349,79 +353,5 @@ def reviewer_chart(session: Session, ctx: Context) -> Chart:
         top=nice_top(team),
         unit="",
         empty="No reviews submitted in these weeks.",
+        short="Reviewers",
     )
-
-
-# Coaching and training --------------------------------------------------------------------------------
-
-
-def coaching_chart(session: Session, ctx: Context) -> Chart:
-    """By month of the session: coached focus items measured, improved, still waiting."""
-    found = {month: rest for month, *rest in repo.coaching_results(session, ctx.month_scope)}
-    rows: list[list[Cell]] = []
-    for i, month in enumerate(ctx.months):
-        measured, improved, waiting = found.get(i, (0, 0, 0))
-        rows.append([month.strftime("%Y-%m"), measured, improved, _rate(improved, measured), waiting])
-    labels = [month.strftime("%b %Y") for month in ctx.months]
-    return Chart(
-        "coaching",
-        "Did coaching work? Improved focus items by month",
-        "Per month of the session: of the coached items whose effect is measured (the weeks after the "
-        "session are over), the share where the rep improved beyond teammates not coached on it.",
-        "bars",
-        labels,
-        [Line("Improved", [row[3] for row in rows])],  # type: ignore[misc]
-        Table(["Month", "Measured", "Improved", "Improved %", "Too few calls yet"], rows),
-        empty="No coaching effect measured yet in these months.",
-    )
-
-
-def training_chart(session: Session, ctx: Context) -> Chart:
-    """By week: assignments made, completed, overdue at the week's end, and the pass rate."""
-    size = len(ctx.weeks)
-    counts = [[0] * 5 for _ in range(size)]  # assigned, completed, overdue, passed, failed
-    first = ctx.weeks[0]
-    for row in repo.training_assignments(session, ctx.scope, first):
-        assigned = row.assigned_at.astimezone(ctx.zone).date()
-        withdrawn = row.withdrawn_at.astimezone(ctx.zone).date() if row.withdrawn_at else None
-        for i, week in enumerate(ctx.weeks):
-            end = week + timedelta(days=7)  # the next Monday
-            _count_week(counts[i], row, assigned, withdrawn, week, min(end - timedelta(days=1), ctx.today))
-    rows: list[list[Cell]] = [
-        [week.isoformat(), *c, _rate(c[3], c[3] + c[4])] for week, c in zip(ctx.weeks, counts, strict=True)
-    ]
-    lines = [
-        Line(name, [float(c[i]) for c in counts])
-        for i, name in enumerate(("Assigned", "Completed", "Overdue"))
-    ]
-    return Chart(
-        "training",
-        "Training: assigned, completed and overdue by week",
-        "Assigned and completed in each week; overdue: still open on the week's last day (today, this "
-        "week) and due before it. The pass rate is over completed modules with an assessment.",
-        "lines",
-        ctx.labels,
-        lines if any(any(c[:3]) for c in counts) else [Line(n, [None] * size) for n in ("Assigned",)],
-        Table(["Week", "Assigned", "Completed", "Overdue", "Passed", "Failed", "Pass rate"], rows),
-        top=nice_top(v for c in counts for v in c[:3]),
-        unit="",
-        empty="No training assigned, completed or overdue in these weeks.",
-    )
-
-
-def _count_week(
-    cell: list[int], row: repo.AssignmentRow, assigned: date, withdrawn: date | None, start: date, last: date
-) -> None:
-    """Count one assignment in the week from `start` to `last` (Sunday, or today this week);
-    overdue as the team page says it on `last`: still open then, and due before it."""
-    if start <= assigned <= last:
-        cell[0] += 1
-    if row.completed_on is not None and start <= row.completed_on <= last:
-        cell[1] += 1
-        cell[3] += row.result is TrainingResult.PASSED
-        cell[4] += row.result is TrainingResult.FAILED
-    still_open = (row.completed_on is None or row.completed_on > last) and (
-        withdrawn is None or withdrawn > last
-    )
-    if assigned <= last and still_open and row.due_date is not None and row.due_date < last:
-        cell[2] += 1
