@@ -172,6 +172,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     from qc.calls import routes as calls
     from qc.coaching import routes as coaching
     from qc.coaching import views as coaching_views
+    from qc.digest import routes as digest
     from qc.evaluations import calibration_routes
     from qc.evaluations import routes as evaluations
     from qc.feedback import routes as feedback
@@ -213,6 +214,8 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         reports.api,
         trends_routes.pages,
         trends_routes.api,
+        digest.pages,
+        digest.api,
     )
     for router in routers:
         app.include_router(router)

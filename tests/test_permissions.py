@@ -38,6 +38,7 @@ from qc.board import links as board_links
 from qc.coaching.models import CoachingAction, CoachingEvaluation, CoachingFocus, CoachingSession
 from qc.config import Settings
 from qc.db import utcnow
+from qc.digest import service as digest_service
 from qc.evaluations import calibration, comments
 from qc.evaluations import service as evaluations
 from qc.evaluations.form import AnswerInput
@@ -403,6 +404,16 @@ def display_link(db: Session, world: World) -> dict[str, Any]:
     )
     db.commit()
     return {"token": made.token, "link_id": made.link.id}
+
+
+def digest_target(db: Session, world: World) -> dict[str, Any]:
+    """A digest target of the rep's team (never posted to: nothing runs the sender), for the cells
+    that turn it off or delete it."""
+    made = digest_service.add_target(
+        db, None, world.org.team.id, kind="json", url="https://hooks.example.test/d"
+    )
+    db.commit()
+    return {"target_id": made.id}
 
 
 def keepers(status: int, *, anonymous: int) -> dict[Persona, Expected]:
@@ -956,6 +967,36 @@ TABLE: list[Row] = [
     Row("notifications:webhook_save", "POST", admins(422), body={"data": {"url": "ftp://example.test/x"}}),
     Row("notifications:webhook_delete", "POST", admins(303), fresh=fresh_webhook),
     Row("notifications:webhook_test", "POST", admins(303)),
+    # The evening digest: seen like the team page (schedule, delivery status, preview); its schedule
+    # and targets (webhook URLs and bot tokens) are administrators' only, as is posting a day now
+    # (a day still to come is refused, 422, once past the access checks).
+    Row(
+        "digest:teams",
+        "GET",
+        expect(403, manager=303, outsider_manager=303, qc_lead=200, admin=200, anonymous=303),
+    ),
+    Row("digest:team", "GET", sees_team(200, anonymous=303)),
+    Row("digest:preview", "GET", sees_team(200, anonymous=303)),
+    Row("digest:schedule_save", "POST", admins(422), body={"data": {"send_time": "late"}}),
+    Row(
+        "digest:target_create", "POST", admins(422), body={"data": {"kind": "slack", "url": "ftp://x.test/"}}
+    ),
+    Row("digest:target_enabled", "POST", admins(303), fresh=digest_target),
+    Row("digest:target_delete", "POST", admins(303), fresh=digest_target),
+    Row(
+        "digest:send",
+        "POST",
+        expect(403, admin=422, outsider_manager=404, anonymous=303),
+        body={"data": {"date": "2999-01-01"}},
+    ),
+    Row("api:digest_preview", "GET", sees_team(200, anonymous=401), body={"params": {"date": "2026-11-20"}}),
+    Row("api:digest_deliveries", "GET", sees_team(200, anonymous=401)),
+    Row(
+        "api:digest_send",
+        "POST",
+        expect(403, admin=422, outsider_manager=404, anonymous=401),
+        body={"json": {"date": "2999-01-01"}},
+    ),
 ]
 
 

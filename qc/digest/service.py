@@ -7,7 +7,6 @@ the bot's public id, never its token) and logs the host.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from urllib.parse import urlsplit
@@ -17,13 +16,12 @@ from sqlalchemy.orm import Session
 
 from qc.config import Settings
 from qc.db import utcnow
-from qc.digest import access, content, delivery, formats, schedule
+from qc.digest import access, schedule
 from qc.digest import repository as repo
 from qc.digest.models import (
     DEFAULT_SEND_MINUTE,
     DigestDelivery,
     DigestSchedule,
-    DigestStatus,
     DigestTarget,
     TargetKind,
 )
@@ -53,7 +51,8 @@ class DigestInvalid(InvalidInput):
 # Access ---------------------------------------------------------------------------------------------
 
 
-def _team(session: Session, principal: Principal | None, team_id: int) -> Team:
+def get_team(session: Session, principal: Principal | None, team_id: int) -> Team:
+    """The team if `principal` may see its digest (NotFound for a manager's other teams)."""
     if principal is not None and not access.can_view_team(principal, team_id):
         if principal.role in access.VIEWERS:
             raise NotFound(f"Team {team_id} does not exist or you do not supervise it")
@@ -179,7 +178,7 @@ def teams(session: Session, principal: Principal, *, settings: Settings) -> list
 
 def team_page(session: Session, principal: Principal, team_id: int, *, settings: Settings) -> TeamPage:
     """A team's schedule, targets (URLs masked), recent deliveries and the day a preview shows."""
-    team = _team(session, principal, team_id)
+    team = get_team(session, principal, team_id)
     now = utcnow()
     found, policy = _schedule(session, team, settings, now)
     views = {t.id: target_view(t) for t in repo.targets_of(session, team.id)}
@@ -212,7 +211,7 @@ def save_schedule(
 ) -> DigestSchedule:
     """Set when a team's digest goes out (local time of the team) and whether it does."""
     _require_manage(principal)
-    team = _team(session, principal, team_id)
+    team = get_team(session, principal, team_id)
     try:
         minute = parse_send_time(send_time)
     except InvalidInput as exc:
@@ -261,7 +260,7 @@ def add_target(
 ) -> TargetView:
     """Add a chat the team's digest is posted to; from the next send time on."""
     _require_manage(principal)
-    team = _team(session, principal, team_id)
+    team = get_team(session, principal, team_id)
     chosen, clean, chat, name = _clean_target(kind, url, chat_id, label)
     target = DigestTarget(
         team_id=team.id,
@@ -276,135 +275,26 @@ def add_target(
     return target_view(target)
 
 
-def _target(session: Session, principal: Principal | None, target_id: int) -> DigestTarget:
+def _target(session: Session, principal: Principal | None, team_id: int, target_id: int) -> DigestTarget:
     _require_manage(principal)
+    get_team(session, principal, team_id)
     target = repo.get_target(session, target_id)
-    if target is None:
+    if target is None or target.team_id != team_id:
         raise NotFound(f"Digest target {target_id} does not exist; it may have been deleted")
     return target
 
 
 def set_target_enabled(
-    session: Session, principal: Principal | None, target_id: int, *, enabled: bool
+    session: Session, principal: Principal | None, team_id: int, target_id: int, *, enabled: bool
 ) -> DigestTarget:
     """Pause or resume posting to a target."""
-    target = _target(session, principal, target_id)
+    target = _target(session, principal, team_id, target_id)
     target.enabled = enabled
     session.flush()
     return target
 
 
-def delete_target(session: Session, principal: Principal | None, target_id: int) -> int:
-    """Remove a target and its delivery history; the id of its team."""
-    target = _target(session, principal, target_id)
-    team_id = target.team_id
-    session.delete(target)
+def delete_target(session: Session, principal: Principal | None, team_id: int, target_id: int) -> None:
+    """Remove a target and its delivery history."""
+    session.delete(_target(session, principal, team_id, target_id))
     session.flush()
-    return team_id
-
-
-# Preview and send now -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Preview:
-    team: Team
-    day: date
-    digest: content.DayDigest
-    sections: list[content.Section]
-    payloads: dict[TargetKind, str]  # the JSON each kind of target would receive
-
-    @property
-    def title(self) -> str:
-        return content.title(self.digest)
-
-
-def _check_day(day: date, team: Team, session: Session, settings: Settings) -> None:
-    policy = reviews.team_policy(session, team.id, settings)
-    if day > utcnow().astimezone(ZoneInfo(policy.timezone)).date():
-        raise DigestInvalid({"date": "Choose today or a day before: a day still to come has no digest"})
-
-
-def preview(
-    session: Session,
-    principal: Principal | None,
-    team_id: int,
-    *,
-    day: date,
-    kinds: list[TargetKind] | None = None,
-    settings: Settings,
-) -> Preview:
-    """The team's digest of `day` and the payload each kind of target would receive (nothing is sent)."""
-    team = _team(session, principal, team_id)
-    _check_day(day, team, session, settings)
-    digest = content.build_digest(session, team, day, settings=settings)
-    chat = next((t.chat_id for t in repo.targets_of(session, team.id) if t.chat_id), None)
-    payloads = {
-        kind: json.dumps(formats.payload(kind, digest, chat_id=chat), ensure_ascii=False, indent=2)
-        for kind in (kinds or list(TargetKind))
-    }
-    return Preview(team, day, digest, content.sections(digest), payloads)
-
-
-@dataclass(frozen=True)
-class SendResult:
-    team: Team
-    day: date
-    queued: list[TargetView]  # posted now (or retried, when it had failed)
-    already: list[tuple[TargetView, DigestStatus]]  # sent or queued before: left alone
-    delivery_ids: list[int]
-
-    @property
-    def message(self) -> str:
-        if not self.queued and not self.already:
-            return f"{self.team.name} has no enabled digest target: add one first"
-        if not self.queued:
-            return (
-                f"The digest of {self.team.name} for {self.day} was already sent or queued: nothing was done"
-            )
-        names = ", ".join(t.name for t in self.queued)
-        return f"The digest of {self.team.name} for {self.day} is being posted to {names}"
-
-
-def send_now(
-    session: Session,
-    principal: Principal | None,
-    team_id: int,
-    *,
-    day: date,
-    settings: Settings,
-    trigger: str,
-) -> SendResult:
-    """Queue the team's digest of `day` to each enabled target that has none for that day yet
-    (a failed one is tried again); a target already sent or queued is left alone, so the day
-    is posted at most once per target. The caller posts (`delivery.deliver_due(only=...)`)
-    or kicks the worker after committing."""
-    team = _team(session, principal, team_id)
-    if principal is not None and not access.can_send(principal):
-        raise Forbidden("Only administrators post a team's digest")
-    _check_day(day, team, session, settings)
-    targets = [t for t in repo.targets_of(session, team.id) if t.enabled]
-    before = {d.target_id for d in repo.deliveries_of_day(session, team.id, day)}
-    delivery.queued_rows(session, [t for t in targets if t.id not in before], day, trigger=trigger)
-    rows = {d.target_id: d for d in repo.deliveries_of_day(session, team.id, day)}
-    queued: list[TargetView] = []
-    already: list[tuple[TargetView, DigestStatus]] = []
-    ids: list[int] = []
-    for target in targets:
-        row = rows.get(target.id)
-        if row is None:  # deleted meanwhile
-            continue
-        if row.status is DigestStatus.FAILED:  # tried and given up: this is the one more try
-            row.status, row.attempts, row.next_attempt_at, row.payload = (
-                DigestStatus.PENDING,
-                0,
-                utcnow(),
-                None,
-            )
-        elif target.id in before:
-            already.append((target_view(target), row.status))
-            continue
-        queued.append(target_view(target))
-        ids.append(row.id)
-    session.flush()
-    return SendResult(team, day, queued, already, ids)
