@@ -16,6 +16,7 @@ from qc.db import session_scope
 from qc.demo.board import review_todays_picks
 from qc.demo.coaching import seed_coaching
 from qc.demo.history import seed_history
+from qc.demo.queue_days import seed_queue_days
 from qc.demo.training import seed_training
 from qc.errors import InvalidInput
 from qc.jobs.queue import drain
@@ -213,6 +214,7 @@ def seed_demo(*, process: bool = True, echo: Callable[[str], None] = print) -> D
         scripted = json.loads((SAMPLES / "scripted" / "scripted.json").read_text(encoding="utf-8"))
         echo(f"Reviewed calls of the past week: {seed_history(SAMPLES, scripted, DOMAIN)}")
         echo(f"Coaching sessions: {seed_coaching(SAMPLES, scripted, DOMAIN)}")
+        echo(f"Reviews in the queue of last week and this week: {seed_queue_days(SAMPLES, scripted, DOMAIN)}")
         echo(f"Training assignments: {seed_training(DOMAIN)}")
     summary = DemoSummary(logins=[(p[2].label, f"{p[1]}@{DOMAIN}") for p in PEOPLE if p[2] is not Role.REP])
     summary.logins.extend(("Rep", email) for email in REP_EMAILS)
