@@ -153,7 +153,7 @@ def seed_reviews(
     by_script = {s["labelled"]: s for s in scripted}
     reviewed = [
         _review(
-            _historic_call(samples_dir, by_script[past.script], past, first_index + i, domain), past, domain
+            historic_call(samples_dir, by_script[past.script], past, first_index + i, domain), past, domain
         )
         for i, past in enumerate(pasts)
     ]
@@ -161,11 +161,11 @@ def seed_reviews(
     for past, evaluation_id in zip(pasts, reviewed, strict=True):
         _follow_up(past, evaluation_id, domain)
     events.dispatch_pending()
-    _backdate(reviewed)
+    backdate(reviewed)
     return reviewed
 
 
-def _backdate(evaluation_ids: list[int]) -> None:
+def backdate(evaluation_ids: list[int]) -> None:
     """Move each review, its release, acknowledgement, dispute and queue pick to the days
     after its call, as they would have happened (demo data only: written directly)."""
 
@@ -198,7 +198,7 @@ def _backdate(evaluation_ids: list[int]) -> None:
             assignment.completed_at = reviewed
 
 
-def _historic_call(
+def historic_call(
     samples_dir: Path, sample: dict[str, Any], past: PastReview, index: int, domain: str
 ) -> int:
     settings, storage = get_settings(), get_storage()

@@ -4,8 +4,9 @@ What each number counts (the page shows the same as notes):
 
 - A *rep-day* is a row the queue wrote (`RepDay`): a rep of a team on one of the team's
   working days, dated in the team's time zone. Days that are not working days have none and
-  do not count. Calls, eligible calls, target and the queue's shortfall reason are the
-  rep-day's, as of the queue's last build of that day.
+  do not count. Calls, target and the queue's shortfall reason are the rep-day's, as of the
+  queue's last build of that day; *eligible* are the calls picked for the rep-day plus those
+  still eligible at that build (the queue counts only the latter).
 - *Reviewed*: picks counting for the rep-day (`Assignment.day`, the call's review day) that
   are done, even when the review was done on a later day after rolling over. Everything
   about a review (score, critical fails, disputes, reviewer, minutes, overrides) is counted
@@ -282,7 +283,9 @@ def _figures(
     if row is None:
         return figures, None
     figures.rep_days = 1
-    figures.calls, figures.eligible, figures.target = row.calls, row.eligible, row.target
+    # The queue counts as eligible the calls it could still pick: add those it picked.
+    figures.calls, figures.target = row.calls, row.target
+    figures.eligible = row.eligible + (picks.picked if picks else 0)
     figures.worked = int(row.calls > 0)
     figures.met = int(row.calls > 0 and reviewed >= row.target)
     if reviewed >= row.target:

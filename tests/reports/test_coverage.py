@@ -239,6 +239,9 @@ def expected_rep_days(db: Session) -> dict[tuple[int, date], dict[str, Any]]:
     by_evaluation: dict[int, list[Dispute]] = defaultdict(list)
     for dispute in db.scalars(select(Dispute)):
         by_evaluation[dispute.evaluation_id].append(dispute)
+    for pick in db.scalars(select(Assignment)):
+        if (pick.rep_id, pick.day) in lines:  # eligible: picked, or still eligible at the last build
+            lines[(pick.rep_id, pick.day)]["eligible"] += 1
     for pick in db.scalars(select(Assignment).where(Assignment.status == AssignmentStatus.DONE)):
         review = db.scalar(select(Evaluation).where(Evaluation.assignment_id == pick.id))
         assert review is not None
