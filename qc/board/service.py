@@ -135,45 +135,71 @@ def _working_days(policy: Policy, first: date, last: date) -> int:
     return sum(policy.is_working_day(first + timedelta(days=i)) for i in range((last - first).days + 1))
 
 
+def _missed_by_rep(session: Session, team_id: int, since: datetime) -> dict[int, Missed]:
+    """Each rep's most-failed item in the released reviews of calls since `since`."""
+    tallies: dict[int, list[ItemTally]] = defaultdict(list)
+    counts = performance_repo.answer_counts(session, team_id, since, released_only=True)
+    for tally in outcomes.tally_rows(session, counts):
+        tallies[tally.rep_id].append(tally)
+    labels = scoring.item_labels(session)
+    found = {rep_id: _most_missed(found, labels) for rep_id, found in tallies.items()}
+    return {rep_id: missed for rep_id, missed in found.items() if missed is not None}
+
+
+@dataclass(frozen=True)
+class _Day:
+    policy: Policy
+    now: datetime
+    today: date
+    working: bool  # a working day with a target
+
+    @property
+    def month(self) -> datetime:
+        return ranking.month_start(self.policy, self.now)
+
+
+def _rows(
+    session: Session, team: Team, day: _Day, scores: dict[int, list[tuple[int, float | None]]]
+) -> list[BoardRow]:
+    done = repo.done_picks(session, team.id, first_day=day.today.replace(day=1), today=day.today)
+    targets = repo.day_targets(session, team.id, day.today)
+    times = day_times(day.policy, day.today)
+    working = repo.reps_with_calls(session, team.id, start=times.start, end=min(day.now, times.end))
+    missed = _missed_by_rep(session, team.id, day.month)
+    month_target = day.policy.target * _working_days(day.policy, day.today.replace(day=1), day.today)
+    nothing: list[tuple[int, float | None]] = [(0, None)] * 3
+    rows = []
+    for rep in performance_repo.reps_of_team(session, team.id):
+        (_, average), recent, before = scores.get(rep.id, nothing)
+        today_done, month_done = done.get(rep.id, (0, 0))
+        rows.append(
+            BoardRow(
+                rep_id=rep.id,
+                name=rep.name,
+                today_done=today_done,
+                today_target=targets.get(rep.id, day.policy.target) if day.working else 0,
+                works_today=rep.id in working,
+                month_done=month_done,
+                month_target=month_target,
+                average=round(average, 1) if average is not None else None,
+                trend=_trend(recent, before),
+                missed=missed.get(rep.id),
+            )
+        )
+    return rows
+
+
 def build_board(
     session: Session, team: Team, *, settings: Settings, now: datetime, show_ranking: bool
 ) -> Board:
     """The team's board as of `now` (no permission check: the callers make it)."""
     policy = reviews.team_policy(session, team.id, settings)
     today = local_today(policy, now)
-    working_day = policy.is_working_day(today) and policy.target > 0
-    month = ranking.month_start(policy, now)
+    day = _Day(policy, now, today, policy.is_working_day(today) and policy.target > 0)
     recent = now - timedelta(days=TREND_DAYS)
-    windows = [(month, now), (recent, now), (recent - timedelta(days=TREND_DAYS), recent)]
+    windows = [(day.month, now), (recent, now), (recent - timedelta(days=TREND_DAYS), recent)]
     scores = performance_repo.released_score_windows(session, team_id=team.id, windows=windows)
-    done = repo.done_picks(session, team.id, first_day=today.replace(day=1), today=today)
-    targets = repo.day_targets(session, team.id, today)
-    times = day_times(policy, today)
-    working = repo.reps_with_calls(session, team.id, start=times.start, end=min(now, times.end))
-    tallies: dict[int, list[ItemTally]] = defaultdict(list)
-    counts = performance_repo.answer_counts(session, team.id, month, released_only=True)
-    for tally in outcomes.tally_rows(session, counts):
-        tallies[tally.rep_id].append(tally)
-    labels = scoring.item_labels(session)
-    month_target = policy.target * _working_days(policy, today.replace(day=1), today)
-    nothing: list[tuple[int, float | None]] = [(0, None)] * 3
-    rows = []
-    for rep in performance_repo.reps_of_team(session, team.id):
-        mine = scores.get(rep.id, nothing)
-        rows.append(
-            BoardRow(
-                rep_id=rep.id,
-                name=rep.name,
-                today_done=done.get(rep.id, (0, 0))[0],
-                today_target=targets.get(rep.id, policy.target) if working_day else 0,
-                works_today=rep.id in working,
-                month_done=done.get(rep.id, (0, 0))[1],
-                month_target=month_target,
-                average=round(mine[0][1], 1) if mine[0][1] is not None else None,
-                trend=_trend(mine[1], mine[2]),
-                missed=_most_missed(tallies.get(rep.id, []), labels),
-            )
-        )
+    rows = _rows(session, team, day, scores)
     names = {row.rep_id: row.name for row in rows}
     standings = ranking.rank({rep_id: w[0] for rep_id, w in scores.items() if rep_id in names})
     podium = ranking.podium(standings) if show_ranking else []
@@ -181,7 +207,7 @@ def build_board(
         team=team,
         zone=policy.timezone,
         today=today,
-        working_day=working_day,
+        working_day=day.working,
         rows=rows,
         progress=_progress(rows),
         podium=[(s, names[s.rep_id]) for s in podium],
