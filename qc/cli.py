@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -35,6 +36,12 @@ board_app = typer.Typer(help="The wall board's display links.", no_args_is_help=
 app.add_typer(board_app, name="board")
 report_app = typer.Typer(help="Reports: daily QC coverage.", no_args_is_help=True)
 app.add_typer(report_app, name="report")
+digest_app = typer.Typer(
+    help="The evening digest: targets, previews, posting a day now.", no_args_is_help=True
+)
+app.add_typer(digest_app, name="digest")
+digest_target_app = typer.Typer(help="Where a team's digest is posted.", no_args_is_help=True)
+digest_app.add_typer(digest_target_app, name="target")
 
 log = logging.getLogger("qc.cli")
 
@@ -435,6 +442,117 @@ def board_revoke(link_id: Annotated[int, typer.Option("--id", help="The display 
         _fail(exc.message)
         return
     typer.echo(f"Display link {link_id} ({label}) is revoked.")
+
+
+TeamOption = Annotated[str, typer.Option("--team", help="The team, by name or id")]
+
+
+def _day_option(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        _fail("--date must look like 2026-11-23", code=2)
+        raise
+
+
+@digest_target_app.command("add")
+def digest_target_add(
+    team: TeamOption,
+    kind: Annotated[str, typer.Option("--kind", help="slack, teams, telegram or json")],
+    url: Annotated[
+        str, typer.Option("--url", help="The webhook URL; for Telegram https://api.telegram.org/bot<token>")
+    ],
+    chat_id: Annotated[str, typer.Option("--chat-id", help="The Telegram chat's id (Telegram only)")] = "",
+    label: Annotated[str, typer.Option("--label", help="A name for it, e.g. #sales-floor")] = "",
+) -> None:
+    """Add a chat a team's digest is posted to, from the next send time on."""
+    from qc.db import session_scope
+    from qc.digest import service
+    from qc.errors import QCError
+
+    _migrate()
+    try:
+        with session_scope() as session:
+            found = service.find_team(session, team)
+            view = service.add_target(
+                session, None, found.id, kind=kind, url=url, chat_id=chat_id, label=label
+            )
+            typer.echo(f"Added target {view.id} to {found.name}: {view.kind.label}, {view.masked_url}.")
+    except QCError as exc:
+        _fail(exc.message)
+
+
+@digest_app.command("preview")
+def digest_preview(
+    team: TeamOption,
+    day: Annotated[str, typer.Option("--date", help="The day, YYYY-MM-DD")],
+    kind: Annotated[str, typer.Option("--kind", help="slack, teams, telegram or json")] = "json",
+) -> None:
+    """Print the JSON that would be posted to a target of KIND for the team's day (nothing is sent)."""
+    from qc.db import session_scope
+    from qc.digest import manual, service
+    from qc.digest.models import TargetKind
+    from qc.errors import QCError
+
+    _migrate()
+    if kind not in {k.value for k in TargetKind}:
+        _fail("--kind must be slack, teams, telegram or json", code=2)
+    try:
+        with session_scope() as session:
+            found = service.find_team(session, team)
+            shown = manual.preview(
+                session,
+                None,
+                found.id,
+                day=_day_option(day),
+                kinds=[TargetKind(kind)],
+                settings=get_settings(),
+            )
+    except QCError as exc:
+        _fail(exc.message)
+        return
+    typer.echo(shown.payloads[TargetKind(kind)])
+
+
+@digest_app.command("send")
+def digest_send(
+    team: TeamOption, day: Annotated[str, typer.Option("--date", help="The day, YYYY-MM-DD")]
+) -> None:
+    """Post the team's digest of the day to its enabled targets now, once: a target that had
+    that day's digest already is left alone (and this says so)."""
+    from qc.db import session_scope
+    from qc.digest import delivery, manual, service
+    from qc.errors import QCError
+
+    _migrate()
+    try:
+        with session_scope() as session:
+            found = service.find_team(session, team)
+            result = manual.send_now(
+                session,
+                None,
+                found.id,
+                day=_day_option(day),
+                settings=get_settings(),
+                trigger="command",
+                kick=False,
+            )
+            message, ids, already = result.message, result.delivery_ids, bool(result.already)
+    except QCError as exc:
+        _fail(exc.message)
+        return
+    if not ids:
+        typer.echo(message)
+        raise typer.Exit(0 if already else 1)
+    delivery.deliver_due(only=ids)
+    with session_scope() as session:
+        lines = manual.outcomes(session, ids)
+    for line in lines:
+        typer.echo(line)
+    if already:
+        typer.echo(f"{len(result.already)} target(s) had this day's digest already: left alone.")
+    if any(not line.startswith("Posted") for line in lines):
+        raise typer.Exit(1)
 
 
 @training_app.command("export")

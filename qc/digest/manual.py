@@ -137,3 +137,18 @@ def send_now(
     if ids and kick and is_wired():
         enqueue_after_commit(session, delivery.SEND_TASK)
     return SendResult(team, day, queued, already, ids)
+
+
+def outcomes(session: Session, delivery_ids: list[int]) -> list[str]:
+    """One line per delivery: where it went (the host only) and what became of it."""
+    lines = []
+    for row in repo.deliveries_by_id(session, delivery_ids):
+        target = repo.get_target(session, row.target_id)
+        name = target_view(target).name if target else f"target {row.target_id}"
+        if row.status is DigestStatus.SENT:
+            lines.append(f"Posted to {name}.")
+        elif row.status is DigestStatus.FAILED:
+            lines.append(f"Failed to post to {name}: {row.last_error}")
+        else:
+            lines.append(f"Not posted to {name} yet ({row.last_error}); the worker retries it.")
+    return lines

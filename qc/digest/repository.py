@@ -93,3 +93,10 @@ def claimed(session: Session, delivery_id: int, token: str) -> DigestDelivery | 
     """The delivery if `token` still holds it."""
     found: DigestDelivery | None = leases.held(session, DigestDelivery, delivery_id, token)
     return found
+
+
+def deliveries_by_id(session: Session, delivery_ids: Sequence[int]) -> list[DigestDelivery]:
+    query = (
+        select(DigestDelivery).where(DigestDelivery.id.in_(list(delivery_ids))).order_by(DigestDelivery.id)
+    )
+    return list(session.scalars(query.execution_options(populate_existing=True)))
