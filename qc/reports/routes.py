@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from qc.kit.web import DB, SettingsDep, render
-from qc.reports import coverage, coverage_export
+from qc.reports import coverage, coverage_export, coverage_views
 from qc.users.web import CurrentUser
 
 pages = APIRouter(include_in_schema=False)
@@ -34,7 +34,7 @@ def coverage_page(
     report = coverage.coverage_report(
         session, principal, start=first, end=last, settings=settings, team_id=team
     )
-    reps, applied = coverage.sorted_reps(report.reps, sort)
+    reps, applied = coverage_views.sorted_reps(report.reps, sort)
     query: dict[str, Any] = {"from": first.isoformat(), "to": last.isoformat(), "sort": applied}
     if team is not None:
         query["team"] = team
@@ -42,7 +42,7 @@ def coverage_page(
         "report": report,
         "reps": reps,
         "sort": applied,
-        "quick": coverage.quick_ranges(today),
+        "quick": coverage_views.quick_ranges(today),
         "query": query,
     }
     return render(request, "reports/coverage.html", context)
