@@ -120,9 +120,14 @@ def test_a_manager_puts_the_board_on_a_tv(
     tv.evaluate("window.htmx.trigger('#wall', 'retry')")
     tv.wait_for_selector("#wall-status:not([hidden])")
     tv.screenshot(path="/tmp/board-offline.png")
+    tv.evaluate("window.stillHere = true; document.getElementById('wall').qcReloadIfUp()")
+    tv.wait_for_timeout(1000)
+    assert tv.evaluate("window.stillHere === true")  # no reload onto an error page while offline
     tv.unroute("**/wall/*/board")
     tv.evaluate("window.htmx.trigger('#wall', 'retry')")
     tv.wait_for_selector("#wall-status", state="hidden")
+    with tv.expect_navigation():  # the reload every few hours, when the server answers
+        tv.evaluate("document.getElementById('wall').qcReloadIfUp()")
     tv.set_viewport_size({"width": 1280, "height": 720})
     _fits(tv, 1280, 720)
     tv.screenshot(path="/tmp/board-1280x720.png")

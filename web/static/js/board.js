@@ -46,12 +46,13 @@
       if (event.detail.xhr.status === 404) window.location.reload();
       else lost();
     });
+    // A fresh page now and then, for memory; only when the server answers, so a reload never
+    // leaves the screen on the browser's own error page.
+    wall.qcReloadIfUp = () => fetch(wall.getAttribute("hx-get"), { cache: "no-store" })
+      .then((response) => { if (response.ok) window.location.reload(); })
+      .catch(() => {});
     const hours = parseFloat(wall.dataset.reloadHours || "4");
-    setInterval(() => {
-      fetch(window.location.href, { method: "HEAD", cache: "no-store" })
-        .then((response) => { if (response.ok) window.location.reload(); })
-        .catch(() => {});
-    }, hours * 3600 * 1000);
+    setInterval(wall.qcReloadIfUp, hours * 3600 * 1000);
   }
 
   document.addEventListener("click", (event) => {
