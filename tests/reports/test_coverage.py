@@ -415,8 +415,8 @@ def test_the_page_shows_the_same_numbers(browser: Any, db: Session, history: His
             cells
         )
         score = total["average_score"]
-        assert cells[8] == ("—" if score is None else f"{score:.1f}")
-        assert cells[9:12] == [
+        assert cells[7] == ("—" if score is None else f"{score:.1f}")
+        assert cells[8:11] == [
             str(total[k]) for k in ("critical_fails", "disputes_opened", "disputes_overturned")
         ]
         assert row.select_one("a")["href"].endswith(f"/reps/{rep_id}")
@@ -453,9 +453,9 @@ def test_one_day_shows_one_reason_per_rep_and_links_the_queue(
     rows = {int(r["data-rep"]): _cells(r) for r in page.select("#coverage-reps tbody tr")}
     alpha = {history.org.rep.id, history.amy.id, history.ben.id}
     assert set(rows) == alpha, "a manager sees their own team only"
-    assert rows[history.amy.id][7] == "Rep absent (no calls)"
-    assert rows[history.ben.id][7] == "Calls still processing"
-    assert rows[history.org.rep.id][7] == ""
+    assert rows[history.amy.id][11] == "Rep absent (no calls)"
+    assert rows[history.ben.id][11] == "Calls still processing"
+    assert rows[history.org.rep.id][11] == ""
     assert page.select_one("#coverage-reviewers") is None, "reviewers' load is for QC leads"
     queue = page.find("a", string="The day's queue")
     assert queue is not None and queue["href"].endswith(f"/queue/day?date={TUE}")
