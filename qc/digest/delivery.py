@@ -97,10 +97,16 @@ def deliver_due(
         claimed = _claim(now or utcnow(), only)
         if claimed is None:
             break
+        if claimed is UNBUILT:
+            report.failed += 1
+            continue
         outcome = post(claimed)
         report.sent += 1
         _record(claimed, outcome, now or utcnow(), report)
     return report
+
+
+UNBUILT = Claimed(0, "", 0, TargetKind.JSON, "", b"")  # claimed, but its message could not be built
 
 
 def _claim(now: datetime, only: Sequence[int] | None) -> Claimed | None:
@@ -113,7 +119,21 @@ def _claim(now: datetime, only: Sequence[int] | None) -> Claimed | None:
         if delivery is None or target is None:
             return None
         if delivery.payload is None:  # the first attempt: the message is built now and kept
-            delivery.payload = message(session, target, delivery.day)
+            try:
+                with session.begin_nested():
+                    delivery.payload = message(session, target, delivery.day)
+            except Exception:
+                # A digest that cannot be built would otherwise come back first in every run.
+                log.exception(
+                    "digest %s of team %s for %s could not be built",
+                    delivery.id,
+                    target.team_id,
+                    delivery.day,
+                )
+                delivery.status, delivery.next_attempt_at = DigestStatus.FAILED, None
+                delivery.claim_token = delivery.claimed_until = None
+                delivery.last_error = "The message could not be built (see the server's log)"
+                return UNBUILT
         body = formats.encode(delivery.payload)
         return Claimed(delivery.id, token, delivery.attempts, target.kind, target.url, body)
 

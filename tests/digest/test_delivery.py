@@ -9,6 +9,7 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -18,6 +19,7 @@ from qc.config import get_settings
 from qc.db import session_scope
 from qc.digest import delivery, schedule
 from qc.digest.models import DigestStatus
+from qc.kit.http import Posted
 from tests.digest.conftest import SECRETS, add_target, deliveries, set_schedule, set_timezone
 from tests.factories import Org
 from tests.notifications.conftest import Receiver
@@ -266,3 +268,40 @@ def test_an_unreachable_target_is_logged_and_recorded_by_its_host_only(
     assert (report.retrying, row.status, row.last_status_code) == (1, DigestStatus.PENDING, None)
     assert row.last_error and "telegramsecret0003" not in row.last_error
     assert "127.0.0.1" in caplog.text and "telegramsecret0003" not in caplog.text
+
+
+def test_a_digest_that_cannot_be_built_fails_alone_and_others_still_go_out(
+    db: Session, org: Org, receivers: Callable[[str], Receiver], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alpha, bravo = receivers("json"), receivers("json")
+    add_target(db, org.team, "json", alpha.url, created_at=datetime(2026, 11, 1, tzinfo=UTC))
+    add_target(db, org.other_team, "json", bravo.url, created_at=datetime(2026, 11, 1, tzinfo=UTC))
+    build = delivery.content.build_digest
+
+    def broken(session: Session, team: Any, day: date, **kwargs: Any) -> Any:
+        if team.id == org.team.id:
+            raise RuntimeError("a bug")
+        return build(session, team, day, **kwargs)
+
+    monkeypatch.setattr(delivery.content, "build_digest", broken)
+    report = delivery.run(now=datetime(2026, 11, 23, 21, tzinfo=UTC))
+    assert (report.failed, report.delivered) == (1, 1)
+    assert (alpha.requests, len(bravo.requests)) == ([], 1)
+    failed = next(r for r in deliveries(db) if r.team_id == org.team.id)
+    assert (failed.status, failed.payload) == (DigestStatus.FAILED, None)
+
+
+@pytest.mark.parametrize(
+    ("outcome", "attempts", "wait"),
+    [
+        (Posted(503, "HTTP 503"), 1, timedelta(seconds=30)),
+        (Posted(None, "ConnectionRefusedError"), 3, timedelta(seconds=120)),
+        (Posted(429, "HTTP 429", retry_after_s=600), 1, timedelta(seconds=600)),  # Retry-After honoured
+        (Posted(429, "HTTP 429", retry_after_s=5), 2, timedelta(seconds=60)),  # never sooner than the backoff
+        (Posted(404, "HTTP 404"), 1, None),  # waiting will not help
+        (Posted(500, "HTTP 500"), delivery.MAX_ATTEMPTS, None),  # out of attempts
+        (Posted(200, None), 1, None),
+    ],
+)
+def test_when_the_next_attempt_comes(outcome: Posted, attempts: int, wait: timedelta | None) -> None:
+    assert delivery.retry_delay(outcome, attempts) == wait
