@@ -71,11 +71,14 @@ def recent_deliveries(session: Session, team_id: int, limit: int) -> list[Digest
 
 
 def _due(now: datetime) -> Any:
-    """Pending, due, and not held by a live claim."""
+    """Pending, due, not held by a live claim, and for a target that is on (a target turned off
+    keeps its pending digest until it is turned on again)."""
+    enabled = select(DigestTarget.id).where(DigestTarget.enabled.is_(True))
     return and_(
         DigestDelivery.status == DigestStatus.PENDING,
         or_(DigestDelivery.next_attempt_at.is_(None), DigestDelivery.next_attempt_at <= now),
         or_(DigestDelivery.claimed_until.is_(None), DigestDelivery.claimed_until < now),
+        DigestDelivery.target_id.in_(enabled),
     )
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from qc.config import get_settings
 from qc.db import session_scope
-from qc.digest import delivery, schedule
+from qc.digest import delivery, schedule, service
 from qc.digest.models import DigestStatus
 from qc.kit.http import Posted
 from tests.digest.conftest import SECRETS, add_target, deliveries, set_schedule, set_timezone
@@ -305,3 +305,19 @@ def test_a_digest_that_cannot_be_built_fails_alone_and_others_still_go_out(
 )
 def test_when_the_next_attempt_comes(outcome: Posted, attempts: int, wait: timedelta | None) -> None:
     assert delivery.retry_delay(outcome, attempts) == wait
+
+
+def test_a_target_turned_off_gets_nothing_until_it_is_turned_on(
+    db: Session, org: Org, receivers: Callable[[str], Receiver]
+) -> None:
+    receiver = receivers("json")
+    target = add_target(db, org.team, "json", receiver.url, created_at=datetime(2026, 11, 1, tzinfo=UTC))
+    with session_scope() as session:
+        schedule.queue_due(session, now=datetime(2026, 11, 23, 21, tzinfo=UTC), settings=get_settings())
+        service.set_target_enabled(session, None, org.team.id, target, enabled=False)
+    assert delivery.run(now=datetime(2026, 11, 24, 21, tzinfo=UTC)).sent == 0  # nor is Tuesday queued
+    with session_scope() as session:
+        service.set_target_enabled(session, None, org.team.id, target, enabled=True)
+    delivery.deliver_due(now=datetime(2026, 11, 24, 22, tzinfo=UTC))
+    assert [json.loads(r.body)["day"] for r in receiver.requests] == ["2026-11-23"]
+    assert [r.day for r in deliveries(db)] == [MONDAY]
