@@ -8,6 +8,7 @@ reviewers found that the check had flagged. Checks that left the item to a perso
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from qc.errors import NotFound
 from qc.evaluations import repository as repo
-from qc.evaluations.kappa import cohen_kappa
+from qc.evaluations.kappa import cohen_kappa_counts
 from qc.reviews import access
 from qc.scoring import service as scoring
 from qc.scoring.definitions import Scorecard, Status
@@ -53,7 +54,7 @@ class ItemAgreement:
     left_to_person: int = 0
     left_yes: int = 0
     left_no: int = 0
-    pairs: list[tuple[str, str]] = field(default_factory=list)
+    pairs: Counter[tuple[str, str]] = field(default_factory=Counter)  # (check, reviewer) -> times
     overrides: list[Override] = field(default_factory=list)
 
     @property
@@ -72,7 +73,7 @@ class ItemAgreement:
 
     @property
     def kappa(self) -> float | None:
-        return cohen_kappa(self.pairs)
+        return cohen_kappa_counts(self.pairs)
 
     @property
     def overridden(self) -> int:
@@ -149,7 +150,7 @@ def _add(stats: ItemAgreement, status: Status, suggested: str | None, answer: st
 def _count(stats: ItemAgreement, status: Status, suggested: str, answer: str, times: int = 1) -> None:
     stats.decided += times
     stats.agreed += times if answer == suggested else 0
-    stats.pairs.extend([(suggested, answer)] * times)
+    stats.pairs[(suggested, answer)] += times
     if status is Status.FAIL:
         if answer == "no":
             stats.true_fail += times

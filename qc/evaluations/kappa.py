@@ -36,12 +36,20 @@ def fleiss_kappa(subjects: Iterable[Mapping[str, int]]) -> float | None:
 
 def cohen_kappa(pairs: Sequence[tuple[str, str]]) -> float | None:
     """Cohen's kappa between two raters (here: the automatic check and the reviewer)."""
-    if not pairs:
+    return cohen_kappa_counts(Counter(pairs))
+
+
+def cohen_kappa_counts(pairs: Mapping[tuple[str, str], int]) -> float | None:
+    """Cohen's kappa from how often each pair of answers was given."""
+    n = sum(pairs.values())
+    if not n:
         return None
-    first = Counter(a for a, _ in pairs)
-    second = Counter(b for _, b in pairs)
-    n = len(pairs)
-    observed = sum(1 for a, b in pairs if a == b) / n
+    first: Counter[str] = Counter()
+    second: Counter[str] = Counter()
+    for (a, b), count in pairs.items():
+        first[a] += count
+        second[b] += count
+    observed = sum(count for (a, b), count in pairs.items() if a == b) / n
     expected = sum(first[k] * second.get(k, 0) for k in first) / (n * n)
     if expected >= 1.0:
         return None

@@ -7,7 +7,7 @@ import math
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from zoneinfo import ZoneInfo
 
@@ -53,11 +53,30 @@ class Table:
     columns: list[str]
     rows: list[list[Cell]]
     headings: list[str] | None = None  # shown on the page instead of `columns` (short week names)
+    heat_from: int | None = None  # shade the rates of the columns from this one on (a heat map)
 
     @property
     def heads(self) -> list[tuple[str, str]]:
         """(column, heading) pairs."""
         return list(zip(self.columns, self.headings or self.columns, strict=True))
+
+    @property
+    def shown(self) -> list[tuple[str, list[tuple[str, str]]]]:
+        """Each row as the page shows it: its name, then (text, CSS class) per cell (formatted
+        here rather than cell by cell in the template, which cost more than the queries)."""
+        return [(display(row[0]), [self._cell(i, v) for i, v in enumerate(row[1:], 1)]) for row in self.rows]
+
+    def _cell(self, index: int, value: Cell) -> tuple[str, str]:
+        if self.heat_from is not None and index >= self.heat_from and isinstance(value, int | float):
+            return display(value), f"num heat-{min(5, math.ceil(value / 20))}"
+        return display(value), "num"
+
+
+def display(value: Cell) -> str:
+    """A cell as text: nothing to count is a dash, 75.0 reads 75."""
+    if value is None:
+        return "—"
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def week_table(ctx: Context, before: list[str], rows: list[list[Cell]]) -> Table:
@@ -238,7 +257,7 @@ def _items_chart(session: Session, ctx: Context, scorecard: str, counts: list[re
         "heatmap",
         ctx.labels,
         lines,
-        week_table(ctx, ["Item", "Failed", "Answered", "Failure rate"], table_rows),
+        replace(week_table(ctx, ["Item", "Failed", "Answered", "Failure rate"], table_rows), heat_from=4),
         empty="No item failed in these weeks.",
         short="Items failed",
     )

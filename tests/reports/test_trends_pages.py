@@ -68,6 +68,9 @@ def test_the_page_draws_every_chart_with_its_numbers_and_csv(
     assert sections["chart-score"].select_one("svg.line-chart polyline, svg.line-chart circle") is not None
     assert sections["chart-agreement"].select("svg.bar-chart rect.bar")
     assert len(sections["chart-reps"].select("svg.sparkline")) == 2
+    price = sections["chart-items"].select_one("table.heatmap tbody tr")
+    assert price is not None and price.th is not None and price.th.get_text() == "States the price clearly"
+    assert [td.get_text() for td in price.select("td.heat-5")] == ["100"]  # failed in its only review
     for key, section in sections.items():
         link = section.select_one(".chart-csv a")
         assert link is not None and link.get("hx-boost") == "false"
