@@ -225,6 +225,12 @@ def save_schedule(
     return row
 
 
+def _is_bot_url(url: str) -> bool:
+    """A Telegram bot's URL ends in "/bot<id>:<secret>" (the method is added when posting)."""
+    last = urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1]
+    return last.startswith("bot") and ":" in last
+
+
 def _clean_target(kind: str, url: str, chat_id: str, label: str) -> tuple[TargetKind, str, str | None, str]:
     errors: dict[str, str] = {}
     try:
@@ -235,7 +241,10 @@ def _clean_target(kind: str, url: str, chat_id: str, label: str) -> tuple[Target
     try:
         url = clean_url(url.strip())
     except InvalidInput as exc:
-        errors["url"] = exc.message.split(":")[0]  # never the URL itself
+        errors["url"] = exc.message.split(":")[0]  # the webhooks' wording up to where it speaks of signatures
+    else:
+        if chosen is TargetKind.TELEGRAM and not _is_bot_url(url):
+            errors["url"] = "Enter the bot's URL: https://api.telegram.org/bot<token>"
     chat = chat_id.strip() or None
     if chosen is TargetKind.TELEGRAM and chat is None:
         errors["chat_id"] = "Telegram needs the chat's id (such as -1001234567890 or @channel)"

@@ -82,6 +82,11 @@ def test_an_invalid_target_shows_every_field_error_at_once(browser: Browser, db:
     assert set(errors) == {"url-error", "chat_id-error", "label-error"}
     assert "secret-path" not in response.text  # a URL typed is never echoed back
     assert db.scalar(select(DigestTarget.id)) is None
+    not_a_bot = browser.post(
+        f"/digest/{org.team.id}/targets",
+        data={"kind": "telegram", "url": "https://api.telegram.org/bot123:x/sendMessage", "chat_id": "1"},
+    )
+    assert not_a_bot.status_code == 422 and "api.telegram.org/bot&lt;token&gt;" in not_a_bot.text
     bad_kind = browser.post(f"/digest/{org.team.id}/targets", data={"kind": "fax", "url": "https://x.test/a"})
     assert bad_kind.status_code == 422 and "Choose Slack" in bad_kind.text
 
