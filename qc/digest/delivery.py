@@ -148,7 +148,12 @@ def message(session: Session, target: DigestTarget, day: Any) -> dict[str, Any]:
 def post(claimed: Claimed) -> Outcome:
     """POST one digest; any failure becomes an outcome that names the host at most."""
     url = formats.post_url(claimed.kind, claimed.url)
-    headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": USER_AGENT}
+    headers = {
+        "Content-Type": "application/json; charset=utf-8",
+        "User-Agent": USER_AGENT,
+        # The same on every attempt: a receiver that keeps it can drop a repeat after a lost answer.
+        "Idempotency-Key": f"qc-digest-{claimed.id}",
+    }
     return post_json(url, claimed.body, headers=headers, timeout=TIMEOUT_S)
 
 

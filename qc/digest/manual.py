@@ -149,6 +149,8 @@ def outcomes(session: Session, delivery_ids: list[int]) -> list[str]:
             lines.append(f"Posted to {name}.")
         elif row.status is DigestStatus.FAILED:
             lines.append(f"Failed to post to {name}: {row.last_error}")
-        else:
+        elif row.last_error:
             lines.append(f"Not posted to {name} yet ({row.last_error}); the worker retries it.")
+        else:
+            lines.append(f"Queued for {name}: the worker is posting it.")
     return lines

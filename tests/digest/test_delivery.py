@@ -78,9 +78,12 @@ def test_two_workers_and_a_restart_across_21_00_post_once_per_target_and_day(
     next_morning = race(2, local(MONDAY + timedelta(days=1), 9))
     assert sum(r.queued + r.sent for r in next_morning) == 0
 
+    rows = deliveries(db)
     for kind, receiver in four.items():
         assert len(receiver.requests) == 1, kind
         assert receiver.requests[0].headers["content-type"].startswith("application/json")
+    keys = {r.requests[0].headers["idempotency-key"] for r in four.values()}
+    assert keys == {f"qc-digest-{row.id}" for row in rows}
     [slack] = bodies(four["slack"])
     assert slack["blocks"][0]["text"]["text"] == "QC digest · Alpha · Mon 23 Nov 2026"
     assert slack["text"].startswith("Alpha, Mon 23 Nov")
@@ -91,7 +94,6 @@ def test_two_workers_and_a_restart_across_21_00_post_once_per_target_and_day(
     assert telegram["chat_id"] == "-100200300" and telegram["parse_mode"] == "HTML"
     [document] = bodies(four["json"])
     assert (document["schema"], document["day"], document["team"]) == ("qc.digest/1", "2026-11-23", "Alpha")
-    rows = deliveries(db)
     assert [(r.day, r.status, r.attempts, r.trigger) for r in rows] == [
         (MONDAY, DigestStatus.SENT, 1, "schedule")
     ] * 4
