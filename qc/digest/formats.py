@@ -46,7 +46,8 @@ def cut(parts: list[Section], cap: int) -> list[Section]:
     for section in parts:
         hidden = len(section.lines) - cap
         if hidden > 0:
-            section = replace(section, lines=[*section.lines[:cap], f"and {hidden} more {section.noun}"])
+            noun = section.noun.removesuffix("s") if hidden == 1 else section.noun
+            section = replace(section, lines=[*section.lines[:cap], f"and {hidden} more {noun}"])
         shown.append(section)
     return shown
 

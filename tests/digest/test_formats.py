@@ -12,7 +12,7 @@ from html.parser import HTMLParser
 import pytest
 
 from qc.digest import formats
-from qc.digest.content import Count, DayDigest, MissedRep, sections, summary
+from qc.digest.content import Count, DayDigest, MissedRep, Section, sections, summary
 from qc.digest.models import TargetKind
 
 NAMES = [
@@ -263,3 +263,12 @@ def test_json_is_the_structured_digest_with_a_versioned_schema() -> None:
 )
 def test_where_each_kind_is_posted(kind: TargetKind, url: str, posted: str) -> None:
     assert formats.post_url(kind, url) == posted
+
+
+def test_a_cut_list_says_how_many_are_left_out_in_words() -> None:
+    parts = sections(small())
+    cut = formats.cut(parts, 0)
+    assert cut[0].lines == ["and 1 more rep"]
+    assert formats.cut(parts, 1)[0] == parts[0]  # nothing left out: unchanged
+    three = Section("Reviewer throughput", ["a", "b", "c"], "reviewers")
+    assert formats.cut([three], 1)[0].lines == ["a", "and 2 more reviewers"]
