@@ -15,9 +15,11 @@ def coaching_chart(session: Session, ctx: Context) -> Chart:
     """By month of the session: coached focus items measured, improved, still waiting."""
     found = {month: rest for month, *rest in repo.coaching_results(session, ctx.month_scope)}
     rows: list[list[Cell]] = []
+    shares: list[float | None] = []
     for i, month in enumerate(ctx.months):
         measured, improved, waiting = found.get(i, (0, 0, 0))
-        rows.append([month.strftime("%Y-%m"), measured, improved, rate(improved, measured), waiting])
+        shares.append(rate(improved, measured))
+        rows.append([month.strftime("%Y-%m"), measured, improved, shares[-1], waiting])
     labels = [month.strftime("%b %Y") for month in ctx.months]
     return Chart(
         "coaching",
@@ -26,7 +28,7 @@ def coaching_chart(session: Session, ctx: Context) -> Chart:
         "session are over), the share where the rep improved beyond teammates not coached on it.",
         "bars",
         labels,
-        [Line("Improved", [row[3] for row in rows])],  # type: ignore[misc]
+        [Line("Improved", shares)],
         Table(["Month", "Measured", "Improved", "Improved %", "Too few calls yet"], rows),
         empty="No coaching effect measured yet in these months.",
         short="Coaching",
