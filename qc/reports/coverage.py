@@ -88,7 +88,7 @@ class MissedReason(enum.StrEnum):
         return own.get(self.value) or Shortfall(self.value).label
 
 
-@dataclass
+@dataclass(slots=True)
 class Figures:
     """Counts that add up: one rep-day, or any sum of them."""
 
@@ -105,13 +105,25 @@ class Figures:
     critical: int = 0
     disputes: int = 0
     overturned: int = 0
-    reasons: Counter[MissedReason] = field(default_factory=Counter)
+    reasons: dict[MissedReason, int] = field(default_factory=dict)
 
     def add(self, other: Figures) -> None:
-        for name in self.__dataclass_fields__:
-            if name != "reasons":
-                setattr(self, name, getattr(self, name) + getattr(other, name))
-        self.reasons.update(other.reasons)
+        # Field by field: a report of a month sums thousands of rep-days three ways.
+        self.rep_days += other.rep_days
+        self.worked += other.worked
+        self.met += other.met
+        self.calls += other.calls
+        self.eligible += other.eligible
+        self.target += other.target
+        self.reviewed += other.reviewed
+        self.missed += other.missed
+        self.scored += other.scored
+        self.score_sum += other.score_sum
+        self.critical += other.critical
+        self.disputes += other.disputes
+        self.overturned += other.overturned
+        for reason, count in other.reasons.items():
+            self.reasons[reason] = self.reasons.get(reason, 0) + count
 
     @property
     def average_score(self) -> float | None:
@@ -123,7 +135,7 @@ class Figures:
         return self.met / self.worked if self.worked else None
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class RepDayLine:
     day: date
     team: Team
@@ -211,7 +223,7 @@ def coverage_report(
     queue_days = len(repo.queue_dates(session, start, end, scope))
     reviewers = None
     if access.sees_reviewers(principal):
-        reviewers = _reviewer_lines(session, settings, (start, end, scope), tallies, queue_days)
+        reviewers = _reviewer_lines(session, settings, scope is not None, tallies, queue_days)
     return CoverageReport(
         start=start,
         end=end,
@@ -271,15 +283,15 @@ def _rep_day_lines(
 def _figures(
     row: RepDayRow | None, picks: PickTally | None, reviews: list[ReviewTally]
 ) -> tuple[Figures, MissedReason | None]:
-    reviewed = sum(r.reviews for r in reviews)
-    figures = Figures(
-        reviewed=reviewed,
-        scored=sum(r.scored for r in reviews),
-        score_sum=sum(r.score_sum for r in reviews),
-        critical=sum(r.critical for r in reviews),
-        disputes=sum(r.disputes for r in reviews),
-        overturned=sum(r.overturned for r in reviews),
-    )
+    figures = Figures()
+    for r in reviews:
+        figures.reviewed += r.reviews
+        figures.scored += r.scored
+        figures.score_sum += r.score_sum
+        figures.critical += r.critical
+        figures.disputes += r.disputes
+        figures.overturned += r.overturned
+    reviewed = figures.reviewed
     if row is None:
         return figures, None
     figures.rep_days = 1
@@ -292,7 +304,7 @@ def _figures(
         return figures, None
     figures.missed = row.target - reviewed
     reason = missed_reason(row, picks)
-    figures.reasons[reason] += 1
+    figures.reasons[reason] = 1
     return figures, reason
 
 
@@ -313,29 +325,24 @@ def missed_reason(row: RepDayRow, picks: PickTally | None) -> MissedReason:
 
 
 def _reviewer_lines(
-    session: Session,
-    settings: Settings,
-    where: tuple[date, date, frozenset[int] | None],
-    tallies: list[ReviewTally],
-    queue_days: int,
+    session: Session, settings: Settings, scoped: bool, tallies: list[ReviewTally], queue_days: int
 ) -> list[ReviewerLine]:
-    """Every reviewer with reviews in the range; for the whole organisation, also those
-    taking work who did none."""
+    """Every reviewer with reviews in the range; for the whole organisation (not `scoped` to
+    some teams), also those taking work who did none."""
     done: Counter[int] = Counter()
+    overrides: Counter[int] = Counter()
     overturned: Counter[int] = Counter()
+    seconds: dict[int, list[float]] = defaultdict(list)
     for tally in tallies:
         done[tally.reviewer_id] += tally.reviews
+        overrides[tally.reviewer_id] += tally.overrides
         overturned[tally.reviewer_id] += tally.overturned
-    seconds: dict[int, list[float]] = defaultdict(list)
-    for reviewer_id, spent in repo.review_seconds(session, *where):
-        seconds[reviewer_id].append(spent)
-    overrides = repo.overrides_by_reviewer(session, *where)
+        seconds[tally.reviewer_id] += [float(tally.seconds or 0.0)] * tally.reviews
     capacity = {
         s.user.id: s.capacity * queue_days if s.available else 0
         for s in reviews.reviewer_setups(session, settings)
     }
-    idle = {i for i, c in capacity.items() if c} if where[2] is None else set()
-    ids = idle | set(done)
+    ids = set(done) | ({i for i, c in capacity.items() if c} if not scoped else set())
     users = repo.people(session, ids)
     lines = [
         ReviewerLine(
@@ -343,7 +350,7 @@ def _reviewer_lines(
             reviews=done[i],
             capacity=capacity.get(i, 0),
             median_minutes=round(statistics.median(seconds[i]) / 60, 1) if seconds.get(i) else None,
-            overrides=overrides.get(i, 0),
+            overrides=overrides[i],
             overturned=overturned[i],
         )
         for i in ids

@@ -12,7 +12,7 @@ from collections.abc import Collection
 from datetime import date
 from typing import Any, NamedTuple
 
-from sqlalchemy import and_, case, exists, func, select
+from sqlalchemy import Integer, case, cast, exists, func, select
 from sqlalchemy.orm import Session
 
 from qc.evaluations.models import Evaluation, EvaluationAnswer
@@ -47,10 +47,12 @@ class ReviewTally(NamedTuple):
     day: date
     team_id: int
     reviewer_id: int
+    seconds: float  # time on task of each of these reviews
     reviews: int
     scored: int  # reviews with a score (a scorecard of only n/a answers has none)
     score_sum: float
     critical: int
+    overrides: int
     disputes: int
     overturned: int
 
@@ -75,7 +77,7 @@ def rep_days(session: Session, start: date, end: date, team_ids: Collection[int]
         .join(QueueDay, QueueDay.id == RepDay.queue_day_id)
         .where(RepDay.day >= start, RepDay.day <= end, _in(RepDay.team_id, team_ids))
     )
-    return [RepDayRow(*row) for row in session.execute(query)]
+    return [RepDayRow._make(row) for row in session.connection().execute(query)]
 
 
 def pick_tallies(
@@ -88,16 +90,15 @@ def pick_tallies(
             Assignment.rep_id,
             Assignment.day,
             Assignment.team_id,
-            func.count(),
-            func.sum(case((Assignment.reviewer_id.is_not(None), 1), else_=0)),
-            func.sum(case((status == AssignmentStatus.DONE, 1), else_=0)),
-            func.sum(case((status == AssignmentStatus.MISSED, 1), else_=0)),
+            _int(func.count()),
+            _int(func.sum(case((Assignment.reviewer_id.is_not(None), 1), else_=0))),
+            _int(func.sum(case((status == AssignmentStatus.DONE, 1), else_=0))),
+            _int(func.sum(case((status == AssignmentStatus.MISSED, 1), else_=0))),
         )
         .where(Assignment.day >= start, Assignment.day <= end, _in(Assignment.team_id, team_ids))
         .group_by(Assignment.rep_id, Assignment.day, Assignment.team_id)
     )
-    rows = session.execute(query)
-    return [PickTally(r[0], r[1], r[2], int(r[3]), int(r[4]), int(r[5]), int(r[6])) for r in rows]
+    return [PickTally._make(row) for row in session.connection().execute(query)]
 
 
 def _done(start: date, end: date, team_ids: Collection[int] | None) -> tuple[Any, ...]:
@@ -110,86 +111,58 @@ def _done(start: date, end: date, team_ids: Collection[int] | None) -> tuple[Any
     )
 
 
-def _done_reviews(start: date, end: date, team_ids: Collection[int] | None) -> Any:
-    """The reviews counting for rep-days in the range: done picks and their evaluations."""
-    return (
-        select(Evaluation.id)
-        .join(Assignment, Assignment.id == Evaluation.assignment_id)
-        .where(*_done(start, end, team_ids))
-    )
+def _per_review(model: type[Any], *where: Any) -> Any:
+    """A count per evaluation, as a correlated subquery (one index lookup per review)."""
+    return select(func.count()).select_from(model).where(*where).scalar_subquery()
 
 
 def review_tallies(
     session: Session, start: date, end: date, team_ids: Collection[int] | None
 ) -> list[ReviewTally]:
-    """Per rep-day and reviewer: reviews done, their scores, critical fails, and the disputes
-    of those reviews (opened, and overturned: at least one item changed)."""
-    disputes = (
-        select(
-            Dispute.evaluation_id,
-            func.count().label("opened"),
-            func.sum(case((_changed(), 1), else_=0)).label("overturned"),
-        )
-        .where(Dispute.evaluation_id.in_(_done_reviews(start, end, team_ids)))
-        .group_by(Dispute.evaluation_id)
-        .subquery()
+    """Per rep-day, reviewer and time on task (so medians need no second read): reviews done,
+    their scores, critical fails, overridden answers, and the disputes of those reviews
+    (opened, and overturned: at least one item changed)."""
+    answer = EvaluationAnswer
+    overridden = _per_review(
+        answer,
+        answer.evaluation_id == Evaluation.id,
+        answer.auto_answer.is_not(None),
+        answer.answer.is_not(None),
+        answer.answer != answer.auto_answer,
+    )
+    opened = _per_review(Dispute, Dispute.evaluation_id == Evaluation.id)
+    overturned = _per_review(Dispute, Dispute.evaluation_id == Evaluation.id, _changed())
+    keys = (
+        Assignment.rep_id,
+        Assignment.day,
+        Assignment.team_id,
+        Evaluation.reviewer_id,
+        Evaluation.active_seconds,
     )
     query = (
         select(
-            Assignment.rep_id,
-            Assignment.day,
-            Assignment.team_id,
-            Evaluation.reviewer_id,
-            func.count(),
-            func.count(Evaluation.final_score),
+            *keys,
+            _int(func.count()),
+            _int(func.count(Evaluation.final_score)),
             func.coalesce(func.sum(Evaluation.final_score), 0.0),
-            func.sum(case((Evaluation.critical_failed.is_(True), 1), else_=0)),
-            func.coalesce(func.sum(disputes.c.opened), 0),
-            func.coalesce(func.sum(disputes.c.overturned), 0),
+            _int(func.sum(case((Evaluation.critical_failed.is_(True), 1), else_=0))),
+            _int(func.sum(overridden)),
+            _int(func.sum(opened)),
+            _int(func.sum(overturned)),
         )
         .join(Evaluation, Evaluation.assignment_id == Assignment.id)
-        .outerjoin(disputes, disputes.c.evaluation_id == Evaluation.id)
         .where(*_done(start, end, team_ids))
-        .group_by(Assignment.rep_id, Assignment.day, Assignment.team_id, Evaluation.reviewer_id)
+        .group_by(*keys)
     )
-    return [
-        ReviewTally(*r[:4], *(int(v) if i != 2 else float(v) for i, v in enumerate(r[4:])))
-        for r in session.execute(query)
-    ]
+    return [ReviewTally._make(row) for row in session.connection().execute(query)]
+
+
+def _int(value: Any) -> Any:
+    return cast(func.coalesce(value, 0), Integer)
 
 
 def _changed() -> Any:
     return exists().where(DisputeItem.dispute_id == Dispute.id, DisputeItem.decision == Decision.CHANGED)
-
-
-def overrides_by_reviewer(
-    session: Session, start: date, end: date, team_ids: Collection[int] | None
-) -> dict[int, int]:
-    """Per reviewer: answers of their reviews in the range that differ from the automatic one."""
-    answer = EvaluationAnswer
-    query = (
-        select(Evaluation.reviewer_id, func.count())
-        .join(answer, answer.evaluation_id == Evaluation.id)
-        .where(
-            Evaluation.id.in_(_done_reviews(start, end, team_ids)),
-            and_(answer.auto_answer.is_not(None), answer.answer.is_not(None)),
-            answer.answer != answer.auto_answer,
-        )
-        .group_by(Evaluation.reviewer_id)
-    )
-    return {reviewer_id: int(count) for reviewer_id, count in session.execute(query)}
-
-
-def review_seconds(
-    session: Session, start: date, end: date, team_ids: Collection[int] | None
-) -> list[tuple[int, float]]:
-    """(reviewer, seconds on task) of every review in the range, for the medians."""
-    query = (
-        select(Evaluation.reviewer_id, Evaluation.active_seconds)
-        .join(Assignment, Assignment.id == Evaluation.assignment_id)
-        .where(*_done(start, end, team_ids))
-    )
-    return [(reviewer_id, float(seconds or 0.0)) for reviewer_id, seconds in session.execute(query)]
 
 
 def queue_dates(session: Session, start: date, end: date, team_ids: Collection[int] | None) -> list[date]:
