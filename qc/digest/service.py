@@ -26,7 +26,8 @@ from qc.digest.models import (
     TargetKind,
 )
 from qc.errors import Forbidden, InvalidInput, NotFound
-from qc.notifications.webhooks import clean_url, host_of
+from qc.kit.http import host_of
+from qc.notifications.webhooks import clean_url
 from qc.reports import coverage
 from qc.reviews import service as reviews
 from qc.reviews.policy import Policy
