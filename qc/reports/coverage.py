@@ -5,8 +5,8 @@ What each number counts (the page shows the same as notes):
 - A *rep-day* is a row the queue wrote (`RepDay`): a rep of a team on one of the team's
   working days, dated in the team's time zone. Days that are not working days have none and
   do not count. Calls, target and the queue's shortfall reason are the rep-day's, as of the
-  queue's last build of that day; *eligible* are the calls picked for the rep-day plus those
-  still eligible at that build (the queue counts only the latter).
+  queue's last build of that day; *eligible* are the calls eligible at that build plus
+  those picked before it (the queue's own count leaves out calls already picked).
 - *Reviewed*: picks counting for the rep-day (`Assignment.day`, the call's review day) that
   are done, even when the review was done on a later day after rolling over. Everything
   about a review (score, critical fails, disputes, reviewer, minutes, overrides) is counted
@@ -298,9 +298,10 @@ def _figures(
     if row is None:
         return figures, None
     figures.rep_days = 1
-    # The queue counts as eligible the calls it could still pick: add those it picked.
+    # The queue's last build counted as eligible the calls it had not picked before: add
+    # those it had.
     figures.calls, figures.target = row.calls, row.target
-    figures.eligible = row.eligible + (picks.picked if picks else 0)
+    figures.eligible = row.eligible + (picks.before_build if picks else 0)
     figures.worked = int(row.calls > 0)
     figures.met = int(row.calls > 0 and reviewed >= row.target)
     if reviewed >= row.target:

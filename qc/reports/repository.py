@@ -12,7 +12,7 @@ from collections.abc import Collection
 from datetime import date
 from typing import Any, NamedTuple
 
-from sqlalchemy import Integer, case, cast, exists, func, select
+from sqlalchemy import Integer, and_, case, cast, exists, func, select
 from sqlalchemy.orm import Session
 
 from qc.evaluations.models import Evaluation, EvaluationAnswer
@@ -40,6 +40,7 @@ class PickTally(NamedTuple):
     assigned: int
     done: int
     missed: int
+    before_build: int  # picked before the day's last build (which then no longer counted them)
 
 
 class ReviewTally(NamedTuple):
@@ -83,8 +84,10 @@ def rep_days(session: Session, start: date, end: date, team_ids: Collection[int]
 def pick_tallies(
     session: Session, start: date, end: date, team_ids: Collection[int] | None
 ) -> list[PickTally]:
-    """Per rep-day: picks counting for it, assigned to a reviewer, done and missed."""
+    """Per rep-day: picks counting for it, assigned to a reviewer, done, missed, and those
+    picked before the queue's last build of the day."""
     status = Assignment.status
+    earlier = Assignment.picked_at < QueueDay.built_at
     query = (
         select(
             Assignment.rep_id,
@@ -94,7 +97,9 @@ def pick_tallies(
             _int(func.sum(case((Assignment.reviewer_id.is_not(None), 1), else_=0))),
             _int(func.sum(case((status == AssignmentStatus.DONE, 1), else_=0))),
             _int(func.sum(case((status == AssignmentStatus.MISSED, 1), else_=0))),
+            _int(func.sum(case((earlier, 1), else_=0))),
         )
+        .outerjoin(QueueDay, and_(QueueDay.team_id == Assignment.team_id, QueueDay.day == Assignment.day))
         .where(Assignment.day >= start, Assignment.day <= end, _in(Assignment.team_id, team_ids))
         .group_by(Assignment.rep_id, Assignment.day, Assignment.team_id)
     )

@@ -38,7 +38,7 @@ from qc.feedback.models import Decision, Dispute, DisputeCause, DisputeItem
 from qc.jobs import events
 from qc.reviews import builder
 from qc.reviews import service as reviews
-from qc.reviews.models import Assignment, AssignmentStatus, RepDay
+from qc.reviews.models import Assignment, AssignmentStatus, QueueDay, RepDay
 from qc.users.models import Role, User
 from qc.users.service import principal_for
 from tests.factories import Org, make_call, make_checked_call, make_reviewer, make_user, set_review_policy
@@ -239,8 +239,10 @@ def expected_rep_days(db: Session) -> dict[tuple[int, date], dict[str, Any]]:
     by_evaluation: dict[int, list[Dispute]] = defaultdict(list)
     for dispute in db.scalars(select(Dispute)):
         by_evaluation[dispute.evaluation_id].append(dispute)
+    built = {(q.team_id, q.day): q.built_at for q in db.scalars(select(QueueDay))}
     for pick in db.scalars(select(Assignment)):
-        if (pick.rep_id, pick.day) in lines:  # eligible: picked, or still eligible at the last build
+        # Eligible: at the day's last build, or picked before it (the build counted it no more).
+        if (pick.rep_id, pick.day) in lines and pick.picked_at < built[(pick.team_id, pick.day)]:
             lines[(pick.rep_id, pick.day)]["eligible"] += 1
     for pick in db.scalars(select(Assignment).where(Assignment.status == AssignmentStatus.DONE)):
         review = db.scalar(select(Evaluation).where(Evaluation.assignment_id == pick.id))
@@ -335,6 +337,7 @@ def test_every_cell_of_the_json_reconciles_with_the_rows(
         for name in ("team_id", "recorded", "calls", "eligible", "target", *COUNTS):
             assert row[name] == line[name], (key, name, row[name], line[name])
         assert row["missed_reason"] == line["reason"], key
+        assert line["eligible"] <= line["calls"] or not line["recorded"], (key, line)
         assert row["average_score"] == average(line["scores"]), key
     by_rep: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for (rep_id, _), line in lines.items():
