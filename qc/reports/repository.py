@@ -12,7 +12,7 @@ from collections.abc import Collection
 from datetime import date
 from typing import Any, NamedTuple
 
-from sqlalchemy import Integer, and_, case, cast, exists, func, select
+from sqlalchemy import Integer, and_, case, cast, exists, func, select, text
 from sqlalchemy.orm import Session
 
 from qc.evaluations.models import Evaluation, EvaluationAnswer
@@ -159,7 +159,13 @@ def review_tallies(
         .where(*_done(start, end, team_ids))
         .group_by(*keys)
     )
-    return [ReviewTally._make(row) for row in session.connection().execute(query)]
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        # PostgreSQL would compile this query to machine code (its estimate is over the JIT
+        # threshold) and spend longer on that than on running it: a month took 135 ms, 58 of
+        # them JIT. For the rest of this read-only transaction only.
+        connection.execute(text("SET LOCAL jit = off"))
+    return [ReviewTally._make(row) for row in connection.execute(query)]
 
 
 def _int(value: Any) -> Any:
