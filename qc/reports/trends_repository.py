@@ -46,11 +46,22 @@ class Scope:
         return self.bounds[-1]
 
 
-def period_of(column: Any, bounds: Sequence[datetime]) -> ColumnElement[int]:
-    """The index of the period a moment falls in (rows are already within the bounds)."""
-    if len(bounds) <= 2:
-        return literal(0)
-    return case(*[(column < bound, i) for i, bound in enumerate(bounds[1:-1])], else_=len(bounds) - 2)
+def period_of(column: Any, bounds: Sequence[datetime], first: int = 0) -> ColumnElement[int]:
+    """The index of the period a moment falls in (rows are already within the bounds): a
+    CASE that halves the periods at each step, so a row of a year's 52 weeks is placed in six
+    comparisons rather than up to 52."""
+    inner = bounds[1:-1]  # where one period ends and the next begins
+    if len(inner) <= 3:
+        return (
+            case(*[(column < bound, first + i) for i, bound in enumerate(inner)], else_=first + len(inner))
+            if inner
+            else literal(first)
+        )
+    middle = len(bounds) // 2
+    return case(
+        (column < bounds[middle], period_of(column, bounds[: middle + 1], first)),
+        else_=period_of(column, bounds[middle:], first + middle),
+    )
 
 
 def _reviews(scope: Scope, *columns: Any) -> Any:

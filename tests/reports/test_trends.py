@@ -11,11 +11,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import literal, select, union_all, update
 from sqlalchemy.orm import Session, selectinload
 
 from qc.coaching.models import CoachingFocus, CoachingSession, SessionStatus
-from qc.db import utcnow
+from qc.db import UTCDateTime, utcnow
 from qc.errors import Forbidden, InvalidInput, NotFound
 from qc.evaluations.models import Evaluation
 from qc.feedback import disputes
@@ -23,6 +23,7 @@ from qc.feedback.disputes import DisputedItem, ItemDecision
 from qc.feedback.models import Decision, DisputeCause, Feedback
 from qc.reports import trends
 from qc.reports.trends import TrendsQuery
+from qc.reports.trends_repository import period_of
 from qc.training import service as training
 from qc.training.service import CompletionInput
 from qc.users.models import Role, User
@@ -400,3 +401,15 @@ def test_a_team_with_two_scorecards_chooses_the_one_the_items_show(
     assert inbound.charts["score"].table.rows[-2][1] == 1
     worst = inbound.charts["items"].table.rows[0]
     assert worst[1:4] == [1, 1, 100.0] and "price" not in str(inbound.charts["items"].table.rows)
+
+
+@pytest.mark.parametrize("periods", [1, 2, 3, 4, 5, 12, 26, 52])
+def test_each_moment_falls_in_its_period(db: Session, periods: int) -> None:
+    start = datetime(2026, 1, 5, tzinfo=UTC)
+    bounds = [start + timedelta(weeks=i) for i in range(periods + 1)]
+    step = timedelta(days=3, hours=12)
+    moments = [start + i * step for i in range(periods * 2)]  # each week's Monday and Thursday noon
+    moments += [bound - timedelta(microseconds=1) for bound in bounds[1:]]  # and its very end
+    rows = union_all(*[select(literal(m, UTCDateTime()).label("at")) for m in moments]).subquery()
+    found = db.execute(select(rows.c.at, period_of(rows.c.at, bounds))).all()
+    assert sorted(found) == sorted((m, (m - start).days // 7) for m in moments)
