@@ -268,35 +268,35 @@ def _rep_day_lines(
 ) -> list[RepDayLine]:
     recorded = {(r.rep_id, r.day): r for r in repo.rep_days(session, start, end, scope)}
     picks = {(p.rep_id, p.day): p for p in repo.pick_tallies(session, start, end, scope)}
-    done: dict[tuple[int, date], list[ReviewTally]] = defaultdict(list)
-    for tally in tallies:
-        done[(tally.rep_id, tally.day)].append(tally)
-    keys = set(recorded) | set(done)
-    people = repo.people(session, {rep_id for rep_id, _ in keys})
-    lines = []
-    for key in keys:
-        row = recorded.get(key)
-        team_id = row.team_id if row else done[key][0].team_id
-        figures, reason = _figures(row, picks.get(key), done.get(key, []))
-        lines.append(RepDayLine(key[1], teams[team_id], people[key[0]], row is not None, figures, reason))
-    lines.sort(key=lambda x: (x.day, x.team.name, x.rep.name, x.rep.id))
-    return lines
-
-
-def _figures(
-    row: RepDayRow | None, picks: PickTally | None, reviews: list[ReviewTally]
-) -> tuple[Figures, MissedReason | None]:
-    figures = Figures()
-    for r in reviews:
+    done: dict[tuple[int, date], Figures] = {}
+    team_of: dict[tuple[int, date], int] = {}
+    for r in tallies:  # one pass, no list per rep-day: a month has ten thousand of these
+        key = (r.rep_id, r.day)
+        figures = done.get(key)
+        if figures is None:
+            figures = done[key] = Figures()
+            team_of[key] = r.team_id
         figures.reviewed += r.reviews
         figures.scored += r.scored
         figures.score_sum += r.score_sum
         figures.critical += r.critical
         figures.disputes += r.disputes
         figures.overturned += r.overturned
+    people = repo.people(session, {rep_id for rep_id, _ in recorded} | {rep_id for rep_id, _ in done})
+    lines = []
+    for key in set(recorded) | set(done):
+        row = recorded.get(key)
+        figures = done.get(key) or Figures()
+        reason = _with_queue(figures, row, picks.get(key)) if row is not None else None
+        team = teams[row.team_id if row is not None else team_of[key]]
+        lines.append(RepDayLine(key[1], team, people[key[0]], row is not None, figures, reason))
+    lines.sort(key=lambda x: (x.day, x.team.name, x.rep.name, x.rep.id))
+    return lines
+
+
+def _with_queue(figures: Figures, row: RepDayRow, picks: PickTally | None) -> MissedReason | None:
+    """Add what the queue recorded of the rep-day to its review figures; the missed reason."""
     reviewed = figures.reviewed
-    if row is None:
-        return figures, None
     figures.rep_days = 1
     # The queue's last build counted as eligible the calls it had not picked before: add
     # those it had.
@@ -305,11 +305,11 @@ def _figures(
     figures.worked = int(row.calls > 0)
     figures.met = int(row.calls > 0 and reviewed >= row.target)
     if reviewed >= row.target:
-        return figures, None
+        return None
     figures.missed = row.target - reviewed
     reason = missed_reason(row, picks)
     figures.reasons[reason] = 1
-    return figures, reason
+    return reason
 
 
 def missed_reason(row: RepDayRow, picks: PickTally | None) -> MissedReason:
