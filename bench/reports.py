@@ -26,6 +26,7 @@ Target: each under 300 ms. The digest is built for the previous working day of e
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib.util
 import json
 import os
@@ -350,6 +351,7 @@ def run_backend(args: argparse.Namespace) -> dict[str, Any]:
         flush=True,
     )
     app = create_app(get_settings(), run_worker=False)
+    gc.freeze()  # as the app's start-up does (the TestClient here runs no lifespan)
     lead = feedback_bench.signed_in(app, org.lead_id)
     manager = feedback_bench.signed_in(app, manager_id)
     from fastapi.testclient import TestClient

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import gc
 import logging
 import re
 from collections.abc import AsyncIterator
@@ -119,6 +120,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             settings.workers,
             settings.quick_workers,
         )
+    # What is alive now (modules, templates, metadata) lives as long as the process: keep the
+    # collector from rescanning it on every full collection a request's objects trigger.
+    gc.freeze()
     try:
         yield
     finally:

@@ -153,6 +153,8 @@ class Assignment(Base):
     __table_args__ = (
         Index("ix_review_assignment_queue", "queue_date", "reviewer_id"),
         Index("ix_review_assignment_rep_day", "day", "rep_id"),
+        # A team's picks over a range of days: the coverage report, the wall board.
+        Index("ix_review_assignment_team_day", "team_id", "day"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -46,6 +46,7 @@ def test_a_rule_assigns_reading_and_the_rep_marks_it_done_on_a_phone(
 
     SCREENSHOTS.mkdir(exist_ok=True)
     rep = open_as(chromium, server, org.rep.email, width=390)
+    rep.click("header.topbar .nav-toggle-button")  # on a phone the links fold behind Menu
     rep.click("header.topbar nav a:has-text('Training')")
     rep.wait_for_url(f"**/reps/{org.rep.id}/training")
     card = rep.locator(f"#assignment-{assigned.id}")

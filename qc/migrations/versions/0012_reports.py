@@ -1,4 +1,4 @@
-"""coverage report: a partial index of overridden answers
+"""coverage report and wall board: a partial index of overridden answers, and a team's picks by day
 
 Revision ID: 0012
 Revises: 0011
@@ -27,8 +27,12 @@ def upgrade() -> None:
             sqlite_where=sa.text(OVERRIDDEN),
             postgresql_where=sa.text(OVERRIDDEN),
         )
+    with op.batch_alter_table("review_assignment", schema=None) as batch_op:
+        batch_op.create_index("ix_review_assignment_team_day", ["team_id", "day"], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("review_assignment", schema=None) as batch_op:
+        batch_op.drop_index("ix_review_assignment_team_day")
     with op.batch_alter_table("evaluation_answer", schema=None) as batch_op:
         batch_op.drop_index("ix_evaluation_answer_overridden")
