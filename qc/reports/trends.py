@@ -77,6 +77,7 @@ class TrendsView:
     scorecard: str  # the chosen one ("" for all)
     item_scorecard: str  # the one the item charts show
     charts: dict[str, Chart] = field(default_factory=dict)
+    note: str = ""  # a filter that was dropped, and why
 
     @property
     def query(self) -> dict[str, str | int]:
@@ -122,14 +123,16 @@ def _reps(session: Session, principal: Principal, team: Team) -> list[User]:
     return sorted((p for p in people if p.team_id == team.id and p.is_active), key=lambda p: p.name)
 
 
-def _rep(reps: list[User], reference: str, team: Team) -> User | None:
+def _rep(reps: list[User], reference: str, team: Team) -> tuple[User | None, str]:
+    """The chosen rep if they are an active rep of `team`; otherwise none, and a note (the
+    team was changed with a rep of another team still chosen)."""
     rep_id = _number(reference, "rep")
     if rep_id is None:
-        return None
+        return None, ""
     found = next((rep for rep in reps if rep.id == rep_id), None)
     if found is None:
-        raise NotFound(f"Rep {rep_id} is not an active rep of {team.name}")
-    return found
+        return None, f"The rep chosen is not an active rep of {team.name}: showing the whole team."
+    return found, ""
 
 
 # The periods ----------------------------------------------------------------------------------------
@@ -154,7 +157,7 @@ def _context(
         raise InvalidInput(f"Choose {', '.join(map(str, PERIOD_WEEKS))} weeks", field="weeks")
     team, teams = _team(session, principal, query.team)
     reps = _reps(session, principal, team)
-    rep = _rep(reps, query.rep, team)
+    rep, note = _rep(reps, query.rep, team)
     zone = ZoneInfo(reviews.team_policy(session, team.id, settings).timezone)
     periods = Periods(zone, (now or utcnow()).astimezone(zone).date())
     weeks = periods.weeks(query.weeks)
@@ -172,6 +175,7 @@ def _context(
         month_scope=repo.Scope(team.id, rep.id if rep else None, _bounds(periods, months, next_month)),
         scorecard=query.scorecard.strip(),
         today=periods.today,
+        note=note,
     )
 
 
@@ -207,6 +211,7 @@ def trends_view(
         scorecard=ctx.scorecard,
         item_scorecard=answered.scorecard,
         charts={key: found[key] for key in CHARTS if key in found},
+        note=ctx.note,
     )
 
 
@@ -268,6 +273,7 @@ def as_json(view: TrendsView) -> dict[str, Any]:
         "weeks": [week.isoformat() for week in view.weeks],
         "time_zone": view.zone,
         "scorecard": view.scorecard or None,
+        "note": view.note or None,
         "item_scorecard": view.item_scorecard or None,
         "charts": {
             key: {"title": c.title, "note": c.note, "columns": c.table.columns, "rows": c.table.rows}

@@ -38,6 +38,7 @@ class Context:
     month_scope: repo.Scope  # by month
     scorecard: str  # chosen, or ""
     today: date
+    note: str = ""  # a filter dropped (a rep not in the team)
 
     @property
     def labels(self) -> list[str]:
@@ -54,6 +55,8 @@ class Table:
     rows: list[list[Cell]]
     headings: list[str] | None = None  # shown on the page instead of `columns` (short week names)
     heat_from: int | None = None  # shade the rates of the columns from this one on (a heat map)
+    percent: frozenset[int] = frozenset()  # columns of rates: one decimal and "%" on the page
+    pinned: int | None = None  # a column also shown beside the row's name (kept in view as it)
 
     @property
     def heads(self) -> list[tuple[str, str]]:
@@ -66,10 +69,22 @@ class Table:
         here rather than cell by cell in the template, which cost more than the queries)."""
         return [(display(row[0]), [self._cell(i, v) for i, v in enumerate(row[1:], 1)]) for row in self.rows]
 
+    @property
+    def pinned_texts(self) -> list[str]:
+        """The pinned column's value of each row, as shown ("" without a pinned column)."""
+        if self.pinned is None:
+            return ["" for _ in self.rows]
+        return [self._text(self.pinned, row[self.pinned]) for row in self.rows]
+
+    def _text(self, index: int, value: Cell) -> str:
+        if index in self.percent and isinstance(value, int | float):
+            return f"{value:.1f}%"
+        return display(value)
+
     def _cell(self, index: int, value: Cell) -> tuple[str, str]:
         if self.heat_from is not None and index >= self.heat_from and isinstance(value, int | float):
-            return display(value), f"num heat-{min(5, math.ceil(value / 20))}"
-        return display(value), "num"
+            return self._text(index, value), f"num heat-{min(5, math.ceil(value / 20))}"
+        return self._text(index, value), "num"
 
 
 def display(value: Cell) -> str:
@@ -106,6 +121,7 @@ class Chart:
     top: float = 100.0
     unit: str = "%"
     empty: str = ""  # what to say when there is nothing to draw
+    axis: str = ""  # what the vertical axis counts, when its unit does not say
     short: str = ""  # its name in the page's list of charts
 
     @property
@@ -182,6 +198,8 @@ def _score_chart(ctx: Context, sums: dict[int | None, list[list[float]]]) -> Cha
         ctx.labels,
         lines,
         Table(columns, rows),
+        unit="",
+        axis="Points (0-100)",
         empty="No reviewed calls in these weeks.",
         short="Score",
     )
@@ -205,6 +223,7 @@ def _reps_chart(ctx: Context, sums: dict[int | None, list[list[float]]]) -> Char
         ctx.labels,
         lines,
         week_table(ctx, ["Rep", "Reviews", "Average"], rows),
+        axis="Points (0-100)",
         empty="This team has no active reps.",
         short="Each rep",
     )
@@ -257,7 +276,12 @@ def _items_chart(session: Session, ctx: Context, scorecard: str, counts: list[re
         "heatmap",
         ctx.labels,
         lines,
-        replace(week_table(ctx, ["Item", "Failed", "Answered", "Failure rate"], table_rows), heat_from=4),
+        replace(
+            week_table(ctx, ["Item", "Failed", "Answered", "Failure rate"], table_rows),
+            heat_from=4,
+            percent=frozenset(range(3, 4 + len(ctx.weeks))),
+            pinned=3,
+        ),
         empty="No item failed in these weeks.",
         short="Items failed",
     )
@@ -355,22 +379,25 @@ def reviewer_chart(session: Session, ctx: Context) -> Chart:
     team: list[float | None] = [float(sum(found[r].weekly[i] for r in found)) for i in range(len(ctx.weeks))]
     lines = [Line("All reviewers", team if found else [None] * len(team))]
     lines += [Line(names.get(r, "?"), [float(v) for v in found[r].weekly]) for r in ranked[:TOP_REVIEWERS]]
-    table = week_table(
-        ctx, ["Reviewer", "Reviews", "Median minutes", "Disputed", "Overturned", "Overturned %"], rows
+    table = replace(
+        week_table(
+            ctx, ["Reviewer", "Reviews", "Median minutes", "Disputed", "Overturned", "Overturned %"], rows
+        ),
+        percent=frozenset({5}),
     )
     return Chart(
         "reviewers",
-        "Reviewer throughput and agreement",
-        "Reviews of this team's calls submitted each week (the work is counted when it was done) and "
-        "the median time on task. Agreement is shown as the share of a reviewer's reviews that a "
-        "dispute overturned (an answer changed on resolution): calibration sessions score a few calls "
-        "across teams, too few to follow a team week by week.",
+        "Reviewer throughput by week (and reviews overturned)",
+        "The chart: reviews of this team's calls submitted each week (the work is counted when it was "
+        'done). The table adds each reviewer\'s median time on task and "Overturned %": the share of '
+        "their reviews that a dispute overturned (an answer changed on resolution).",
         "lines",
         ctx.labels,
         lines,
         table,
         top=nice_top(team),
         unit="",
+        axis="Reviews submitted",
         empty="No reviews submitted in these weeks.",
         short="Reviewers",
     )

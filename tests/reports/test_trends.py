@@ -360,8 +360,11 @@ def test_trends_are_for_managers_of_the_team_and_qc_staff(db: Session, org: Org,
     assert "reviewers" not in view(db, org.manager, settings).charts  # the queue managers' business
     with pytest.raises(NotFound):
         view(db, org.outsider_manager, settings, team=str(org.team.id))
-    with pytest.raises(NotFound):  # a rep of another team
-        view(db, org.manager, settings, rep=str(org.other_rep.id))
+    # A rep of another team (the team changed with a rep still chosen): the whole team, with a note.
+    dropped = view(db, org.manager, settings, rep=str(org.other_rep.id))
+    assert dropped.rep is None and dropped.team.id == org.team.id
+    assert dropped.note == f"The rep chosen is not an active rep of {org.team.name}: showing the whole team."
+    assert org.other_rep.id not in {rep.id for rep in dropped.reps}
     for user in (org.rep, org.reviewer):
         with pytest.raises(Forbidden):
             view(db, user, settings)

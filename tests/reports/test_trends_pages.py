@@ -23,22 +23,37 @@ def _reviewed(db: Session, org: Org, settings: Any) -> None:
 
 
 def _cells(table: Tag) -> list[list[str]]:
+    """The table's cells; a row name's pinned figure (its overall rate) is left out."""
     rows = [[c.get("data-column", "") for c in table.select("thead th")]]
     for tr in table.select("tbody tr"):
+        for pinned in tr.select(".pinned-figure"):
+            pinned.extract()
         rows.append([c.get_text(strip=True) for c in tr.find_all(["th", "td"])])
     return rows
 
 
-def _csv_as_page(text: str) -> list[list[str]]:
-    """CSV cells as the page writes them: nothing is a dash, 75.0 is 75, and a name is
-    without the quote that keeps a spreadsheet from running it."""
+# Columns of rates, which the page writes with one decimal and "%": the items' failure rates
+# (overall and every week's), a reviewer's share overturned.
+RATES = {"items": lambda i: i >= 3, "reviewers": lambda i: i == 5}
+
+
+def _csv_as_page(text: str, chart: str) -> list[list[str]]:
+    """CSV cells as the page writes them: nothing is a dash, 75.0 is 75 (a rate 75.0%), and a
+    name is without the quote that keeps a spreadsheet from running it."""
     rows = list(csv.reader(io.StringIO(text)))
     shown = [rows[0]]
+    is_rate = RATES.get(chart.removeprefix("chart-"), lambda i: False)
     for row in rows[1:]:
-        shown.append(
-            ["—" if v == "" else (f"{float(v):g}" if _number(v) else v.removeprefix("'")) for v in row]
-        )
+        shown.append([_as_page(v, is_rate(i)) for i, v in enumerate(row)])
     return shown
+
+
+def _as_page(value: str, rate: bool) -> str:
+    if value == "":
+        return "—"
+    if not _number(value):
+        return value.removeprefix("'")
+    return f"{float(value):.1f}%" if rate else f"{float(value):g}"
 
 
 def _number(value: str) -> bool:
@@ -69,8 +84,16 @@ def test_the_page_draws_every_chart_with_its_numbers_and_csv(
     assert sections["chart-agreement"].select("svg.bar-chart rect.bar")
     assert len(sections["chart-reps"].select("svg.sparkline")) == 2
     price = sections["chart-items"].select_one("table.heatmap tbody tr")
-    assert price is not None and price.th is not None and price.th.get_text() == "States the price clearly"
-    assert [td.get_text() for td in price.select("td.heat-5")] == ["100"]  # failed in its only review
+    assert price is not None and price.th is not None
+    # The overall failure rate is pinned beside the name, so it shows whatever week is in view.
+    assert " ".join(price.th.get_text(" ", strip=True).split()) == "States the price clearly 50.0%"
+    assert [td.get_text() for td in price.select("td")[:3]] == ["1", "2", "50.0%"]  # failed, answered, rate
+    assert [td.get_text() for td in price.select("td.heat-5")] == ["100.0%"]  # failed in its week's review
+    assert "older weeks are to the left" in sections["chart-items"].get_text()
+    axis = sections["chart-score"].select_one(".axis-title")
+    assert axis is not None and axis.get_text() == "Points (0-100)"
+    ticks = [t.get_text() for t in sections["chart-score"].select("svg text.axis")][:3]
+    assert ticks == ["0", "50", "100"]
     for key, section in sections.items():
         link = section.select_one(".chart-csv a")
         assert link is not None and link.get("hx-boost") == "false"
@@ -80,7 +103,7 @@ def test_the_page_draws_every_chart_with_its_numbers_and_csv(
         table = section.select_one("table.trend-table")
         assert table is not None
         if table.select_one("td.empty") is None:
-            assert _cells(table) == _csv_as_page(response.text), key
+            assert _cells(table) == _csv_as_page(response.text, key), key
 
 
 def test_user_text_is_escaped_and_a_formula_is_quoted_in_the_csv(
@@ -153,3 +176,20 @@ def test_the_navigation_offers_trends_to_those_who_may_see_them(
         page = BeautifulSoup(browser_factory().login_as(user).get("/calls").text, "html.parser")
         links = [a["href"] for a in page.select("header.topbar a")]
         assert any(str(href).endswith("/reports/trends") for href in links) is offered, user.name
+
+
+def test_changing_the_team_with_a_rep_chosen_shows_the_new_team(
+    db: Session, org: Org, settings: Any, browser: Browser
+) -> None:
+    _reviewed(db, org, settings)
+    page = browser.login_as(org.admin).page(f"/reports/trends?team={org.other_team.id}&rep={org.rep.id}")
+    assert (
+        page.h1 is not None
+        and org.other_team.name in page.h1.get_text()
+        and org.rep.name not in page.h1.get_text()
+    )
+    note = page.select_one("#trends-note")
+    assert note is not None and f"not an active rep of {org.other_team.name}" in note.get_text()
+    reps = [o["value"] for o in page.select("select[name=rep] option")]
+    assert reps == ["", str(org.other_rep.id)], "only the chosen team's reps"
+    assert page.select_one("select[name=rep] option[selected]") is None
