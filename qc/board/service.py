@@ -7,6 +7,8 @@ against the daily target times the working days so far, as the team page does. S
 trend and the most-missed item come from released reviews only: the board is on the wall,
 and shows nothing a rep could not read already.
 
+The optional top three ranks the reps over the last 30 days (qc.performance.ranking).
+
 The trend compares the average review score of the calls of the last TREND_DAYS days with
 the TREND_DAYS before (a month against the last is mostly noise early in a month); it needs
 TREND_MIN_REVIEWS reviews on each side, and a change under TREND_STEP points is level.
@@ -103,6 +105,13 @@ class Board:
     progress: Progress
     podium: list[tuple[Standing, str]]  # empty unless the ranking is shown
     refreshed_at: datetime
+    show_ranking: bool = False  # the link shows the top three (the podium may still be empty)
+    ranked: int = 0  # reps with enough reviews to be ranked
+
+    @property
+    def rank_needs(self) -> int:
+        """Released reviews in the ranking's window a rep needs to be ranked."""
+        return ranking.RANK_MIN_REVIEWS
 
     @property
     def pages(self) -> list[list[BoardRow]]:
@@ -170,7 +179,7 @@ def _rows(
     nothing: list[tuple[int, float | None]] = [(0, None)] * 3
     rows = []
     for rep in performance_repo.reps_of_team(session, team.id):
-        (_, average), recent, before = scores.get(rep.id, nothing)
+        (_, average), recent, before = scores.get(rep.id, nothing)[:3]
         today_done, month_done = done.get(rep.id, (0, 0))
         rows.append(
             BoardRow(
@@ -198,10 +207,12 @@ def build_board(
     day = _Day(policy, now, today, policy.is_working_day(today) and policy.target > 0)
     recent = now - timedelta(days=TREND_DAYS)
     windows = [(day.month, now), (recent, now), (recent - timedelta(days=TREND_DAYS), recent)]
-    scores = performance_repo.released_score_windows(session, team_id=team.id, windows=windows)
+    scores = performance_repo.released_score_windows(
+        session, team_id=team.id, windows=[*windows, ranking.window(now)]
+    )
     rows = _rows(session, team, day, scores)
     names = {row.rep_id: row.name for row in rows}
-    standings = ranking.rank({rep_id: w[0] for rep_id, w in scores.items() if rep_id in names})
+    standings = ranking.rank({rep_id: w[3] for rep_id, w in scores.items() if rep_id in names})
     podium = ranking.podium(standings) if show_ranking else []
     return Board(
         team=team,
@@ -212,6 +223,8 @@ def build_board(
         progress=_progress(rows),
         podium=[(s, names[s.rep_id]) for s in podium],
         refreshed_at=now,
+        show_ranking=show_ranking,
+        ranked=len(standings),
     )
 
 

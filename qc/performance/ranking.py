@@ -1,7 +1,8 @@
-"""The month's ranking of a team's reps by their average review score.
+"""The ranking of a team's reps by their average review score over the last 30 days.
 
-Ranked are the reps with at least RANK_MIN_REVIEWS released reviews of this month's calls
-(the team's time zone): fewer say too little about a rep to place them. Equal averages (to
+Ranked are the reps with at least RANK_MIN_REVIEWS released reviews of the calls of the last
+RANK_DAYS days: fewer say too little about a rep to place them. A rolling window rather than
+the calendar month, so the ranking does not empty out on the 1st and stay empty for a week. Equal averages (to
 one decimal) share a rank, and the next rank skips (1, 2, 2, 4). Released reviews only, so
 a rank never moves on a review its rep cannot read yet.
 
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -24,7 +25,8 @@ from qc.reviews.policy import Policy, local_today, zone
 from qc.users.models import Role, User
 from qc.users.schemas import Principal
 
-RANK_MIN_REVIEWS = 5  # released reviews this month before a rep is ranked
+RANK_MIN_REVIEWS = 5  # released reviews in the window before a rep is ranked
+RANK_DAYS = 30  # the window: calls of the last 30 days
 PODIUM = 3  # the board shows at most the top three
 
 
@@ -38,11 +40,11 @@ class Standing:
 
 @dataclass(frozen=True)
 class RankView:
-    """A rep's place this month, as their own page shows it."""
+    """A rep's place over the last RANK_DAYS days, as their own page shows it."""
 
     rank: int | None  # None: not ranked yet
     ranked: int  # how many reps are ranked
-    reviews: int  # the rep's released reviews this month
+    reviews: int  # the rep's released reviews in the window
     needed: int  # released reviews a rep needs to be ranked
     average: float | None
     above: Standing | None  # the rep just above (a better rank)
@@ -78,18 +80,21 @@ def month_start(policy: Policy, now: datetime) -> datetime:
     return datetime.combine(first, time(0), tzinfo=zone(policy.timezone)).astimezone(UTC)
 
 
-def month_scores(
-    session: Session, team_id: int, *, policy: Policy, now: datetime
-) -> dict[int, tuple[int, float | None]]:
-    """{rep: (released reviews with a score, their average)} over this month's calls."""
-    found = repo.released_score_windows(session, team_id=team_id, windows=[(month_start(policy, now), now)])
+def window(now: datetime) -> tuple[datetime, datetime]:
+    """The calls a ranking at `now` counts: [now - RANK_DAYS days, now)."""
+    return now - timedelta(days=RANK_DAYS), now
+
+
+def window_scores(session: Session, team_id: int, *, now: datetime) -> dict[int, tuple[int, float | None]]:
+    """{rep: (released reviews with a score, their average)} over the window's calls."""
+    found = repo.released_score_windows(session, team_id=team_id, windows=[window(now)])
     active = {rep.id for rep in repo.reps_of_team(session, team_id)}  # those who left are not ranked
     return {rep_id: windows[0] for rep_id, windows in found.items() if rep_id in active}
 
 
-def team_standings(session: Session, team_id: int, *, policy: Policy, now: datetime) -> list[Standing]:
-    """This month's standings of the team (no permission check: callers decide who sees it)."""
-    return rank(month_scores(session, team_id, policy=policy, now=now))
+def team_standings(session: Session, team_id: int, *, now: datetime) -> list[Standing]:
+    """The team's standings over the window (no permission check: callers decide who sees it)."""
+    return rank(window_scores(session, team_id, now=now))
 
 
 def can_see_rank(principal: Principal, rep: User) -> bool:
@@ -99,13 +104,11 @@ def can_see_rank(principal: Principal, rep: User) -> bool:
     return principal.role is Role.MANAGER and rep.team_id in principal.managed_team_ids
 
 
-def rank_of(
-    session: Session, principal: Principal, rep: User, *, policy: Policy, now: datetime
-) -> RankView | None:
-    """The rep's rank this month with the neighbours' scores, or None for whoever may not see it."""
+def rank_of(session: Session, principal: Principal, rep: User, *, now: datetime) -> RankView | None:
+    """The rep's rank over the window with the neighbours' scores, or None for whoever may not see it."""
     if rep.team_id is None or not can_see_rank(principal, rep):
         return None
-    scores = month_scores(session, rep.team_id, policy=policy, now=now)
+    scores = window_scores(session, rep.team_id, now=now)
     standings = rank(scores)
     reviews_done, average = scores.get(rep.id, (0, None))
     index = next((i for i, s in enumerate(standings) if s.rep_id == rep.id), None)

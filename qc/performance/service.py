@@ -356,7 +356,7 @@ def rep_view(
         today=periods.today,
         can_coach=team is not None and coaching_access.can_coach_team(principal, team.id),
         own=own,
-        rank=ranking.rank_of(session, principal, rep, policy=policy, now=now),
+        rank=ranking.rank_of(session, principal, rep, now=now),
     )
 
 

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from qc.board import service as board
+from qc.demo import seed
 from qc.demo.board import review_todays_picks
+from qc.demo.queue_days import seed_queue_days
+from qc.performance import ranking
 from qc.reviews import builder
 from qc.reviews import service as reviews
 from qc.reviews.service import PolicyForm
+from qc.users import service as users
 from qc.users.models import Role
 from qc.users.service import principal_for
 from tests.factories import make_checked_call, make_reviewer, make_team, make_user
@@ -68,3 +73,19 @@ def test_the_demo_reviews_part_of_todays_queue(db: Session, settings: Any) -> No
     assert (
         found["Emma"].average < found["Daniel"].average
     )  # both failed the price: Emma's reviewer kept it, Daniel's heard otherwise
+
+
+def test_the_demo_board_names_a_top_three_on_first_sign_in(db: Session, settings: Any) -> None:
+    """Early in a month (the demo's history is mostly last month's), the 30 days hold enough."""
+    assert seed._seed_people()
+    seed._seed_review_setup()
+    scripted = json.loads((seed.SAMPLES / "scripted" / "scripted.json").read_text(encoding="utf-8"))
+    seed_queue_days(seed.SAMPLES, scripted, seed.DOMAIN)
+    db.expire_all()
+    team = users.get_by_email(db, f"daniel@{seed.DOMAIN}").team_id
+    assert team is not None
+    now = datetime.now(UTC)
+    standings = ranking.team_standings(db, team, now=now)
+    assert len(standings) >= 2 and all(s.reviews >= ranking.RANK_MIN_REVIEWS for s in standings)
+    shown = board.build_board(db, users.get_team(db, team), settings=settings, now=now, show_ranking=True)
+    assert shown.podium and [s for s, _ in shown.podium] == ranking.podium(standings)

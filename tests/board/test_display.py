@@ -138,3 +138,21 @@ def test_the_ranking_shows_only_on_links_that_ask_for_it(
     # Four ranked reps: two are named, never the whole order.
     assert len(podium) == 2
     assert org.rep.name in podium[0].get_text()
+
+
+def test_a_ranking_link_says_so_while_nobody_is_ranked_yet(
+    browser: Browser, db: Session, org: Org, settings: Any
+) -> None:
+    from qc.performance import ranking
+
+    submit_review(db, org, settings, started_at=utcnow() - timedelta(hours=1))
+    ranked = links.make_link(db, org.team, label="Ranked", show_ranking=True, created_by_id=None)
+    db.commit()
+    soup = BeautifulSoup(browser.get(f"/wall/{ranked.token}").text, "html.parser")
+    podium = soup.select_one(".board-podium")
+    assert podium is not None and podium.select("li") == []
+    reps = len(soup.select(".board-table .rep-name"))
+    assert podium.get_text(" ", strip=True) == (
+        f"Top three, last 30 days nobody yet (0 of {reps} reps have the "
+        f"{ranking.RANK_MIN_REVIEWS} released reviews a rank needs)"
+    )

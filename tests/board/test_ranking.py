@@ -1,8 +1,9 @@
-"""The month's ranking: who is ranked, ties, the board's top three, and a rep's own rank."""
+"""The ranking over the last 30 days: who is ranked, ties, the board's top three, and a rep's own rank."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from statistics import fmean
 from typing import Any
 
 import pytest
@@ -12,8 +13,8 @@ from sqlalchemy.orm import Session
 from qc.db import utcnow
 from qc.performance import ranking
 from qc.performance.ranking import Standing
-from qc.reviews.policy import Policy
 from qc.users.models import Role, User
+from qc.users.service import principal_for
 from tests.factories import Browser, Org, make_user
 from tests.feedback.conftest import submit_review
 
@@ -43,22 +44,21 @@ def test_a_tie_at_third_place_names_both() -> None:
     assert [s.rep_id for s in ranking.podium(standings)] == [1, 2, 3, 4]
 
 
-def _this_month(now: datetime) -> datetime:
-    """A moment in this month (in UTC, the tests' teams' zone) before now."""
-    start = ranking.month_start(Policy(timezone="UTC"), now)
-    return start + (now - start) / 2
+def _in_window(now: datetime) -> datetime:
+    """A moment of the ranking's window: 20 days before now."""
+    return now - timedelta(days=20)
 
 
 @pytest.fixture
 def ranked_team(db: Session, org: Org, settings: Any, monkeypatch: Any) -> dict[str, User]:
-    """Five reps with two reviews each this month (ranked from two here), one with one."""
+    """Five reps with two reviews each in the last 30 days (ranked from two here), one with one."""
     monkeypatch.setattr(ranking, "RANK_MIN_REVIEWS", 2)
     reps = {"rex": org.rep} | {
         n: make_user(db, role=Role.REP, team=org.team, name=n.title()) for n in ("ann", "bob", "cat", "dan")
     }
     reps["new"] = make_user(db, role=Role.REP, team=org.team, name="New Starter")
     db.commit()
-    when = _this_month(utcnow())
+    when = _in_window(utcnow())
     fails: dict[str, dict[str, str]] = {
         "ann": {"greeting": "pass"},
         "bob": {"price": "fail"},
@@ -81,13 +81,13 @@ def rank_line(browser: Browser, rep: User) -> str | None:
 def test_a_rep_sees_their_rank_and_the_neighbours_scores(
     browser_factory: Any, db: Session, org: Org, settings: Any, ranked_team: dict[str, User]
 ) -> None:
-    standings = ranking.team_standings(db, org.team.id, policy=Policy(timezone="UTC"), now=utcnow())
+    standings = ranking.team_standings(db, org.team.id, now=utcnow())
     order = [s.rep_id for s in standings]
     assert order.index(org.rep.id) == 2 and len(order) == 5  # the starter's one review is not enough
     mine = standings[2]
     line = rank_line(browser_factory().login_as(org.rep), org.rep)
     assert line is not None
-    assert f"rank: {mine.rank} of 5" in line
+    assert line.startswith(f"Rank over the last 30 days: {mine.rank} of 5 ")
     assert (
         f"just above: {round(standings[1].average)}" in line
         and f"just below: {round(standings[3].average)}" in line
@@ -107,6 +107,32 @@ def test_the_rank_is_for_the_rep_and_their_managers_only(
 def test_a_rep_without_enough_reviews_is_unranked(browser: Browser, ranked_team: dict[str, User]) -> None:
     starter = ranked_team["new"]
     line = rank_line(browser.login_as(starter), starter)
-    assert line == "Not ranked yet this month: 1 of the 2 reviews a rank needs."
+    assert line == "Not ranked yet: 1 of the 2 reviews in the last 30 days a rank needs."
     soup = BeautifulSoup(browser.get(f"/reps/{starter.id}").text, "html.parser")
     assert "of 5" not in soup.get_text()
+
+
+def test_the_ranking_counts_the_calls_of_the_last_30_days_across_the_month_boundary(
+    db: Session, org: Org, settings: Any, monkeypatch: Any
+) -> None:
+    monkeypatch.setattr(ranking, "RANK_MIN_REVIEWS", 3)
+    now = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)  # early in the month: December has few reviews
+    ann = make_user(db, role=Role.REP, team=org.team, name="Ann")
+    db.commit()
+    ages = {org.rep: (1, 12, 29.9, 30.1, 45), ann: (2, 29, 31, 40)}  # days before now
+    made = {
+        rep: [submit_review(db, org, settings, rep=rep, started_at=now - timedelta(days=d)) for d in days]
+        for rep, days in ages.items()
+    }
+    inside = {
+        rep: [e.final_score for e, d in zip(made[rep], ages[rep], strict=True) if d < ranking.RANK_DAYS]
+        for rep in made
+    }
+    assert [len(scores) for scores in inside.values()] == [3, 2]  # one of Rex's is in December
+    standings = ranking.team_standings(db, org.team.id, now=now)
+    assert [(s.rep_id, s.reviews, s.average) for s in standings] == [
+        (org.rep.id, 3, round(fmean(inside[org.rep]), 1))
+    ]
+    # Ann's two reviews of the window: one short of a rank.
+    view = ranking.rank_of(db, principal_for(db, ann), ann, now=now)
+    assert view is not None and (view.rank, view.reviews) == (None, 2)

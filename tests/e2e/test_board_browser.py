@@ -135,6 +135,6 @@ def test_a_manager_puts_the_board_on_a_tv(
 
     rep = open_as(chromium, server, org.rep.email, width=390)
     rep.goto(f"/reps/{org.rep.id}")
-    assert "This month's rank" in rep.inner_text(".rep-rank")
+    assert "Rank over the last 30 days" in rep.inner_text(".rep-rank")
     assert rep.evaluate("document.documentElement.scrollWidth") <= 390
     rep.screenshot(path="/tmp/board-rep-rank.png")
