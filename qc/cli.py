@@ -408,7 +408,7 @@ def queue_status(
 def board_link(
     team: Annotated[str, typer.Option("--team", help="The team, by name or id")],
     label: Annotated[str, typer.Option("--label", help="Which screen it is for")] = "Wall board",
-    ranking: Annotated[bool, typer.Option("--ranking", help="Show the month's top three")] = False,
+    ranking: Annotated[bool, typer.Option("--ranking", help="Show the top three (last 30 days)")] = False,
 ) -> None:
     """Make a display link of a team's wall board and print it (shown this once only)."""
     from qc.board import links
@@ -423,6 +423,9 @@ def board_link(
     except QCError as exc:
         _fail(exc.message)
         return
+    warning = links.public_url_warning(get_settings())
+    if warning:
+        typer.echo(warning, err=True)
     typer.echo(f"Display link {link_id} (revoke with `qc board revoke --id {link_id}`):")
     typer.echo(links.display_url(get_settings().public_url, token))
 

@@ -12,6 +12,7 @@ from qc.board import access
 from qc.board import repository as repo
 from qc.board.models import DisplayLink
 from qc.board.web import DISPLAY_PREFIX
+from qc.config import Settings
 from qc.db import utcnow
 from qc.errors import InvalidInput, NotFound
 from qc.kit.security import new_token, token_hash
@@ -84,6 +85,18 @@ def link_for_operator(session: Session, *, team: str, label: str, show_ranking: 
 def display_url(base_url: str, token: str) -> str:
     """The display's address under the app's public URL."""
     return f"{base_url.rstrip('/')}{DISPLAY_PREFIX}{token}"
+
+
+def public_url_warning(settings: Settings) -> str | None:
+    """What to tell an operator when QC_PUBLIC_URL is not set: a printed link then assumes
+    the default base, which is wrong whenever the server runs elsewhere; None once it is set."""
+    if "public_url" in settings.model_fields_set:
+        return None
+    return (
+        f"Warning: QC_PUBLIC_URL is not set, so this link assumes the app is at {settings.public_url}; "
+        "set QC_PUBLIC_URL to the address people open (e.g. QC_PUBLIC_URL=https://qc.example.com) "
+        "and make a new link if it is elsewhere."
+    )
 
 
 def list_links(session: Session, principal: Principal, team_id: int) -> list[LinkRow]:

@@ -38,3 +38,16 @@ def test_board_link_says_what_is_wrong(org: Org) -> None:
     assert result.returncode == 1 and "No team 'Nowhere'" in result.stderr
     missing = qc("board", "revoke", "--id", "999999", check=False)
     assert missing.returncode == 1 and "does not exist" in missing.stderr
+
+
+def test_board_link_warns_on_stderr_when_the_public_url_is_not_set(org: Org, monkeypatch: Any) -> None:
+    monkeypatch.delenv("QC_PUBLIC_URL", raising=False)
+    result = qc("board", "link", "--team", "alpha")
+    assert result.stdout.strip().splitlines()[-1].startswith("http://127.0.0.1:8000/wall/")
+    assert "QC_PUBLIC_URL is not set" in result.stderr and "http://127.0.0.1:8000" in result.stderr
+    assert "QC_PUBLIC_URL" not in result.stdout  # scripts reading the link get the link only
+
+
+def test_board_link_does_not_warn_once_the_public_url_is_set(org: Org, configure: Any) -> None:
+    configure(public_url="http://127.0.0.1:8000")  # the default, but said on purpose
+    assert "QC_PUBLIC_URL" not in qc("board", "link", "--team", "alpha").stderr
