@@ -53,10 +53,12 @@ HOURS = (9.5, 12.0, 15.5)  # local time of a rep's calls on an ordinary day
 CALLS = {("milan", 1): 0, ("andrei", -1): 0, ("laura", 3): 1, ("marco", 4): 2}
 TOO_SHORT = {("marco", 4)}  # the day's last call lasts 10 s: one eligible call
 UNREVIEWED = {("emma", 2), ("sofia", -1)}  # one pick of the day is left for later
-# Good calls: what the reviewer heard passed, whatever the checks said; but every sixth
-# review misses the needs summary, and one in twenty-five uses a forbidden phrase.
+# Good calls: reviewers mostly hear what the checks found, but every sixth review misses the
+# needs summary, one in twenty-five uses a forbidden phrase, and one failed check in
+# OVERRIDE_EVERY was a miss of the transcript that the reviewer heard passed.
 MISSED_SUMMARY_EVERY = 6
 CRITICAL_EVERY = 25
+OVERRIDE_EVERY = 9
 # Daniel skipped the permission question on a call of each of the last two days: the
 # training rule (2 of the last 5) assigns him its module when the demo's training is seeded.
 HEARD = {("daniel", -1): {"permission"}, ("daniel", -2): {"permission"}}
@@ -220,12 +222,23 @@ def _review(pick_id: int, reviewer_id: int | None, *, number: int, fails: set[st
         reviewer = users.principal_for(session, users.get_person(session, reviewer_id or 0))
         draft = evaluations.start_review(session, reviewer, pick_id, settings=settings)
         given = {}
-        for answer in draft.answers:
-            value = "no" if answer.item_id in fails else ("na" if answer.auto_answer == "na" else "yes")
+        for position, answer in enumerate(draft.answers):
+            value = _heard(answer.item_id, answer.auto_answer, fails, number * len(draft.answers) + position)
             reason = "Heard on the call" if answer.auto_answer not in (None, value) else ""
             given[answer.item_id] = AnswerInput(value, reason)
         evaluations.submit_review(session, reviewer, pick_id, data=ReviewForm(given), settings=settings)
         return draft.id
+
+
+def _heard(item_id: str, suggested: str | None, fails: set[str], n: int) -> str:
+    """What the reviewer heard: the story's failures; otherwise what the check suggested,
+    except one failed check in OVERRIDE_EVERY that the reviewer heard passed (the transcript
+    missed it), and a pass where the check left the item to a person."""
+    if item_id in fails:
+        return "no"
+    if suggested == "no" and n % OVERRIDE_EVERY == 0:
+        return "yes"
+    return suggested if suggested is not None else "yes"
 
 
 def _acknowledge(evaluation_ids: list[int], domain: str, today: date) -> None:
