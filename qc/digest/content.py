@@ -136,7 +136,8 @@ def build_digest(session: Session, team: Team, day: date, *, settings: Settings)
         target=max((line.figures.target for line in lines), default=0),
         worked=len(worked),
         covered=sum(line.figures.met for line in worked),
-        absent=sum(line.reason is MissedReason.REP_ABSENT for line in lines),
+        # No calls: absent on a closed day, "no calls yet" while the queue is open (as in the evening).
+        absent=sum(line.reason in (MissedReason.REP_ABSENT, MissedReason.NO_CALLS_YET) for line in lines),
         missed=[_missed(line) for line in worked if not line.figures.met],
         reviews=len(today),
         average=_mean(r.final_score for r in today),

@@ -17,11 +17,13 @@ What each number counts (the page shows the same as notes):
   *Critical fails*: those reviews with a critical item failed.
 - *Disputes*: every dispute opened on those reviews, whenever it was opened (so a past
   day's figure grows as reps dispute); *overturned*: those with at least one item changed.
-- *Missed*: target minus reviewed when short, with exactly one reason per rep-day that fell
-  short, the first cause along the way: no calls at all (rep absent); too few picks (the
+- *Missed*: target minus reviewed when short on a day whose queue is closed, with exactly one
+  reason per rep-day that fell short, the first cause along the way: no calls at all (rep
+  absent; "no calls yet" on an open day); too few picks (the
   queue's shortfall reason, as the Coverage page shows it); picks without a reviewer (no
   capacity, no eligible reviewer); picks not reviewed (missed after rolling over, or still
-  waiting / in review).
+  waiting / in review). On a day whose queue is still open (today) the shortfall is *to do*,
+  not missed: it is counted apart, with its reason, and never as missed.
 - *Coverage*: rep-days that reached the target / rep-days worked (the rep made calls); for
   one day that is reps who reached the target / reps who worked.
 - Per reviewer: reviews done (as above) against capacity = today's daily capacity of a
@@ -37,7 +39,6 @@ here writes.
 from __future__ import annotations
 
 import enum
-import statistics
 from collections import Counter, defaultdict
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
@@ -52,6 +53,7 @@ from qc.errors import InvalidInput
 from qc.kit.timeutil import MAX_YEAR, MIN_YEAR
 from qc.reports import access
 from qc.reports import repository as repo
+from qc.reports.coverage_reviewers import ReviewerLine, reviewer_lines
 from qc.reports.repository import PickTally, RepDayRow, ReviewTally
 from qc.reviews import service as reviews
 from qc.reviews.coverage import live_reason
@@ -68,6 +70,7 @@ class MissedReason(enum.StrEnum):
     """Why a rep-day fell short of its target: one per rep-day."""
 
     REP_ABSENT = "rep_absent"
+    NO_CALLS_YET = "no_calls_yet"
     NO_CALLS = Shortfall.NO_CALLS.value
     FEW_CALLS = Shortfall.FEW_CALLS.value
     CALLS_TOO_SHORT = Shortfall.CALLS_TOO_SHORT.value
@@ -85,6 +88,7 @@ class MissedReason(enum.StrEnum):
     def label(self) -> str:
         own = {
             "rep_absent": "Rep absent (no calls)",
+            "no_calls_yet": "No calls yet",
             "review_missed": "Picked, but the review was missed",
             "review_pending": "Picked, review not done yet",
         }
@@ -97,29 +101,34 @@ class Figures:
 
     rep_days: int = 0
     worked: int = 0
+    absent: int = 0  # no calls on a day whose queue is closed (an open day may still bring some)
     met: int = 0
     calls: int = 0
     eligible: int = 0
     target: int = 0
     reviewed: int = 0
     missed: int = 0
+    to_do: int = 0  # short on a day still open: not missed (yet)
     scored: int = 0
     score_sum: float = 0.0
     critical: int = 0
     disputes: int = 0
     overturned: int = 0
-    reasons: dict[MissedReason, int] = field(default_factory=dict)
+    reasons: dict[MissedReason, int] = field(default_factory=dict)  # of the missed
+    to_do_reasons: dict[MissedReason, int] = field(default_factory=dict)  # of the to do
 
     def add(self, other: Figures) -> None:
         # Field by field: a report of a month sums thousands of rep-days three ways.
         self.rep_days += other.rep_days
         self.worked += other.worked
+        self.absent += other.absent
         self.met += other.met
         self.calls += other.calls
         self.eligible += other.eligible
         self.target += other.target
         self.reviewed += other.reviewed
         self.missed += other.missed
+        self.to_do += other.to_do
         self.scored += other.scored
         self.score_sum += other.score_sum
         self.critical += other.critical
@@ -127,6 +136,8 @@ class Figures:
         self.overturned += other.overturned
         for reason, count in other.reasons.items():
             self.reasons[reason] = self.reasons.get(reason, 0) + count
+        for reason, count in other.to_do_reasons.items():
+            self.to_do_reasons[reason] = self.to_do_reasons.get(reason, 0) + count
 
     @property
     def average_score(self) -> float | None:
@@ -145,7 +156,8 @@ class RepDayLine:
     rep: User
     recorded: bool  # the queue wrote this rep-day (False: reviews of a day it never built)
     figures: Figures
-    reason: MissedReason | None
+    reason: MissedReason | None  # why it is short (missed, or to do on an open day)
+    open: bool = False  # the team's queue for the day is still open: short is "to do"
 
 
 @dataclass(frozen=True)
@@ -165,16 +177,6 @@ class TeamLine:
 class DayLine:
     day: date
     figures: Figures
-
-
-@dataclass(frozen=True)
-class ReviewerLine:
-    reviewer: User
-    reviews: int
-    capacity: int
-    median_minutes: float | None
-    overrides: int
-    overturned: int
 
 
 @dataclass(frozen=True)
@@ -221,17 +223,17 @@ def coverage_report(
         access.check_team(visible, team_id)
     scope = frozenset({team_id}) if team_id is not None else visible
     all_teams = repo.teams(session)
+    reviewers = None
     tallies = repo.review_tallies(session, start, end, scope)
     lines = _rep_day_lines(session, start, end, scope, all_teams, tallies)
     queue_days = len(repo.queue_dates(session, start, end, scope))
-    reviewers = None
     if access.sees_reviewers(principal):
-        reviewers = _reviewer_lines(session, settings, scope is not None, tallies, queue_days)
+        reviewers = reviewer_lines(session, settings, scope is not None, tallies, queue_days)
     return CoverageReport(
         start=start,
         end=end,
         team_id=team_id,
-        teams=[t for t in all_teams.values() if visible is None or t.id in visible],
+        teams=_readable(all_teams, visible),
         rep_days=lines,
         reps=_by(lines, lambda x: (x.team.id, x.rep.id), lambda x, f: RepLine(x.team, x.rep, f)),
         team_lines=_by(lines, lambda x: x.team.id, lambda x, f: TeamLine(x.team, f)),
@@ -240,6 +242,22 @@ def coverage_report(
         queue_days=queue_days,
         totals=_sum(x.figures for x in lines),
     )
+
+
+def _readable(teams: dict[int, Team], visible: frozenset[int] | None) -> list[Team]:
+    return [t for t in teams.values() if visible is None or t.id in visible]
+
+
+def readable_teams(session: Session, principal: Principal | None) -> list[Team]:
+    """The teams whose report `principal` may read, by name (Forbidden for reps and reviewers)."""
+    return _readable(repo.teams(session), access.report_teams(principal))
+
+
+def default_day(session: Session, principal: Principal | None, today: date) -> date:
+    """The day the report opens on: the last day before `today` on which a queue of the
+    reader's teams was closed (a day in progress reads as work to do, not as missed); today
+    when there is none yet."""
+    return repo.last_closed_day(session, today, access.report_teams(principal)) or today
 
 
 def _sum(figures: Iterable[Figures]) -> Figures:
@@ -289,13 +307,15 @@ def _rep_day_lines(
         figures = done.get(key) or Figures()
         reason = _with_queue(figures, row, picks.get(key)) if row is not None else None
         team = teams[row.team_id if row is not None else team_of[key]]
-        lines.append(RepDayLine(key[1], team, people[key[0]], row is not None, figures, reason))
+        is_open = row is not None and not row.closed
+        lines.append(RepDayLine(key[1], team, people[key[0]], row is not None, figures, reason, is_open))
     lines.sort(key=lambda x: (x.day, x.team.name, x.rep.name, x.rep.id))
     return lines
 
 
 def _with_queue(figures: Figures, row: RepDayRow, picks: PickTally | None) -> MissedReason | None:
-    """Add what the queue recorded of the rep-day to its review figures; the missed reason."""
+    """Add what the queue recorded of the rep-day to its review figures; the reason it is
+    short (missed on a closed day, to do on an open one)."""
     reviewed = figures.reviewed
     figures.rep_days = 1
     # The queue's last build counted as eligible the calls it had not picked before: add
@@ -303,12 +323,17 @@ def _with_queue(figures: Figures, row: RepDayRow, picks: PickTally | None) -> Mi
     figures.calls, figures.target = row.calls, row.target
     figures.eligible = row.eligible + (picks.before_build if picks else 0)
     figures.worked = int(row.calls > 0)
+    figures.absent = int(row.calls == 0 and row.closed)
     figures.met = int(row.calls > 0 and reviewed >= row.target)
     if reviewed >= row.target:
         return None
-    figures.missed = row.target - reviewed
     reason = missed_reason(row, picks)
-    figures.reasons[reason] = 1
+    if row.closed:
+        figures.missed = row.target - reviewed
+        figures.reasons[reason] = 1
+    else:
+        figures.to_do = row.target - reviewed
+        figures.to_do_reasons[reason] = 1
     return reason
 
 
@@ -316,7 +341,7 @@ def missed_reason(row: RepDayRow, picks: PickTally | None) -> MissedReason:
     """The one reason a rep-day that fell short of its target did: the first cause along the
     way from calls to picks, reviewers and reviews."""
     if row.calls == 0:
-        return MissedReason.REP_ABSENT
+        return MissedReason.REP_ABSENT if row.closed else MissedReason.NO_CALLS_YET
     tally: Counter[str] = Counter()
     if picks is not None:
         tally.update(picked=picks.picked, assigned=picks.assigned)
@@ -326,40 +351,6 @@ def missed_reason(row: RepDayRow, picks: PickTally | None) -> MissedReason:
     if picks is not None and picks.missed:
         return MissedReason.REVIEW_MISSED
     return MissedReason.REVIEW_PENDING
-
-
-def _reviewer_lines(
-    session: Session, settings: Settings, scoped: bool, tallies: list[ReviewTally], queue_days: int
-) -> list[ReviewerLine]:
-    """Every reviewer with reviews in the range; for the whole organisation (not `scoped` to
-    some teams), also those taking work who did none."""
-    done: Counter[int] = Counter()
-    overrides: Counter[int] = Counter()
-    overturned: Counter[int] = Counter()
-    seconds: dict[int, list[float]] = defaultdict(list)
-    for tally in tallies:
-        done[tally.reviewer_id] += tally.reviews
-        overrides[tally.reviewer_id] += tally.overrides
-        overturned[tally.reviewer_id] += tally.overturned
-        seconds[tally.reviewer_id] += [float(tally.seconds or 0.0)] * tally.reviews
-    capacity = {
-        s.user.id: s.capacity * queue_days if s.available else 0
-        for s in reviews.reviewer_setups(session, settings)
-    }
-    ids = set(done) | ({i for i, c in capacity.items() if c} if not scoped else set())
-    users = repo.people(session, ids)
-    lines = [
-        ReviewerLine(
-            reviewer=users[i],
-            reviews=done[i],
-            capacity=capacity.get(i, 0),
-            median_minutes=round(statistics.median(seconds[i]) / 60, 1) if seconds.get(i) else None,
-            overrides=overrides[i],
-            overturned=overturned[i],
-        )
-        for i in ids
-    ]
-    return sorted(lines, key=lambda x: (x.reviewer.name, x.reviewer.id))
 
 
 # Ranges ------------------------------------------------------------------------------------------

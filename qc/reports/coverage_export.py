@@ -7,7 +7,8 @@ import csv
 import io
 from typing import Any
 
-from qc.reports.coverage import CoverageReport, Figures, RepDayLine, ReviewerLine
+from qc.reports.coverage import CoverageReport, Figures, RepDayLine
+from qc.reports.coverage_reviewers import ReviewerLine
 
 CSV_COLUMNS = (
     "date",
@@ -20,7 +21,9 @@ CSV_COLUMNS = (
     "target",
     "reviewed",
     "missed",
+    "to_do",
     "missed_reason",
+    "missed_reason_label",
     "average_score",
     "critical_fails",
     "disputes_opened",
@@ -41,7 +44,9 @@ def _blank(value: Any) -> Any:
 
 
 def to_csv(report: CoverageReport) -> str:
-    """One row per rep-day, with a header; the reason is the code of `MissedReason`."""
+    """One row per rep-day, with a header. `missed` counts only days whose queue is closed;
+    on a day still open the shortfall is `to_do`. The reason (of either) is the code of
+    `MissedReason`, and its label beside it."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
@@ -57,7 +62,9 @@ def to_csv(report: CoverageReport) -> str:
                 *((f.calls, f.eligible, f.target) if line.recorded else ("", "", "")),
                 f.reviewed,
                 f.missed,
+                f.to_do,
                 line.reason.value if line.reason else "",
+                line.reason.label if line.reason else "",
                 _blank(f.average_score),
                 f.critical,
                 f.disputes,
@@ -73,6 +80,7 @@ def figures_json(figures: Figures) -> dict[str, Any]:
     return {
         "rep_days": figures.rep_days,
         "worked": figures.worked,
+        "absent": figures.absent,
         "reached_target": figures.met,
         "calls": figures.calls,
         "eligible": figures.eligible,
@@ -80,6 +88,8 @@ def figures_json(figures: Figures) -> dict[str, Any]:
         "reviewed": figures.reviewed,
         "missed": figures.missed,
         "missed_reasons": {reason.value: count for reason, count in sorted(figures.reasons.items())},
+        "to_do": figures.to_do,
+        "to_do_reasons": {reason.value: count for reason, count in sorted(figures.to_do_reasons.items())},
         "average_score": figures.average_score,
         "critical_fails": figures.critical,
         "disputes_opened": figures.disputes,
@@ -95,6 +105,7 @@ def _rep_day_json(line: RepDayLine) -> dict[str, Any]:
         "rep_id": line.rep.id,
         "rep": line.rep.name,
         "recorded": line.recorded,
+        "open": line.open,
         "missed_reason": line.reason.value if line.reason else None,
         **figures_json(line.figures),
     }
@@ -140,7 +151,7 @@ def _cell(value: Any) -> str:
 
 def to_table(report: CoverageReport) -> str:
     """A plain-text table for a terminal: per rep, totals, then per reviewer."""
-    head = f"{'rep':<24}{'team':<20}{'calls':>6}{'elig':>6}{'tgt':>5}{'done':>5}{'miss':>5}"
+    head = f"{'rep':<24}{'team':<20}{'calls':>6}{'elig':>6}{'tgt':>5}{'done':>5}{'miss':>5}{'todo':>5}"
     head += f"{'avg':>7}{'crit':>5}{'disp':>5}{'ovt':>5}  missed because"
     lines = [f"Coverage {report.start} to {report.end}", head]
     for rep in report.reps:
@@ -148,22 +159,27 @@ def to_table(report: CoverageReport) -> str:
     lines.append(_table_row("Total", f"{len(report.reps)} reps", report.totals))
     t = report.totals
     lines.append(f"Coverage: {t.met} of {t.worked} rep-days worked reached the target")
+    if t.to_do:
+        lines.append(f"To do: {t.to_do} reviews of days still in progress (not missed)")
     if report.reviewers is not None:
         lines.append("")
         lines.append(
-            f"{'reviewer':<24}{'reviews':>8}{'capacity':>9}{'median min':>11}{'overrides':>10}{'ovt':>5}"
+            f"{'reviewer':<24}{'reviews':>8}{'capacity':>9}{'median min':>11}"
+            f"{'items overridden':>17}{'ovt':>5}"
         )
         for r in report.reviewers:
             lines.append(
                 f"{r.reviewer.name[:23]:<24}{r.reviews:>8}{r.capacity:>9}{_cell(r.median_minutes):>11}"
-                f"{r.overrides:>10}{r.overturned:>5}"
+                f"{r.overrides:>17}{r.overturned:>5}"
             )
     return "\n".join(lines) + "\n"
 
 
 def _table_row(name: str, team: str, f: Figures) -> str:
-    reasons = ", ".join(f"{n} x {reason.label.lower()}" for reason, n in sorted(f.reasons.items()))
+    missed = [f"{n} x {reason.label.lower()}" for reason, n in sorted(f.reasons.items())]
+    to_do = [f"{n} x to do: {reason.label.lower()}" for reason, n in sorted(f.to_do_reasons.items())]
+    reasons = ", ".join(missed + to_do)
     return (
-        f"{name[:23]:<24}{team[:19]:<20}{f.calls:>6}{f.eligible:>6}{f.target:>5}{f.reviewed:>5}{f.missed:>5}"
+        f"{name[:23]:<24}{team[:19]:<20}{f.calls:>6}{f.eligible:>6}{f.target:>5}{f.reviewed:>5}{f.missed:>5}{f.to_do:>5}"
         f"{_cell(f.average_score):>7}{f.critical:>5}{f.disputes:>5}{f.overturned:>5}  {reasons}"
     )

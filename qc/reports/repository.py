@@ -187,6 +187,14 @@ def queue_dates(session: Session, start: date, end: date, team_ids: Collection[i
     return list(session.scalars(query))
 
 
+def last_closed_day(session: Session, before: date, team_ids: Collection[int] | None) -> date | None:
+    """The latest day before `before` on which one of the teams' queues was closed."""
+    query = select(func.max(QueueDay.day)).where(
+        QueueDay.day < before, QueueDay.is_closed.is_(True), _in(QueueDay.team_id, team_ids)
+    )
+    return session.scalar(query)
+
+
 def people(session: Session, user_ids: Collection[int]) -> dict[int, User]:
     if not user_ids:
         return {}

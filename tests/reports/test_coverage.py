@@ -36,6 +36,7 @@ from qc.feedback import disputes
 from qc.feedback.disputes import DisputedItem, ItemDecision
 from qc.feedback.models import Decision, Dispute, DisputeCause, DisputeItem
 from qc.jobs import events
+from qc.reports.coverage import MissedReason
 from qc.reviews import builder
 from qc.reviews import service as reviews
 from qc.reviews.models import Assignment, AssignmentStatus, QueueDay, RepDay
@@ -48,6 +49,7 @@ RANGE = {"from": MON.isoformat(), "to": THU.isoformat()}
 COUNTS = (
     "reviewed",
     "missed",
+    "to_do",
     "critical_fails",
     "disputes_opened",
     "disputes_overturned",
@@ -215,7 +217,7 @@ def history(db: Session, org: Org, settings: Any) -> History:
         (rex.id, WED): "review_pending",
         (amy.id, WED): None,
         (ben.id, WED): "review_pending",
-        (olly.id, WED): "rep_absent",
+        (olly.id, WED): "no_calls_yet",  # the day is still open: not absent (yet)
         (pia.id, WED): "no_eligible_reviewer",
         (rex.id, THU): None,  # reviewed by hand: no queue that day
     }
@@ -229,11 +231,12 @@ def expected_rep_days(db: Session) -> dict[tuple[int, date], dict[str, Any]]:
     """Each rep-day's figures counted here from the rows: rep-days, picks, evaluations, disputes."""
     db.expire_all()
     lines: dict[tuple[int, date], dict[str, Any]] = {}
+    closed = {q.id: q.is_closed for q in db.scalars(select(QueueDay))}
     for row in db.scalars(select(RepDay)):
         lines[(row.rep_id, row.day)] = {
-            "team_id": row.team_id, "recorded": True, "calls": row.calls, "eligible": row.eligible,
-            "target": row.target, "scores": [], "reviewed": 0, "critical_fails": 0,
-            "disputes_opened": 0, "disputes_overturned": 0,
+            "team_id": row.team_id, "recorded": True, "open": not closed[row.queue_day_id],
+            "calls": row.calls, "eligible": row.eligible, "target": row.target, "scores": [],
+            "reviewed": 0, "critical_fails": 0, "disputes_opened": 0, "disputes_overturned": 0,
         }  # fmt: skip
     changed = {i.dispute_id for i in db.scalars(select(DisputeItem)) if i.decision is Decision.CHANGED}
     by_evaluation: dict[int, list[Dispute]] = defaultdict(list)
@@ -249,8 +252,9 @@ def expected_rep_days(db: Session) -> dict[tuple[int, date], dict[str, Any]]:
         assert review is not None
         line = lines.setdefault(
             (pick.rep_id, pick.day),
-            {"team_id": pick.team_id, "recorded": False, "calls": 0, "eligible": 0, "target": 0, "scores": [],
-             "reviewed": 0, "critical_fails": 0, "disputes_opened": 0, "disputes_overturned": 0},
+            {"team_id": pick.team_id, "recorded": False, "open": False, "calls": 0, "eligible": 0,
+             "target": 0, "scores": [], "reviewed": 0, "critical_fails": 0, "disputes_opened": 0,
+             "disputes_overturned": 0},
         )  # fmt: skip
         line["reviewed"] += 1
         line["scores"] += [review.final_score] if review.final_score is not None else []
@@ -258,9 +262,13 @@ def expected_rep_days(db: Session) -> dict[tuple[int, date], dict[str, Any]]:
         line["disputes_opened"] += len(by_evaluation[review.id])
         line["disputes_overturned"] += sum(d.id in changed for d in by_evaluation[review.id])
     for line in lines.values():
-        short = line["recorded"] and line["reviewed"] < line["target"]
-        line["missed"] = line["target"] - line["reviewed"] if short else 0
+        short = (
+            line["target"] - line["reviewed"] if line["recorded"] and line["reviewed"] < line["target"] else 0
+        )
+        # A day whose queue is still open is short of work to do, not missed.
+        line["missed"], line["to_do"] = (0, short) if line["open"] else (short, 0)
         line["worked"] = int(line["recorded"] and line["calls"] > 0)
+        line["absent"] = int(line["recorded"] and line["calls"] == 0 and not line["open"])
         line["reached_target"] = int(line["worked"] and line["reviewed"] >= line["target"])
     return lines
 
@@ -270,16 +278,18 @@ def average(scores: list[float]) -> float | None:
 
 
 def summed(lines: list[dict[str, Any]]) -> dict[str, Any]:
-    keys = ("calls", "eligible", "target", "reviewed", "missed", "critical_fails", "disputes_opened",
-            "disputes_overturned", "worked", "reached_target")  # fmt: skip
+    keys = ("calls", "eligible", "target", "reviewed", "missed", "to_do", "critical_fails", "disputes_opened",
+            "disputes_overturned", "worked", "absent", "reached_target")  # fmt: skip
     total = {key: sum(line[key] for line in lines) for key in keys}
     total["average_score"] = average([s for line in lines for s in line["scores"]])
     total["rep_days"] = sum(line["recorded"] for line in lines)
     reasons: dict[str, int] = defaultdict(int)
+    to_do: dict[str, int] = defaultdict(int)
     for line in lines:
         if line.get("reason"):
-            reasons[line["reason"]] += 1
+            (to_do if line["open"] else reasons)[line["reason"]] += 1
     total["missed_reasons"] = dict(reasons)
+    total["to_do_reasons"] = dict(to_do)
     return total
 
 
@@ -316,7 +326,7 @@ def with_reasons(history: History, lines: dict[tuple[int, date], dict[str, Any]]
     assert set(lines) == set(history.reasons), "a rep-day too many or too few"
     for key, line in lines.items():
         line["reason"] = history.reasons[key]
-        assert (line["reason"] is None) == (line["missed"] == 0), (key, line)
+        assert (line["reason"] is None) == (line["missed"] == line["to_do"] == 0), (key, line)
 
 
 # The report against the count ----------------------------------------------------------------------
@@ -334,7 +344,7 @@ def test_every_cell_of_the_json_reconciles_with_the_rows(
     assert set(got) == set(lines)
     for key, line in lines.items():
         row = got[key]
-        for name in ("team_id", "recorded", "calls", "eligible", "target", *COUNTS):
+        for name in ("team_id", "recorded", "open", "calls", "eligible", "target", *COUNTS):
             assert row[name] == line[name], (key, name, row[name], line[name])
         assert row["missed_reason"] == line["reason"], key
         assert line["eligible"] <= line["calls"] or not line["recorded"], (key, line)
@@ -356,8 +366,13 @@ def test_every_cell_of_the_json_reconciles_with_the_rows(
     total = summed(list(lines.values()))
     assert {k: v for k, v in body["totals"].items() if k in total} == total
     assert body["totals"]["coverage"] == round(total["reached_target"] / total["worked"], 4)
-    # The scenario as planned: 5 of the 13 rep-days worked reached the target (2 absent).
-    assert (total["reached_target"], total["worked"], total["rep_days"]) == (5, 13, 15)
+    # The scenario as planned: 5 of the 13 rep-days worked reached the target; of the 2 without
+    # calls one was absent, the other is on Wednesday, still open (no calls yet).
+    assert (total["reached_target"], total["worked"], total["rep_days"], total["absent"]) == (5, 13, 15, 1)
+    # Wednesday is still open: its shortfall is all to do, and none of it is missed.
+    wednesday = summed([line for (_, day), line in lines.items() if day == WED])
+    assert wednesday["missed"] == 0 and wednesday["to_do"] > 0 and not wednesday["missed_reasons"]
+    assert total["to_do"] == wednesday["to_do"] and total["missed"] > 0
     reviewers = {r["reviewer_id"]: r for r in body["reviewers"]}
     expected = expected_reviewers(db)
     for reviewer_id, figures in expected.items():
@@ -392,6 +407,7 @@ def test_the_csv_has_one_row_per_rep_day_matching_the_rows(
         for name in ("team_id", *COUNTS):
             assert row[name] == str(line[name]), (row, name)
         assert row["missed_reason"] == (line["reason"] or "")
+        assert row["missed_reason_label"] == (MissedReason(line["reason"]).label if line["reason"] else "")
         score = average(line["scores"])
         assert row["average_score"] == ("" if score is None else str(score))
 
@@ -413,24 +429,21 @@ def test_the_page_shows_the_same_numbers(browser: Any, db: Session, history: His
         rep_id = int(row["data-rep"])
         total = summed(by_rep[rep_id])
         cells = _cells(row)
-        numbers = [cells[i] for i in (2, 3, 4, 5, 6)]
-        assert numbers == [str(total[k]) for k in ("calls", "eligible", "target", "reviewed", "missed")], (
-            cells
-        )
+        # Two teams: rep, team, then the figures that matter most first.
+        assert [cells[i] for i in (2, 3, 4, 5, 7, 8)] == [str(total[k]) for k in FIRST], cells
         score = total["average_score"]
-        assert cells[7] == ("—" if score is None else f"{score:.1f}")
-        assert cells[8:11] == [
+        assert cells[9] == ("—" if score is None else f"{score:.1f}")
+        assert cells[10:13] == [
             str(total[k]) for k in ("critical_fails", "disputes_opened", "disputes_overturned")
         ]
         assert row.select_one("a")["href"].endswith(f"/reps/{rep_id}")
-        assert f"{total['reached_target']}/{total['worked']} days" in cells[0]
+        assert f"{total['reached_target']} of {total['worked']} days at target" in cells[0]
     foot = _cells(page.select_one("#coverage-reps tfoot tr"))
     total = summed(list(lines.values()))
-    assert [foot[i] for i in (2, 3, 4, 5, 6)] == [
-        str(total[k]) for k in ("calls", "eligible", "target", "reviewed", "missed")
-    ]
+    assert [foot[i] for i in (2, 3, 4, 5, 7, 8)] == [str(total[k]) for k in FIRST]
     summary = page.select_one("#coverage-summary").get_text(" ", strip=True)
     assert f"{total['reached_target']} of {total['worked']}" in summary
+    assert f"{total['missed']} missed" in summary and f"{total['to_do']} to do" in summary
     reviewers = {int(r["data-reviewer"]): _cells(r) for r in page.select("#coverage-reviewers tbody tr")}
     for reviewer_id, figures in expected_reviewers(db).items():
         cells = reviewers[reviewer_id]
@@ -442,11 +455,16 @@ def test_the_page_shows_the_same_numbers(browser: Any, db: Session, history: His
         ]
     days = {r["data-day"]: _cells(r) for r in page.select("#coverage-days tbody tr")}
     assert set(days) == {d.isoformat() for d in (MON, TUE, WED, THU)}
-    monday = [line for (_, day), line in lines.items() if day == MON]
-    assert (
-        days[MON.isoformat()][1]
-        == f"{sum(x['reached_target'] for x in monday)} of {sum(x['worked'] for x in monday)}"
-    )
+    for day in (MON, TUE, WED, THU):
+        of_day = summed([line for (_, d), line in lines.items() if d == day])
+        assert days[day.isoformat()][1:7] == [
+            f"{of_day['reached_target']} of {of_day['worked']}",
+            str(of_day["absent"]),
+            *(str(of_day[k]) for k in ("target", "reviewed", "missed", "to_do")),
+        ], day
+
+
+FIRST = ("reviewed", "target", "missed", "to_do", "calls", "eligible")
 
 
 def test_one_day_shows_one_reason_per_rep_and_links_the_queue(
@@ -456,9 +474,11 @@ def test_one_day_shows_one_reason_per_rep_and_links_the_queue(
     rows = {int(r["data-rep"]): _cells(r) for r in page.select("#coverage-reps tbody tr")}
     alpha = {history.org.rep.id, history.amy.id, history.ben.id}
     assert set(rows) == alpha, "a manager sees their own team only"
-    assert rows[history.amy.id][11] == "Rep absent (no calls)"
-    assert rows[history.ben.id][11] == "Calls still processing"
-    assert rows[history.org.rep.id][11] == ""
+    # One team: no Team column; rep, reviewed, target, missed, to do, missed because.
+    assert rows[history.amy.id][5] == "Rep absent (no calls)"
+    assert rows[history.ben.id][5] == "Calls still processing"
+    assert rows[history.org.rep.id][5] == ""
+    assert page.select_one("#coverage-reps thead th:nth-of-type(2)").get_text(strip=True) == "Reviewed"
     assert page.select_one("#coverage-reviewers") is None, "reviewers' load is for QC leads"
     queue = page.find("a", string="The day's queue")
     assert queue is not None and queue["href"].endswith(f"/queue/day?date={TUE}")
@@ -516,7 +536,7 @@ def test_another_teams_manager_and_reps_are_refused(
 def test_columns_sort_on_the_server(browser: Any, history: History, db: Session) -> None:
     browser.login_as(history.org.qc_lead)
     page = browser.page(f"/reports/coverage?from={MON}&to={THU}&sort=-reviewed")
-    reviewed = [int(_cells(r)[5]) for r in page.select("#coverage-reps tbody tr")]
+    reviewed = [int(_cells(r)[2]) for r in page.select("#coverage-reps tbody tr")]
     assert reviewed == sorted(reviewed, reverse=True) and reviewed[0] > reviewed[-1]
     names = [
         _cells(r)[0].split(" ")[0]
@@ -532,11 +552,18 @@ def test_columns_sort_on_the_server(browser: Any, history: History, db: Session)
 def test_bad_ranges_are_refused_with_a_message(browser: Any, org: Org) -> None:
     browser.login_as(org.qc_lead)
     backwards = browser.get(f"/reports/coverage?from={TUE}&to={MON}")
-    assert (
-        backwards.status_code == 422
-        and "on or after" in BeautifulSoup(backwards.text, "html.parser").get_text()
-    )
+    assert backwards.status_code == 422
+    page = BeautifulSoup(backwards.text, "html.parser")
+    # The form again with the days typed and the error beside them; no tables.
+    error = page.select_one("form.report-picker #range-error")
+    assert error is not None and "on or after" in error.get_text()
+    assert page.select_one("input[name=from]")["value"] == str(TUE)
+    assert page.select_one("input[name=to]")["value"] == str(MON)
+    assert page.select_one("input[name=to]").get("aria-invalid") == "true"
+    assert page.select("table") == [] and page.select_one("#coverage-summary") is None
     assert browser.get("/reports/coverage?from=23/11/2026").status_code == 422
     assert browser.get(f"/reports/coverage?from=2024-01-01&to={THU}").status_code == 422
     empty = browser.page(f"/reports/coverage?from={MON}")
-    assert "No rep-days" in empty.select_one("#coverage-reps tbody").get_text()
+    state = empty.select_one("#coverage-empty")
+    assert state is not None and "No rep-days in this range" in state.get_text()
+    assert empty.select("table") == [] and empty.select_one("#coverage-summary") is None

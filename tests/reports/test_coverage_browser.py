@@ -40,7 +40,9 @@ def test_a_week_filtered_to_a_team_sorted_and_downloaded(
     }
     page.click("#coverage-reps th a:has-text('Reviewed')")  # numbers sort the largest first
     page.wait_for_url("**sort=-reviewed**")
-    reviewed = [int(rows.nth(i).locator("td").nth(5).inner_text()) for i in range(rows.count())]
+    # One team shown: no Team column, so Reviewed is the cell after the rep's.
+    assert page.locator("#coverage-reps thead th:has-text('Team')").count() == 0
+    reviewed = [int(rows.nth(i).locator("td").nth(1).inner_text()) for i in range(rows.count())]
     assert reviewed == sorted(reviewed, reverse=True)
     assert page.evaluate(OVERFLOW) == 0
     page.screenshot(path=str(SCREENSHOTS / "coverage_desktop.png"), full_page=True)
@@ -54,6 +56,13 @@ def test_a_week_filtered_to_a_team_sorted_and_downloaded(
     phone = open_as(chromium, server, org.qc_lead.email, width=390)
     phone.goto(f"/reports/coverage?from={MON}&to={THU}")
     assert phone.evaluate(OVERFLOW) == 0, "the tables scroll in their own box"
+    # The columns that matter come first: a manager of one team sees rep, reviewed, target and
+    # missed on a phone without scrolling, and is told more columns are to the right.
+    phone.goto(f"/reports/coverage?from={MON}&to={THU}&team={org.team.id}")
+    for heading in ("Reviewed", "Target", "Missed"):
+        cell = phone.locator(f"#coverage-reps thead th:has-text('{heading}')").first.bounding_box()
+        assert cell is not None and cell["x"] + cell["width"] <= 390, heading
+    assert phone.locator(".scroll-hint").is_visible()
     box = phone.locator(".quick-ranges").bounding_box()
     assert box is not None and box["x"] + box["width"] <= 390
     phone.screenshot(path=str(SCREENSHOTS / "coverage_phone.png"), full_page=True)
