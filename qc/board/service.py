@@ -41,6 +41,7 @@ TREND_DAYS = 7
 TREND_MIN_REVIEWS = 3
 TREND_STEP = 2.0  # points of average score
 PAGE_SIZE = 24  # reps per screen: two columns of twelve; bigger teams rotate through pages
+COLUMN_SIZE = PAGE_SIZE // 2
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,12 @@ class Trend:
     @property
     def arrow(self) -> str:
         return {"up": "▲", "down": "▼", "level": "▶"}[self.direction]
+
+    @property
+    def points(self) -> str:
+        """The change in whole points, signed: "+4", "-3", "±0"."""
+        whole = round(self.change)
+        return f"{whole:+d}" if whole else "±0"
 
 
 @dataclass(frozen=True)
@@ -119,6 +126,21 @@ class Board:
         count = max(1, -(-len(self.rows) // PAGE_SIZE))
         size = -(-len(self.rows) // count) or 1
         return [self.rows[i : i + size] for i in range(0, len(self.rows), size)] or [[]]
+
+    @property
+    def column_size(self) -> int:
+        return COLUMN_SIZE
+
+    @property
+    def columns(self) -> int:
+        """Columns of reps on the fullest page: 1, or 2 past COLUMN_SIZE reps."""
+        return 2 if max(len(page) for page in self.pages) > COLUMN_SIZE else 1
+
+    @property
+    def lines(self) -> int:
+        """Rows in the fullest column of a page: the display sizes its type to fill the screen
+        with them (a page of more than COLUMN_SIZE reps is split into two columns)."""
+        return max(-(-len(page) // 2) if len(page) > COLUMN_SIZE else len(page) for page in self.pages)
 
 
 def _trend(recent: tuple[int, float | None], before: tuple[int, float | None]) -> Trend | None:

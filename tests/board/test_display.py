@@ -153,6 +153,6 @@ def test_a_ranking_link_says_so_while_nobody_is_ranked_yet(
     assert podium is not None and podium.select("li") == []
     reps = len(soup.select(".board-table .rep-name"))
     assert podium.get_text(" ", strip=True) == (
-        f"Top three, last 30 days nobody yet (0 of {reps} reps have the "
-        f"{ranking.RANK_MIN_REVIEWS} released reviews a rank needs)"
+        f"Top three, last 30 days nobody yet (a rank needs {ranking.RANK_MIN_REVIEWS} released "
+        f"reviews; ranked so far: 0 of {reps} reps)"
     )

@@ -141,3 +141,7 @@ def test_the_top_three_only_when_it_is_asked_for(
     averages = {n: rows(board_of(db, org, settings))[n].average for n in ("Rex Rep", "Tia Teammate")}
     assert names == [max(averages, key=lambda n: averages[n] or 0)]
     assert [s.rank for s, _ in podium] == [1]
+
+
+def test_the_trend_shows_its_change_in_whole_points() -> None:
+    assert [Trend(c).points for c in (4.2, -3.6, 0.4, -0.4, 2.5)] == ["+4", "-4", "±0", "±0", "+2"]

@@ -6,6 +6,7 @@ sees their rank on their own page."""
 from __future__ import annotations
 
 from datetime import timedelta
+from statistics import fmean
 from typing import Any
 
 import pytest
@@ -138,3 +139,54 @@ def test_a_manager_puts_the_board_on_a_tv(
     assert "Rank over the last 30 days" in rep.inner_text(".rep-rank")
     assert rep.evaluate("document.documentElement.scrollWidth") <= 390
     rep.screenshot(path="/tmp/board-rep-rank.png")
+
+
+def test_a_small_team_fills_the_tv(chromium: Any, server: str, db: Any, org: Any, settings: Any) -> None:  # noqa: F811
+    """Four reps at 1920x1080: rows sized to fill the screen, the most-missed item whole with
+    its count, the trend's change in points beside its arrow."""
+    from qc.board import links
+
+    reps = [org.rep] + [make_user(db, role=Role.REP, team=org.team, name=n) for n in NAMES[1:4]]
+    db.commit()
+    now = utcnow()
+    weak, strong = {"greeting": "fail", "price": "fail"}, {"permission": "fail"}
+    times = {
+        now - timedelta(days=days, minutes=step): plan
+        for days, plan in ((10, weak), (1, strong))
+        for step in range(3)
+    }
+    scores = {
+        when: submit_review(db, org, settings, started_at=when, statuses=plan).final_score
+        for when, plan in times.items()
+    }
+    change = fmean(v for t, v in scores.items() if times[t] is strong) - fmean(
+        v for t, v in scores.items() if times[t] is weak
+    )
+    this_month = sum(when.month == now.month and plan is strong for when, plan in times.items())
+    for rep in reps[1:]:
+        submit_review(db, org, settings, rep=rep, started_at=now - timedelta(days=1))
+    made = links.make_link(db, org.team, label="TV", show_ranking=True, created_by_id=None)
+    db.commit()
+    tv = chromium.new_context(viewport={"width": 1920, "height": 1080}, base_url=server).new_page()
+    tv.goto(f"/wall/{made.token}")
+    _fits(tv, 1920, 1080)
+    bottom = tv.evaluate("document.querySelector('.board-table').getBoundingClientRect().bottom")
+    assert bottom > 0.7 * 1080, bottom  # the rows use the screen, not its top quarter
+    row = tv.locator(f"tr[data-rep='{org.rep.id}']")
+    label = row.locator(".missed-label")
+    assert label.inner_text() == "Asks whether it is a good time to talk"
+    assert label.evaluate("e => e.scrollWidth <= e.clientWidth && e.scrollHeight <= e.clientHeight + 1")
+    assert (
+        row.locator(".missed-count").is_visible()
+        and row.locator(".missed-count").inner_text() == f"{this_month}/{this_month}"
+    )
+    trend = row.locator("td.trend").inner_text()
+    assert change >= 2 and row.locator(".arrow").inner_text() == "▲", trend
+    assert row.locator(".trend-points").inner_text().split() == [
+        "up",
+        f"{round(change):+d}",
+    ]  # "up" for screen readers
+    tv.screenshot(path="/tmp/board-small-team-1920x1080.png")
+    tv.set_viewport_size({"width": 1280, "height": 720})
+    _fits(tv, 1280, 720)
+    tv.screenshot(path="/tmp/board-small-team-1280x720.png")
