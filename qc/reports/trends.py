@@ -102,7 +102,11 @@ def _number(value: str, name: str) -> int | None:
     return int(value)
 
 
-def _team(session: Session, principal: Principal, reference: str) -> tuple[Team, list[Team]]:
+def _team(
+    session: Session, principal: Principal, reference: str, since: datetime
+) -> tuple[Team, list[Team], str]:
+    """The chosen team, the teams to choose from, and a note when the page chose for the
+    reader: of several teams, the one with the most reviews of calls made `since`."""
     if principal.role not in VIEWERS:
         raise Forbidden(
             "Trends are for managers, QC leads and administrators; a rep's own trend is on their page"
@@ -112,10 +116,19 @@ def _team(session: Session, principal: Principal, reference: str) -> tuple[Team,
     if team_id is None:
         if not teams:
             raise NotFound("You supervise no team yet: ask an administrator to give you one")
-        return teams[0], teams
+        if len(teams) == 1:
+            return teams[0], teams, ""
+        busiest = repo.busiest_team(session, [t.id for t in teams], since)
+        chosen = next((t for t in teams if t.id == busiest), teams[0])
+        why = (
+            "the team with the most reviews in these weeks"
+            if busiest
+            else "no team has reviews in these weeks"
+        )
+        return chosen, teams, f"Showing {chosen.name} ({why}); choose another team above."
     if not performance.can_see_team(principal, team_id):
         raise NotFound(f"Team {team_id} does not exist or you do not supervise it")
-    return users.get_team(session, team_id), teams
+    return users.get_team(session, team_id), teams, ""
 
 
 def _reps(session: Session, principal: Principal, team: Team) -> list[User]:
@@ -155,11 +168,12 @@ def _context(
 ) -> charts.Context:
     if query.weeks not in PERIOD_WEEKS:
         raise InvalidInput(f"Choose {', '.join(map(str, PERIOD_WEEKS))} weeks", field="weeks")
-    team, teams = _team(session, principal, query.team)
+    moment = now or utcnow()
+    team, teams, chosen = _team(session, principal, query.team, moment - timedelta(weeks=query.weeks))
     reps = _reps(session, principal, team)
-    rep, note = _rep(reps, query.rep, team)
+    rep, dropped = _rep(reps, query.rep, team)
     zone = ZoneInfo(reviews.team_policy(session, team.id, settings).timezone)
-    periods = Periods(zone, (now or utcnow()).astimezone(zone).date())
+    periods = Periods(zone, moment.astimezone(zone).date())
     weeks = periods.weeks(query.weeks)
     months = _months(periods, weeks[0])
     next_month = (periods.month_start + timedelta(days=32)).replace(day=1)
@@ -175,7 +189,7 @@ def _context(
         month_scope=repo.Scope(team.id, rep.id if rep else None, _bounds(periods, months, next_month)),
         scorecard=query.scorecard.strip(),
         today=periods.today,
-        note=note,
+        note=" ".join(n for n in (chosen, dropped) if n),
     )
 
 

@@ -81,6 +81,19 @@ def _reviews(scope: Scope, *columns: Any) -> Any:
     return query.where(Feedback.rep_id == scope.rep_id) if scope.rep_id is not None else query
 
 
+def busiest_team(session: Session, team_ids: Sequence[int], since: datetime) -> int | None:
+    """Of the teams, the one with the most submitted reviews of calls made since `since`
+    (ties: the first in `team_ids`); None when none has any."""
+    query = (
+        select(Feedback.team_id, func.count())
+        .join(Call, Call.id == Feedback.call_id)
+        .where(Feedback.team_id.in_(team_ids), Feedback.submitted_at >= since, Call.started_at >= since)
+        .group_by(Feedback.team_id)
+    )
+    counts = {team_id: int(n) for team_id, n in session.execute(query)}
+    return max(team_ids, key=lambda t: (counts.get(t, 0), -team_ids.index(t))) if counts else None
+
+
 class ScoreCount(NamedTuple):
     week: int
     rep_id: int

@@ -416,3 +416,21 @@ def test_each_moment_falls_in_its_period(db: Session, periods: int) -> None:
     rows = union_all(*[select(literal(m, UTCDateTime()).label("at")) for m in moments]).subquery()
     found = db.execute(select(rows.c.at, period_of(rows.c.at, bounds))).all()
     assert sorted(found) == sorted((m, (m - start).days // 7) for m in moments)
+
+
+def test_a_qc_lead_opens_on_the_team_with_the_most_reviews_and_is_told(
+    db: Session, org: Org, settings: Any
+) -> None:
+    empty = view(db, org.qc_lead, settings)
+    assert empty.team.id == org.team.id and "no team has reviews in these weeks" in empty.note
+    submit_review(db, org, settings, started_at=at(1))
+    for week in (1, 2):
+        submit_review(db, org, settings, rep=org.other_rep, started_at=at(week))
+    shown = view(db, org.qc_lead, settings)
+    assert shown.team.id == org.other_team.id, "Bravo has two reviews, Alpha one"
+    assert shown.note == (
+        f"Showing {org.other_team.name} (the team with the most reviews in these weeks); "
+        "choose another team above."
+    )
+    assert view(db, org.qc_lead, settings, team=str(org.team.id)).note == "", "a team chosen: no note"
+    assert view(db, org.manager, settings).note == "", "one team: nothing to choose"
