@@ -52,6 +52,15 @@ def test_the_trends_page_fits_a_phone(
         " * document.querySelector('#chart-score svg').getBoundingClientRect().width / 400"
     )
     assert size >= 9, size
+    # The failure table opens on this week; the worst item's overall rate shows beside its name.
+    rate = page.locator("#chart-items tbody tr").first.locator(".pinned-figure")
+    box = rate.bounding_box()
+    assert (
+        rate.inner_text() == "33.3%"
+        and box is not None
+        and box["x"] >= 0
+        and box["x"] + box["width"] <= PHONE
+    )
     page.screenshot(path="/tmp/trends-390.png", full_page=True)
     page.screenshot(path=str(SCREENSHOTS / "trends_phone.png"), full_page=True)
 
