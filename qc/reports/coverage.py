@@ -29,7 +29,7 @@ What each number counts (the page shows the same as notes):
 - Per reviewer: reviews done (as above) against capacity = today's daily capacity of a
   reviewer taking work (0 otherwise) x the days in the range on which the report's teams
   had a queue; median minutes on task (`Evaluation.active_seconds`); answers that differ
-  from the automatic check's (overrides, as the answers stand now); disputes of their
+  from the automatic check's (items overridden, as the answers stand now); disputes of their
   reviews that changed at least one item (overturned).
 
 A read-model: `repository` reads the queue's, evaluations' and disputes' tables; nothing

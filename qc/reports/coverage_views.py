@@ -21,7 +21,7 @@ def quick_ranges(today: date, opened_on: date) -> list[tuple[str, date, date]]:
     yesterday = today - timedelta(days=1)
     last = opened_on if opened_on < yesterday else yesterday
     return [
-        ("Today (in progress)", today, today),
+        ("Today", today, today),
         ("Yesterday" if last == yesterday else f"Last closed day ({last:%a %d %b})", last, last),
         ("This week", monday, today),
         ("Last week", monday - timedelta(days=7), monday - timedelta(days=1)),

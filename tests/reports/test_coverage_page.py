@@ -22,7 +22,7 @@ def test_it_opens_on_the_last_closed_day_with_today_one_click_away(browser: Any,
     assert page.select_one("input[name=from]")["value"] == str(TUE)
     assert page.h1 is not None and "Tue 24 Nov 2026" in page.h1.get_text()
     labels = [a.get_text(strip=True) for a in page.select(".quick-ranges a")]
-    assert labels[0] == "Today (in progress)" and labels[1].startswith("Last closed day (Tue 24 Nov")
+    assert labels[0] == "Today" and labels[1].startswith("Last closed day (Tue 24 Nov")
 
 
 def test_a_day_in_progress_reads_as_work_to_do_not_missed(browser: Any, history: History) -> None:  # noqa: F811
