@@ -73,6 +73,14 @@ class DigestStatus(enum.StrEnum):
         return self.value.capitalize()
 
 
+TRIGGERS = {
+    "schedule": "scheduled",
+    "manual": "sent by hand",
+    "api": "sent through the API",
+    "command": "sent from the command line",
+}
+
+
 class DigestDelivery(Base):
     """One team-day's digest for one target. The payload is built once, at the first attempt,
     and kept: every retry posts the same message."""
@@ -104,3 +112,19 @@ class DigestDelivery(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def status_text(self) -> str:
+        """The status as a person reads it: "Retrying: 2 attempts failed", not "Pending (2)"."""
+        if self.status is DigestStatus.PENDING and self.attempts:
+            return f"Retrying: {self.attempts} attempt{'s' if self.attempts != 1 else ''} failed"
+        if self.status is DigestStatus.PENDING:
+            return "Waiting to be posted"
+        if self.status is DigestStatus.FAILED and self.attempts > 1:
+            return f"Failed after {self.attempts} attempts"
+        return self.status.label
+
+    @property
+    def trigger_text(self) -> str:
+        """Who asked for it: the schedule, a person on the page, a script."""
+        return TRIGGERS.get(self.trigger, self.trigger)

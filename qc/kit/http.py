@@ -8,6 +8,8 @@ receiver said) names the URL's host at most: the rest of the URL never leaves th
 from __future__ import annotations
 
 import http.client
+import socket
+import ssl
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -58,10 +60,31 @@ def post_json(url: str, body: bytes, *, headers: dict[str, str], timeout: float)
     except urllib.error.HTTPError as exc:
         said = scrub(_first_words(exc), url)
         retry_after = _retry_after(exc.headers.get("Retry-After") if exc.headers else None)
-        return Posted(exc.code, f"HTTP {exc.code}" + (f": {said}" if said else ""), retry_after)
+        return Posted(
+            exc.code, f"HTTP {exc.code} from {host_of(url)}" + (f": {said}" if said else ""), retry_after
+        )
     except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as exc:
-        reason = getattr(exc, "reason", None) or exc
-        return Posted(None, scrub(f"{type(exc).__name__}: {reason}", url)[:500])
+        return Posted(None, scrub(failure(exc, host_of(url), timeout=timeout), url)[:500])
+
+
+def failure(exc: BaseException, host: str, *, timeout: float) -> str:
+    """A person's account of a POST that got no answer: what happened, and to which host."""
+    reason = getattr(exc, "reason", None) or exc
+    if isinstance(reason, TimeoutError):  # socket.timeout too
+        return f"Timed out after {timeout:g} s waiting for {host}"
+    if isinstance(reason, ConnectionRefusedError):
+        return f"Could not connect to {host} (connection refused)"
+    if isinstance(reason, ConnectionResetError):
+        return f"{host} closed the connection (connection reset)"
+    if isinstance(reason, socket.gaierror):
+        return f"Could not find {host} (no such host, or DNS is down)"
+    if isinstance(reason, ssl.SSLError):
+        return f"Secure connection to {host} failed ({getattr(reason, 'reason', None) or 'TLS error'})"
+    if isinstance(reason, OSError) and reason.strerror:
+        return f"Could not connect to {host} ({reason.strerror.lower()})"
+    if isinstance(exc, http.client.HTTPException):
+        return f"{host} sent an answer that is not HTTP ({type(exc).__name__})"
+    return f"Could not post to {host}: {reason}"
 
 
 def scrub(text: str, url: str) -> str:

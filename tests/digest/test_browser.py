@@ -120,3 +120,32 @@ def test_the_team_page_and_the_preview_fit_the_screen(
         page.click("details.digest-payload[data-kind=slack] summary") if shot == "preview" else None
         assert page.evaluate(MEASURE) == [], path
         page.screenshot(path=str(SCREENSHOTS / f"digest_{shot}_{name}.png"), full_page=True)
+
+
+def test_a_delivery_error_reads_as_words_at_1280(
+    admin_page: Callable[[dict[str, int]], Any], db: Session, org: Org
+) -> None:
+    """A refused connection, recorded as a person would say it, wraps on words inside the page."""
+    crowded(db, org)
+    target = add_target(db, org.team, "slack", "http://127.0.0.1:9/hook/slacksecret0009")  # nobody listens
+    day = datetime(2026, 11, 20).date()
+    db.add(DigestDelivery(target_id=target, team_id=org.team.id, day=day, trigger="manual"))
+    db.commit()
+    delivery.deliver_due()
+    page = admin_page(DESKTOP)
+    page.goto(f"/digest/{org.team.id}")
+    settle(page)
+    row = page.locator("#digest-deliveries tbody tr[data-status=pending]")
+    status = row.locator("td[data-label=Status]").inner_text().splitlines()
+    assert status == ["Retrying: 1 attempt failed", "sent by hand"]
+    error = row.locator("td[data-label=Error] small")
+    assert error.inner_text() == "Could not connect to 127.0.0.1:9 (connection refused)"
+    box = error.bounding_box()
+    frame = page.locator("#digest-deliveries").locator("xpath=..").bounding_box()  # its scroll box
+    assert box is not None and frame is not None and box["x"] + box["width"] <= frame["x"] + frame["width"], (
+        box
+    )
+    # On words: at most three lines, never a line per fragment of a word.
+    assert box["height"] <= 3.5 * error.evaluate("e => parseFloat(getComputedStyle(e).lineHeight)"), box
+    assert page.evaluate(MEASURE) == []
+    page.screenshot(path=str(SCREENSHOTS / "digest_team_error_1280.png"), full_page=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 import threading
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
@@ -19,7 +20,7 @@ from qc.config import get_settings
 from qc.db import session_scope
 from qc.digest import delivery, schedule, service
 from qc.digest.models import DigestStatus
-from qc.kit.http import Posted
+from qc.kit.http import Posted, host_of
 from tests.digest.conftest import SECRETS, add_target, deliveries, set_schedule, set_timezone
 from tests.factories import Org
 from tests.notifications.conftest import Receiver
@@ -239,7 +240,10 @@ def test_a_failing_webhook_is_retried_with_backoff_then_marked_failed(
         delivery.MAX_ATTEMPTS,
         None,
     )
-    assert (row.last_status_code, row.last_error) == (500, "HTTP 500: receiver says no")
+    assert (row.last_status_code, row.last_error) == (
+        500,
+        f"HTTP 500 from {host_of(receiver.url)}: receiver says no",
+    )
     assert waits == [timedelta(seconds=s) for s in (30, 60, 120, 240, 480)]
     assert delivery.deliver_due(now=now + timedelta(days=1)).sent == 0  # given up
     assert len(receiver.requests) == delivery.MAX_ATTEMPTS
@@ -268,7 +272,7 @@ def test_an_unreachable_target_is_logged_and_recorded_by_its_host_only(
     report = delivery.run(now=datetime(2026, 11, 23, 21, 0, tzinfo=UTC))
     [row] = deliveries(db)
     assert (report.retrying, row.status, row.last_status_code) == (1, DigestStatus.PENDING, None)
-    assert row.last_error and "telegramsecret0003" not in row.last_error
+    assert row.last_error == "Could not connect to 127.0.0.1:9 (connection refused)"
     assert "127.0.0.1" in caplog.text and "telegramsecret0003" not in caplog.text
 
 
@@ -323,3 +327,26 @@ def test_a_target_turned_off_gets_nothing_until_it_is_turned_on(
     delivery.deliver_due(now=datetime(2026, 11, 24, 22, tzinfo=UTC))
     assert [json.loads(r.body)["day"] for r in receiver.requests] == ["2026-11-23"]
     assert [r.day for r in deliveries(db)] == [MONDAY]
+
+
+def test_a_receiver_that_never_answers_is_recorded_as_a_timeout(
+    db: Session, org: Org, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(delivery, "TIMEOUT_S", 0.3)
+    with socket.socket() as silent:  # connections wait in its backlog: nobody ever answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(4)
+        port = silent.getsockname()[1]
+        add_target(
+            db,
+            org.team,
+            "json",
+            f"http://127.0.0.1:{port}/hook/s3cret-path-0004",
+            created_at=datetime(2026, 11, 1, tzinfo=UTC),
+        )
+        delivery.run(now=datetime(2026, 11, 23, 21, 0, tzinfo=UTC))
+    [row] = deliveries(db)
+    assert (row.status, row.last_error) == (
+        DigestStatus.PENDING,
+        f"Timed out after 0.3 s waiting for 127.0.0.1:{port}",
+    )

@@ -26,6 +26,8 @@ def test_a_team_without_targets_previews_every_kind_of_message(browser: Browser,
     browser.login_as(org.admin)
     page = browser.page(f"/digest/{org.team.id}")
     assert "No target yet" in page.select_one("#schedule-summary").get_text()
+    assert page.select_one("#preview-head").get_text() == "Preview and send"
+    assert "it will not be posted again at 21:00" in page.select_one("#send-form + p").get_text()
     day = page.select_one("#preview-form input[name=date]")["value"]
     assert date.fromisoformat(day).isoweekday() <= 5  # the team's last working day
     preview = browser.page(f"/digest/{org.team.id}/preview?date={PAST}")
@@ -129,7 +131,9 @@ def test_send_now_posts_a_day_once_and_says_so_the_second_time(
     assert (row.status, row.trigger, row.day) == (DigestStatus.SENT, "manual", date(2026, 11, 20))
     page = browser.page(f"/digest/{org.team.id}")
     [shown] = page.select("#digest-deliveries tbody tr")
-    assert shown["data-status"] == "sent" and "manual" in shown.get_text()
+    status = shown.select_one("td[data-label=Status]")
+    assert shown["data-status"] == "sent" and status is not None
+    assert status.get_text(" ", strip=True) == "Sent sent by hand"
     assert browser.post(f"/digest/{org.team.id}/send", data={"date": "2999-01-01"}).status_code == 422
 
 
@@ -176,6 +180,7 @@ def test_a_manager_previews_and_reads_the_status_of_their_team_only(
     page = manager.page(f"/digest/{org.team.id}")
     assert page.select_one("#digest-targets code").get_text() == "hooks.slack.com/…0001"
     assert not page.select("#send-form, #schedule form, #new-target form, #digest-targets form")
+    assert page.select_one("#preview-head").get_text() == "Preview a day"  # no Send button: not "and send"
     manager.page(f"/digest/{org.team.id}/preview?date={PAST}")
     assert manager.get(f"/digest/{org.other_team.id}").status_code == 404
     assert manager.post(f"/digest/{org.team.id}/send", data={"date": PAST}).status_code == 403

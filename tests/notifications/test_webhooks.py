@@ -21,6 +21,7 @@ from qc.db import session_scope, utcnow
 from qc.jobs import events
 from qc.jobs.models import Event
 from qc.jobs.queue import Lane, drain
+from qc.kit.http import host_of
 from qc.notifications import delivery, webhooks
 from qc.notifications.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from qc.notifications.webhooks import EndpointForm, WebhookFormInvalid
@@ -87,7 +88,8 @@ def test_a_refused_delivery_is_retried_with_backoff_and_delivered_exactly_once(
     later = delivery.deliver_due(now=start + timedelta(days=1))
 
     assert (first.sent, too_soon.sent, second.sent, third.sent, later.sent) == (1, 0, 1, 1, 0)
-    assert after_one == (1, 500, start + timedelta(seconds=10), "HTTP 500: receiver says no")
+    assert after_one[:3] == (1, 500, start + timedelta(seconds=10))
+    assert after_one[3] == f"HTTP 500 from {host_of(receiver.url)}: receiver says no"
     assert after_two == start + timedelta(seconds=11 + 20)
     [done] = deliveries(db)
     assert (done.status, done.attempts, done.last_status_code, done.last_error) == (
@@ -386,7 +388,7 @@ def test_the_deliveries_list_shows_a_failure_with_its_code_and_error(
     cells = [td.get_text(" ", strip=True) for td in row.select("td")]
     assert row["data-status"] == "pending"
     assert cells[2:4] == ["502", "1"] and "next try" in cells[4]
-    assert cells[5] == "HTTP 502: receiver says no"
+    assert cells[5] == f"HTTP 502 from {host_of(receiver.url)}: receiver says no"
     listed = browser.page("/admin/webhooks").select_one("#endpoints tbody tr")
     assert [td.get_text(strip=True) for td in listed.select("td.num")] == ["0", "1", "0"]
 
