@@ -3,6 +3,7 @@ scale, on SQLite and PostgreSQL.
 
     python bench/reports.py [--reps 200] [--teams 50] [--per-rep 750] [--calls-per-rep 18000]
                             [--backend sqlite|postgresql|both] [--runs 15] [--profile] [--pg URL]
+                            [--keep DIR [--seed-only]]
 
 A throw-away database holds a year of an organisation of --reps reps in --teams teams: one
 big team of a quarter of the reps (the one whose board and trends are timed) and the rest
@@ -36,6 +37,8 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -325,12 +328,8 @@ def build_digests(day: date) -> int:
     return built
 
 
-def run_backend(args: argparse.Namespace) -> dict[str, Any]:
-    feedback_bench.configure(args.url, Path(args.data_dir))
-    from qc.app import create_app
-    from qc.config import get_settings
-    from qc.db import get_engine, utcnow
-
+def seed_all(args: argparse.Namespace) -> dict[str, Any]:
+    """Seed the year; what measuring needs to know of it."""
     org = feedback_bench.seed_people(args.reps)
     big_team = organise_teams(org, args.teams)
     seeded, _ = feedback_bench.timed(
@@ -343,17 +342,50 @@ def run_backend(args: argparse.Namespace) -> dict[str, Any]:
     queue_s, queue = feedback_bench.timed(lambda: seed_queue(org))
     coaching_bench.finalize_effects(1)
     coaching_bench.analyze()
-    token = seed_display_link(big_team)
     print(
         f"[{args.backend}] seeded {org.evaluations:,} reviews in {seeded:.0f} s, {other:,} more calls, "
         f"{sessions:,} coaching sessions, {trainings:,} training assignments, {queue['rep_days']:,} rep-days "
         f"and {queue['picks']:,} picks in {queue_s:.0f} s",
         flush=True,
     )
+    return {
+        "lead_id": org.lead_id,
+        "manager_id": manager_id,
+        "big_team": big_team,
+        "reviews": org.evaluations,
+        "calls": org.evaluations + other,
+        "rep_days": queue["rep_days"],
+    }
+
+
+def seeded(args: argparse.Namespace) -> dict[str, Any]:
+    """The seeded year: made now, or (with --keep) the one a previous run left."""
+    marker = Path(args.data_dir).parent / "seeded.json"
+    if marker.exists():
+        print(f"[{args.backend}] reusing the database seeded in {marker.parent}", flush=True)
+        return dict(json.loads(marker.read_text()))
+    info = seed_all(args)
+    marker.write_text(json.dumps(info))
+    return info
+
+
+def run_backend(args: argparse.Namespace) -> dict[str, Any]:
+    feedback_bench.configure(args.url, Path(args.data_dir))
+    from qc.app import create_app
+    from qc.config import get_settings
+    from qc.db import get_engine, utcnow
+    from qc.migrations import upgrade
+
+    info = seeded(args)
+    if args.seed_only:
+        return {}
+    upgrade(get_engine())  # a kept database gets the migrations added since it was seeded
+    big_team = info["big_team"]
+    token = seed_display_link(big_team)
     app = create_app(get_settings(), run_worker=False)
     gc.freeze()  # as the app's start-up does (the TestClient here runs no lifespan)
-    lead = feedback_bench.signed_in(app, org.lead_id)
-    manager = feedback_bench.signed_in(app, manager_id)
+    lead = feedback_bench.signed_in(app, info["lead_id"])
+    manager = feedback_bench.signed_in(app, info["manager_id"])
     from fastapi.testclient import TestClient
 
     display = TestClient(app)
@@ -389,9 +421,9 @@ def run_backend(args: argparse.Namespace) -> dict[str, Any]:
     get_engine().dispose()
     return {
         "backend": args.backend,
-        "reviews": org.evaluations,
-        "calls": org.evaluations + other,
-        "rep_days": queue["rep_days"],
+        "reviews": info["reviews"],
+        "calls": info["calls"],
+        "rep_days": info["rep_days"],
         "teams": args.teams,
         "baseline_s": base,
         "digest_s": digests_s,
@@ -448,28 +480,58 @@ def parse() -> argparse.Namespace:
     parser.add_argument(
         "--pg", default=os.environ.get("QC_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
     )
+    parser.add_argument(
+        "--keep",
+        metavar="DIR",
+        help="keep the seeded databases in DIR (PostgreSQL: under a fixed name) and reuse them next time",
+    )
+    parser.add_argument("--seed-only", action="store_true", help="with --keep: seed the databases and stop")
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--data-dir", help=argparse.SUPPRESS)
     parser.add_argument("--json-out", help=argparse.SUPPRESS)
     return parser.parse_args()
 
 
+@contextmanager
+def kept_database(backend: str, pg: str, folder: Path) -> Iterator[str]:
+    """A database kept in `folder` (SQLite) or under a fixed name (PostgreSQL) between runs;
+    made afresh when the folder holds no seeded year."""
+    if backend == "sqlite":
+        yield f"sqlite:///{folder / 'bench.sqlite3'}"
+        return
+    from urllib.parse import urlparse, urlunparse
+
+    import psycopg
+
+    parsed = urlparse(pg)
+    if not (folder / "seeded.json").exists():
+        with psycopg.connect(urlunparse(parsed._replace(scheme="postgresql")), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{PG_DATABASE}"')
+    yield urlunparse(parsed._replace(path=f"/{PG_DATABASE}"))
+
+
 def run_child(backend: str, args: argparse.Namespace) -> dict[str, Any]:
-    folder = Path(tempfile.mkdtemp(prefix=f"qc-bench-reports-{backend}-"))
+    keep = Path(args.keep) / backend if args.keep else None
+    folder = keep or Path(tempfile.mkdtemp(prefix=f"qc-bench-reports-{backend}-"))
+    folder.mkdir(parents=True, exist_ok=True)
     out = folder / "result.json"
     feedback_bench.PG_DATABASE = PG_DATABASE
+    database = kept_database if keep else feedback_bench.scratch_database
     try:
-        with feedback_bench.scratch_database(backend, args.pg, folder) as url:
+        with database(backend, args.pg, folder) as url:
             options = ["--backend", backend, "--reps", str(args.reps), "--teams", str(args.teams)]
             options += ["--per-rep", str(args.per_rep), "--calls-per-rep", str(args.calls_per_rep)]
             options += ["--sessions-per-rep", str(args.sessions_per_rep), "--runs", str(args.runs)]
             options += ["--profile"] if args.profile else []
+            options += ["--seed-only"] if args.seed_only else []
             command = [sys.executable, str(Path(__file__).resolve()), *options]
             command += ["--url", url, "--data-dir", str(folder / "data"), "--json-out", str(out)]
             subprocess.run(command, check=True)
         return dict(json.loads(out.read_text()))
     finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        if keep is None:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def main() -> None:
@@ -477,10 +539,13 @@ def main() -> None:
     if args.url:
         result = run_backend(args)
         Path(args.json_out).write_text(json.dumps(result, default=str))
-        print_results([result], args)
+        if result:
+            print_results([result], args)
         return
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
     results = [run_child(backend, args) for backend in backends]
+    if args.seed_only:
+        return
     if len(results) > 1:
         print_results(results, args)
 
