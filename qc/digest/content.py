@@ -15,6 +15,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -33,6 +34,7 @@ SCHEMA = "qc.digest/1"
 TOP_ITEMS = 3
 TREND_DAYS = 7
 MAX_LINE = 300  # characters of one line of text, before any escaping
+COVERAGE_PATH = "/reports/coverage"  # the path of the route "reports:coverage" (a test holds them equal)
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,7 @@ class DayDigest:
     training_due: int = 0
     training_overdue: int = 0
     reviewers: list[Count] = field(default_factory=list)
+    report_url: str | None = None  # the day's coverage report under QC_PUBLIC_URL (None: not set)
 
     @property
     def overdue(self) -> int:
@@ -152,7 +155,17 @@ def build_digest(session: Session, team: Team, day: date, *, settings: Settings)
         training_due=training_due,
         training_overdue=training_overdue,
         reviewers=_counted(Counter(names.get(r.reviewer_id, "?") for r in today)),
+        report_url=report_link(settings, team.id, day),
     )
+
+
+def report_link(settings: Settings, team_id: int, day: date) -> str | None:
+    """The coverage report of the team's day under QC_PUBLIC_URL; None while that is not set,
+    because a link to the default address would lead nowhere from a chat."""
+    if "public_url" not in settings.model_fields_set:
+        return None
+    query = urlencode({"team": team_id, "from": day.isoformat(), "to": day.isoformat()})
+    return f"{settings.public_url.rstrip('/')}{COVERAGE_PATH}?{query}"
 
 
 def _missed(line: RepDayLine) -> MissedRep:
@@ -200,6 +213,11 @@ def clip(text: str, limit: int = MAX_LINE) -> str:
     """One line of text at most `limit` characters (cut between characters, never escaped yet)."""
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def link_text(digest: DayDigest) -> str:
+    """The words of the link to the day's coverage report."""
+    return f"Coverage report of {digest.day.strftime('%a %d %b')}"
 
 
 def title(digest: DayDigest) -> str:

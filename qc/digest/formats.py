@@ -5,10 +5,14 @@
   a top-level `text` as the notification's fallback.
 - Microsoft Teams Workflows webhook: an Adaptive Card (version 1.4) in a message's
   attachments; the whole payload at most 28 KB.
-- Telegram bot API `sendMessage`: HTML parse mode (only `<b>`, text escaped), at most 4096
+- Telegram bot API `sendMessage`: HTML parse mode (only `<b>` and `<a href>`, text escaped), at most 4096
   characters (counted as Telegram does, in UTF-16 code units, and before its entity
   parsing shortens the text: a safe upper bound).
 - JSON webhook: the structured digest (`content.SCHEMA`) with its sections.
+
+Each message ends with a link to the day's coverage report of the team when QC_PUBLIC_URL is
+set (`report_url`; a Teams card's action, a Slack context link, a Telegram <a>), counted in
+the limits like the rest. The digest holds no times, so the footer names no time zone.
 
 When a limit would be passed, lists are shown in part with "and 12 more reps": whole
 lines only, so no escape sequence, tag or character is ever cut in half.
@@ -22,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from qc.digest.content import DayDigest, Section, sections, summary, title
+from qc.digest.content import DayDigest, Section, link_text, sections, summary, title
 from qc.digest.models import TargetKind
 
 SLACK_MAX_BLOCKS = 50
@@ -82,6 +86,12 @@ def _slack_text(section: Section) -> str:
     return f"{mark}*{slack_escape(section.title)}*\n{lines}"
 
 
+def _slack_footer(digest: DayDigest) -> str:
+    if digest.report_url is None:
+        return slack_escape(FOOTER)
+    return f"{slack_escape(FOOTER)} · <{slack_escape(digest.report_url)}|{slack_escape(link_text(digest))}>"
+
+
 def slack(digest: DayDigest) -> dict[str, Any]:
     """A Block Kit message for a Slack-compatible incoming webhook."""
     parts = fit(sections(digest), lambda p: all(len(_slack_text(s)) <= SLACK_SECTION_CHARS for s in p))
@@ -89,8 +99,7 @@ def slack(digest: DayDigest) -> dict[str, Any]:
     blocks: list[dict[str, Any]] = [{"type": "header", "text": {"type": "plain_text", "text": header}}]
     blocks += [{"type": "section", "text": {"type": "mrkdwn", "text": _slack_text(s)}} for s in parts]
     blocks = blocks[: SLACK_MAX_BLOCKS - 1]
-    footer = f"{FOOTER} · times in {digest.timezone}"
-    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": slack_escape(footer)}]})
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": _slack_footer(digest)}]})
     return {"text": slack_escape(summary(digest))[:SLACK_FALLBACK_CHARS], "blocks": blocks}
 
 
@@ -117,21 +126,16 @@ def _teams_message(digest: DayDigest, parts: list[Section]) -> dict[str, Any]:
     ]
     for section in parts:
         body += _teams_blocks(section)
-    body.append(
-        {
-            "type": "TextBlock",
-            "text": f"{FOOTER} · times in {digest.timezone}",
-            "isSubtle": True,
-            "wrap": True,
-        }
-    )
-    card = {
+    body.append({"type": "TextBlock", "text": FOOTER, "isSubtle": True, "wrap": True})
+    card: dict[str, Any] = {
         "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
         "type": "AdaptiveCard",
         "version": TEAMS_CARD_VERSION,
         "fallbackText": summary(digest),
         "body": body,
     }
+    if digest.report_url is not None:
+        card["actions"] = [{"type": "Action.OpenUrl", "title": link_text(digest), "url": digest.report_url}]
     return {
         "type": "message",
         "attachments": [
@@ -163,6 +167,8 @@ def _telegram_text(digest: DayDigest, parts: list[Section]) -> str:
         mark = "⚠️ " if section.exception else ""
         lines = "\n".join(f"• {esc(line)}" for line in section.lines)
         blocks.append(f"{mark}<b>{esc(section.title)}</b>\n{lines}")
+    if digest.report_url is not None:
+        blocks.append(f'<a href="{html.escape(digest.report_url)}">{esc(link_text(digest))}</a>')
     return "\n\n".join(blocks)
 
 

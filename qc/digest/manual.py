@@ -39,6 +39,10 @@ class Preview:
         return content.title(self.digest)
 
     @property
+    def link_text(self) -> str:
+        return content.link_text(self.digest)
+
+    @property
     def payloads(self) -> dict[TargetKind, str]:
         """Each document as indented JSON, for reading."""
         return {kind: json.dumps(doc, ensure_ascii=False, indent=2) for kind, doc in self.documents.items()}

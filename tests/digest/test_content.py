@@ -171,3 +171,17 @@ def test_a_day_is_local_midnight_to_midnight_23_or_25_hours_on_clock_changes() -
     assert spring[1] - spring[0] == timedelta(hours=23)
     assert autumn[1] - autumn[0] == timedelta(hours=25)
     assert plain == (datetime(2026, 11, 22, 22, tzinfo=UTC), datetime(2026, 11, 23, 22, tzinfo=UTC))
+
+
+def test_the_digest_links_to_the_teams_coverage_report_of_its_day_under_the_public_url(
+    db: Session, org: Any, configure: Any, app: Any, browser: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("QC_PUBLIC_URL", raising=False)
+    day = date(2026, 11, 20)
+    assert content.build_digest(db, org.team, day, settings=configure()).report_url is None
+    settings = configure(public_url="https://qc.example.test/")
+    url = content.build_digest(db, org.team, day, settings=settings).report_url
+    assert url == f"https://qc.example.test/reports/coverage?team={org.team.id}&from=2026-11-20&to=2026-11-20"
+    assert app.url_path_for("reports:coverage") == content.COVERAGE_PATH
+    page = browser.login_as(org.manager).get(url.removeprefix("https://qc.example.test"))
+    assert page.status_code == 200  # the manager opens their team's day from the chat

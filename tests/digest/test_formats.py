@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import json
 import re
+from dataclasses import replace
 from datetime import date
 from html.parser import HTMLParser
 
@@ -272,3 +273,46 @@ def test_a_cut_list_says_how_many_are_left_out_in_words() -> None:
     assert formats.cut(parts, 1)[0] == parts[0]  # nothing left out: unchanged
     three = Section("Reviewer throughput", ["a", "b", "c"], "reviewers")
     assert formats.cut([three], 1)[0].lines == ["a", "and 2 more reviewers"]
+
+
+# The link to the coverage report ---------------------------------------------------------------------
+
+REPORT = "https://qc.example.test/reports/coverage?team=1&from=2026-03-29&to=2026-03-29"
+
+
+def test_every_format_links_to_the_days_coverage_report_within_its_limits() -> None:
+    digest = replace(huge(), report_url=REPORT)
+    slack = formats.slack(digest)
+    assert len(slack["blocks"]) <= 50
+    assert slack["blocks"][-1]["elements"][0]["text"] == (
+        "Sent by qc · <" + REPORT.replace("&", "&amp;") + "|Coverage report of Sun 29 Mar>"
+    )
+    teams = formats.teams(digest)
+    assert len(formats.encode(teams)) <= formats.TEAMS_MAX_BYTES
+    card = teams["attachments"][0]["content"]
+    assert card["actions"] == [
+        {"type": "Action.OpenUrl", "title": "Coverage report of Sun 29 Mar", "url": REPORT}
+    ]
+    text = formats.telegram(digest, "-100")["text"]
+    assert formats.telegram_units(text) <= formats.TELEGRAM_MAX_UNITS
+    links = re.findall(r'<a href="([^"]*)">([^<]*)</a>', text)
+    assert [(html.unescape(href), words) for href, words in links] == [
+        (REPORT, "Coverage report of Sun 29 Mar")
+    ]
+    assert text.endswith("</a>") and all_entities_whole(text)
+    assert formats.structured(digest)["report_url"] == REPORT
+
+
+def test_without_a_public_url_no_format_has_a_link_and_no_footer_names_a_time_zone() -> None:
+    digest = small()
+    assert digest.report_url is None
+    slack = formats.slack(digest)
+    assert slack["blocks"][-1]["elements"][0]["text"] == "Sent by qc"
+    card = formats.teams(digest)["attachments"][0]["content"]
+    assert "actions" not in card and card["body"][-1]["text"] == "Sent by qc"
+    assert "<a " not in formats.telegram(digest, "-100")["text"]
+    chats = [kind for kind in TargetKind if kind is not TargetKind.JSON]  # the JSON keeps its timezone field
+    everything = json.dumps(
+        [formats.payload(kind, digest, chat_id="-100") for kind in chats], ensure_ascii=False
+    )
+    assert digest.timezone not in everything and "times in" not in everything

@@ -32,6 +32,7 @@ def test_a_team_without_targets_previews_every_kind_of_message(browser: Browser,
     assert date.fromisoformat(day).isoweekday() <= 5  # the team's last working day
     preview = browser.page(f"/digest/{org.team.id}/preview?date={PAST}")
     assert preview.select_one("#digest-message h3").get_text() == "QC digest · Alpha · Fri 20 Nov 2026"
+    assert "set QC_PUBLIC_URL" in preview.select_one("#digest-message .digest-link").get_text()
     kinds = [d["data-kind"] for d in preview.select("details.digest-payload")]
     assert kinds == ["slack", "teams", "telegram", "json"]
     payloads = {
