@@ -164,3 +164,33 @@ def test_an_invalid_form_comes_back_with_its_errors_and_htmx_reports_none(open_a
     assert page.input_value("input[name=url]") == "ftp://example.test/hook"
     # Chromium itself notes every 4xx response ("Failed to load resource"); htmx must add nothing.
     assert [m for m in page.console if not m.startswith("Failed to load resource")] == []
+
+
+def test_the_reports_menu_is_as_wide_as_its_items_at_1280(open_as: Any, org: Org) -> None:
+    page = open_as(org.manager, DESKTOP)
+    page.goto("/calls")
+    page.click(".topbar summary:has-text('Reports')")
+    items = page.locator(".topbar .reports-menu ul a")
+    assert items.count() >= 2
+    cut = items.evaluate_all(
+        "(links) => links.filter((a) => a.scrollWidth > a.clientWidth).map((a) => a.textContent)"
+    )
+    assert cut == [], f"cut off: {cut}"
+    assert (
+        page.locator(".topbar .reports-menu ul a:has-text('Coverage report')").inner_text()
+        == "Coverage report"
+    )
+
+
+def test_on_a_phone_one_tap_opens_the_next_menu_and_closes_the_open_one(open_as: Any, org: Org) -> None:
+    phone = open_as(org.admin, PHONE)
+    phone.goto("/calls")
+    phone.click(".topbar .nav-toggle-button")
+    phone.click(".topbar summary:has-text('Admin')")
+    assert phone.is_visible(".topbar a:has-text('People')")
+    phone.click(".topbar summary:has-text('Reports')")  # one tap
+    assert phone.evaluate("document.querySelector('.topbar .reports-menu').open")
+    assert not phone.evaluate("document.querySelector('.topbar .admin-menu').open")
+    assert in_view(phone, ".topbar a:has-text('Coverage report')")
+    phone.click(".topbar a:has-text('Coverage report')")
+    phone.wait_for_url("**/reports/coverage*")
