@@ -117,7 +117,7 @@ def _transcript(sample: dict[str, Any]) -> TranscriptionResult:
         words = turn["text"].split()
         span = (turn["end"] - turn["start"]) / max(1, len(words))
         timed = [
-            WordData(turn["start"] + i * span, turn["start"] + (i + 1) * span, f" {w}", 0.95)
+            WordData(turn["start"] + i * span, turn["start"] + (i + 1) * span, w, 0.95)
             for i, w in enumerate(words)
         ]
         segments.append(

@@ -51,14 +51,17 @@ def segments_from(items: Iterable[Any]) -> list[Segment]:
 
     result = []
     for item in items:
+        # Whisper's words carry their leading space (" morning"): a phrase of several words
+        # only matches words without it.
         words = tuple(
             Word(
                 float(get(w, "start")),
                 float(get(w, "end")),
-                str(get(w, "word")),
+                str(get(w, "word")).strip(),
                 float(get(w, "probability")),
             )
             for w in get(item, "words") or ()
+            if str(get(w, "word")).strip()
         )
         speaker = get(item, "speaker")
         result.append(

@@ -8,7 +8,7 @@ import pytest
 
 from qc.scoring.definitions import Scorecard, Status
 from qc.scoring.engine import score_transcript
-from qc.scoring.transcript import Segment, Word
+from qc.scoring.transcript import Segment, Word, segments_from
 
 
 def card(items: list[dict[str, Any]], languages: list[str] | None = None) -> Scorecard:
@@ -55,6 +55,32 @@ def test_inflected_forms_match_on_lemmas() -> None:
     scorecard = card([phrase_item("about_call", {"ru": ["по поводу звонка"]})], ["ru"])
     got = run(scorecard, talk(("agent", 1, "Я уточняю по поводу звонков вчера")), "ru")
     assert got["about_call"].status is Status.PASS
+
+
+def test_words_with_whisper_leading_spaces_match_phrases_of_several_words() -> None:
+    """Words as faster-whisper gives them (" morning,") and as the transcript JSON holds them."""
+    spoken = "Good morning, this is Daniel. Do you have two minutes?"
+    segment = {
+        "speaker": "agent",
+        "start": 0.5,
+        "end": 4.5,
+        "text": spoken,
+        "words": [
+            {"start": 0.5 + 0.4 * i, "end": 0.85 + 0.4 * i, "word": f" {w}", "probability": 0.95}
+            for i, w in enumerate(spoken.split())
+        ]
+        + [{"start": 4.6, "end": 4.6, "word": " ", "probability": 0.5}],
+    }
+    scorecard = card(
+        [
+            phrase_item(within={"first_seconds": 15}),
+            phrase_item("permission", {"en": ["do you have two minutes"]}),
+        ]
+    )
+    got = run(scorecard, segments_from([segment]))
+    assert got["greeting"].status is Status.PASS, got["greeting"].summary
+    assert got["permission"].status is Status.PASS, got["permission"].summary
+    assert got["greeting"].evidence[0].text == "Good morning"
 
 
 def test_asr_misspellings_match_fuzzily() -> None:
