@@ -25,6 +25,19 @@ PACKAGES = [
         "8.0.1",
         ["dist/wavesurfer.min.js", "dist/plugins/regions.min.js", "dist/plugins/timeline.min.js", "LICENSE"],
     ),
+    # /docs (Swagger UI) without a CDN; the page's init script is web/static/js/api_docs.js
+    (
+        "swagger-ui-dist",
+        "5.35.0",
+        [
+            "swagger-ui-bundle.js",
+            "swagger-ui.css",
+            "favicon-32x32.png",
+            "LICENSE",
+            "NOTICE",
+            "swagger-ui-bundle.js.LICENSE.txt",
+        ],
+    ),
 ]
 
 
