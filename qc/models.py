@@ -17,6 +17,7 @@ from qc.evaluations.models import (
 from qc.feedback.models import Dispute, DisputeItem, Feedback, FeedbackPolicy
 from qc.jobs.models import Event, EventHandled
 from qc.notifications.models import Notification, WebhookDelivery, WebhookEndpoint
+from qc.privacy.models import AccessGrant, AuditEntry, OriginalTranscript, RetentionPolicy, RetentionRun
 from qc.reviews.models import Assignment, QueueDay, RepDay, ReviewerProfile, ReviewPolicy
 from qc.scoring.models import CallScore, CheckResult, ScorecardVersion
 from qc.training.models import TrainingAssignment, TrainingModule, TrainingModuleVersion, TrainingRule
@@ -24,8 +25,10 @@ from qc.transcription.models import Transcript, TranscriptSegment
 from qc.users.models import ApiToken, LoginFailure, Team, User, UserSession
 
 __all__ = [
+    "AccessGrant",
     "ApiToken",
     "Assignment",
+    "AuditEntry",
     "Base",
     "CalibrationCall",
     "CalibrationParticipant",
@@ -53,8 +56,11 @@ __all__ = [
     "FeedbackPolicy",
     "LoginFailure",
     "Notification",
+    "OriginalTranscript",
     "QueueDay",
     "RepDay",
+    "RetentionPolicy",
+    "RetentionRun",
     "ReviewPolicy",
     "ReviewerProfile",
     "ScorecardVersion",

@@ -28,6 +28,7 @@ LAYERS = [
     "coaching",
     "training",
     "notifications",
+    "privacy",
     "browse",
     "performance",
     "reports",

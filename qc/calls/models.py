@@ -8,6 +8,7 @@ from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from qc.db import Base, str_enum, utcnow
+from qc.errors import Conflict, Gone
 from qc.users.models import Team, User
 
 
@@ -93,8 +94,41 @@ class Call(Base):
     enqueued_at: Mapped[datetime | None]
     detected_language: Mapped[str | None] = mapped_column(String(8))
     transcribed_at: Mapped[datetime | None]
+    # Personal data: the copy with personal data beeped out is what people hear; the
+    # original (`storage_key`) only through granted, audited access (qc.privacy).
+    redacted_storage_key: Mapped[str | None] = mapped_column(String(300))
+    # Set when the retention policy deleted the original recording, and later the masked
+    # recording and transcript (evaluations stay).
+    original_deleted_at: Mapped[datetime | None]
+    redacted_deleted_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    @property
+    def playable(self) -> bool:
+        return self.redacted_storage_key is not None and self.redacted_deleted_at is None
+
+    def recording_to_play(self) -> str:
+        """The storage key of the recording people hear: the copy with personal data beeped."""
+        if self.redacted_deleted_at is not None:
+            deleted = f"{self.redacted_deleted_at:%Y-%m-%d}"
+            raise Gone(f"The recording was deleted under the retention policy on {deleted}")
+        if self.redacted_storage_key is None:
+            if self.status is CallStatus.FAILED:
+                raise Conflict(
+                    "This recording cannot be played: the call was not transcribed, so personal data in it "
+                    "could not be masked. Retry the call, or ask an administrator for access to the original"
+                )
+            raise Conflict(
+                "This recording plays once personal data in it has been masked, right after transcription; "
+                "try again in a few minutes"
+            )
+        return self.redacted_storage_key
+
+    def waveform_source(self) -> str:
+        """The recording the waveform is drawn from: the original while it is kept (its
+        loudness says nothing personal), then the masked copy."""
+        return self.storage_key if self.original_deleted_at is None else self.recording_to_play()
 
     rep: Mapped[User] = relationship(foreign_keys=[rep_id], lazy="raise")
     team: Mapped[Team] = relationship(lazy="raise")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -431,3 +431,19 @@ def revisions(session: Session, scorecard_id: str) -> list[ScorecardVersion]:
             .order_by(ScorecardVersion.revision.desc())
         )
     )
+
+
+def rewrite_evidence(session: Session, call_id: int, text_for: Callable[[dict[str, Any]], str]) -> int:
+    """Replace the quoted text of each piece of evidence of the call's automatic results
+    with `text_for(evidence)` (personal data masked after scoring, or deleted under the
+    retention policy); returns how many pieces changed."""
+    score = session.scalar(
+        select(CallScore).where(CallScore.call_id == call_id).options(selectinload(CallScore.checks))
+    )
+    changed = 0
+    for check in score.checks if score else []:
+        rewritten = [{**e, "text": text_for(e)} for e in check.evidence]
+        changed += sum(new["text"] != e.get("text") for new, e in zip(rewritten, check.evidence, strict=True))
+        if rewritten != check.evidence:
+            check.evidence = rewritten
+    return changed

@@ -35,6 +35,8 @@ class Transcript(Base):
     speech_duration_s: Mapped[float]
     processing_s: Mapped[float]
     mean_word_probability: Mapped[float | None]
+    # When personal data was masked in the segments (qc.privacy); until then nobody reads them.
+    redacted_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     segments: Mapped[list[TranscriptSegment]] = relationship(

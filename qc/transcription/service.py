@@ -104,7 +104,16 @@ def store_transcript(session: Session, call: Call, result: engine.TranscriptionR
     return transcript
 
 
-def get_transcript(session: Session, call_id: int) -> Transcript | None:
-    return session.scalar(
-        select(Transcript).where(Transcript.call_id == call_id).options(selectinload(Transcript.segments))
-    )
+def get_transcript(session: Session, call_id: int, *, unredacted: bool = False) -> Transcript | None:
+    """The call's transcript once personal data in it has been masked, else None: every
+    reader sees the masked text. `unredacted` also returns one stored before masking (for
+    the masking itself, in qc.privacy)."""
+    query = select(Transcript).where(Transcript.call_id == call_id).options(selectinload(Transcript.segments))
+    if not unredacted:
+        query = query.where(Transcript.redacted_at.is_not(None))
+    return session.scalar(query)
+
+
+def delete_transcript(session: Session, call_id: int) -> bool:
+    """Delete the call's transcript (the retention policy); True if there was one."""
+    return bool(session.execute(delete(Transcript).where(Transcript.call_id == call_id)).rowcount)  # type: ignore[attr-defined]
