@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from urllib.parse import urlparse
 
 from qc.config import Settings, get_settings
+from qc.kit import scratch
 
 CHUNK_SIZE = 1024 * 1024
 
@@ -138,9 +139,8 @@ class S3Storage:
 
     @contextmanager
     def local_copy(self, key: str) -> Iterator[Path]:
-        self.tmp_dir.mkdir(parents=True, exist_ok=True)
         suffix = Path(key).suffix
-        fd, name = tempfile.mkstemp(dir=self.tmp_dir, prefix="s3-", suffix=suffix)
+        fd, name = tempfile.mkstemp(dir=scratch.own_dir(self.tmp_dir), prefix="s3-", suffix=suffix)
         os.close(fd)
         try:
             self.client.download_file(self.bucket, self._key(key), name)

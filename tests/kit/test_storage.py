@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from qc.config import get_settings
+from qc.kit import scratch
 from qc.kit.storage import LocalStorage, S3Storage, Storage, build_storage, get_storage
 from tests.factories import SAMPLES, api_token, bearer
 
@@ -127,4 +128,4 @@ def test_upload_and_playback_through_s3(s3: S3Storage, browser: Any, db: Any, or
 
     drain()  # the worker reads the recording back from the bucket
     assert browser.get(f"/api/calls/{created.json()['id']}").json()["status"] == "scored"
-    assert list(get_settings().tmp_dir.iterdir()) == [], "the local copy is removed"
+    assert scratch.files(get_settings().tmp_dir) == [], "the local copy is removed"
