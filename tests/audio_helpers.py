@@ -45,7 +45,9 @@ def encode(path: Path, samples: np.ndarray, *, rate: int = 16000, codec: str | N
     )
     out_rate = 48000 if codec == "libopus" else rate
     with av.open(str(path), "w") as container:
-        stream = container.add_stream(codec, rate=out_rate, layout=layout)
+        # FFmpeg's own Vorbis encoder (the wheels carry no libvorbis) is marked experimental.
+        options = {"strict": "experimental"} if codec == "vorbis" else {}
+        stream = container.add_stream(codec, rate=out_rate, layout=layout, options=options)
         frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(samples), format="fltp", layout=layout)
         frame.sample_rate = rate
         frame.time_base = Fraction(1, rate)

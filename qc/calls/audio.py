@@ -8,20 +8,29 @@ with a reason, rather than failing later in the pipeline.
 from __future__ import annotations
 
 import math
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import av
 import numpy as np
 
-from qc.errors import AudioError, UnsupportedMedia
+from qc.calls import containers
+from qc.errors import AudioError, QCError, UnsupportedMedia
+from qc.kit.timeutil import format_clock
 
 # Channels closer than this (peak of L-R, full scale 1.0) carry the same signal.
 IDENTICAL_CHANNELS_TOLERANCE = 1e-3
-# Less than this share of the declared duration decodable means a damaged file.
-TRUNCATION_RATIO = 0.97
-ESTIMATED_DURATION_FORMATS = frozenset({"mp3", "aac"})
+# Decoding may fall short of the declared length by encoder padding, never by more.
+SHORTFALL_TOLERANCE_S = 0.25
+SHORTFALL_TOLERANCE_RATIO = 0.005
+# A jump forward in the decoded timestamps this long means frames were lost to damage.
+GAP_TOLERANCE_S = 0.25
 _SAMPLE_SCALE = {"u8": 128.0, "s16": 32768.0, "s32": 2147483648.0, "s64": 9.223372036854776e18}
+_MP3_DECODERS = frozenset({"mp3", "mp3float"})
+_DAMAGED_ADVICE = "Upload an intact copy of the recording."
+_NOT_AUDIO = "This file is not audio we can read (wav, mp3, ogg/opus, flac, m4a...)"
 
 
 @dataclass(frozen=True)
@@ -33,6 +42,24 @@ class AudioInfo:
     channels: int
     peak_dbfs: float
     channels_identical: bool
+
+
+@dataclass
+class _Scan:
+    """What decoding found so far, one frame at a time."""
+
+    rate: int
+    channels: int
+    peak: float = 0.0
+    diff_peak: float = 0.0
+    samples: int = 0
+    next_pts: int | None = None
+    last_packet_head: bytes = b""  # the first bytes of the last packet, and its size
+    last_packet_size: int = 0
+
+    @property
+    def seconds(self) -> float:
+        return self.samples / self.rate if self.rate else 0.0
 
 
 def _to_float(frame: av.AudioFrame) -> np.ndarray:
@@ -48,14 +75,19 @@ def _to_float(frame: av.AudioFrame) -> np.ndarray:
     return array.astype(np.float32) / scale if scale else array.astype(np.float32)
 
 
-def _declared_duration(container: av.container.InputContainer, fmt: str) -> float:
-    """The duration the file's header states, where the header can be trusted.
+def _declared_duration(path: Path, container: av.container.InputContainer, fmt: str) -> float:
+    """The duration the file's header states, where it states one.
 
-    MP3 without a Xing/VBRI header and raw AAC have none: FFmpeg estimates it from the
-    first frame's bitrate, which is far off for VBR files, so those are only measured.
+    An MP3 without a Xing/Info/VBRI frame and raw AAC have none: FFmpeg estimates it
+    from the first frame's bitrate, which is far off for VBR files, so those are only
+    measured. WAV's is checked against the file size in `containers` (FFmpeg trims it).
     """
-    if fmt in ESTIMATED_DURATION_FORMATS or not container.duration:
+    if fmt == "aac" or not container.duration:
         return 0.0
+    if fmt == "mp3":
+        with path.open("rb") as handle:
+            if not containers.mp3_declares_length(handle.read(64 * 1024)):
+                return 0.0
     return float(container.duration / av.time_base)
 
 
@@ -63,71 +95,146 @@ def _dbfs(peak: float) -> float:
     return 20 * math.log10(peak) if peak > 0 else -math.inf
 
 
-def probe_audio(path: Path, *, max_duration_s: float) -> AudioInfo:
-    """Decode `path` fully and describe it; AudioError/UnsupportedMedia say what is wrong."""
+def _open(path: Path) -> av.container.InputContainer:
     try:
-        container = av.open(str(path), mode="r", metadata_errors="ignore")
-    except av.FFmpegError as exc:
-        raise UnsupportedMedia(
-            "This file is not audio we can read (wav, mp3, ogg/opus, flac, m4a...)"
-        ) from exc
-    with container:
-        if not container.streams.audio:
-            raise UnsupportedMedia("The file has no audio track")
-        stream = container.streams.audio[0]
-        fmt = container.format.name.split(",")[0]
-        declared = _declared_duration(container, fmt)
-        if declared > max_duration_s:
-            raise _too_long(declared, max_duration_s)
-        peak, diff_peak, samples, channels, rate = _scan(container, stream, max_duration_s)
-        codec = stream.codec_context.name or "unknown"
-    if samples == 0:
-        raise AudioError("The recording is empty: it contains no audio samples")
-    decoded = samples / rate
-    if declared > 1.0 and decoded < declared * TRUNCATION_RATIO:
-        raise AudioError(
-            f"The recording is truncated or corrupt: only {decoded:.1f} s of its "
-            f"{declared:.1f} s could be decoded"
-        )
-    return AudioInfo(
-        container_format=fmt,
-        codec=codec,
-        duration_s=decoded,
-        sample_rate=rate,
-        channels=channels,
-        peak_dbfs=_dbfs(peak),
-        channels_identical=channels >= 2 and diff_peak <= IDENTICAL_CHANNELS_TOLERANCE,
+        return av.open(str(path), mode="r", metadata_errors="ignore")
+    except (av.FFmpegError, EOFError) as exc:
+        raise _unreadable(path) from exc
+
+
+def _unreadable(path: Path) -> QCError:
+    """Refusal of a file FFmpeg cannot open: damaged if it starts like a recording."""
+    with path.open("rb") as handle:
+        kind = containers.describe_format(handle.read(16))
+    if kind is None:
+        return UnsupportedMedia(_NOT_AUDIO)
+    return AudioError(
+        f"The recording is damaged: it starts as a recording in {kind} format but the rest cannot "
+        f"be read (cut short or corrupt). {_DAMAGED_ADVICE}"
     )
 
 
+def probe_audio(path: Path, *, max_duration_s: float, timeout_s: float = 300) -> AudioInfo:
+    """Decode `path` fully and describe it; AudioError/UnsupportedMedia say what is wrong.
+
+    Frame by frame, never whole in memory, within `timeout_s` of wall time. Refused: a
+    file whose container shows it cut short or damaged, one that fails to decode, loses
+    frames on the way, or decodes shorter than its header declares.
+    """
+    containers.check_container(path)
+    with _open(path) as container:
+        if not container.streams.audio:
+            # No stream at all is a container too broken to list its tracks.
+            raise UnsupportedMedia("The file has no audio track") if container.streams else _unreadable(path)
+        stream = container.streams.audio[0]
+        fmt = container.format.name.split(",")[0]
+        declared = _declared_duration(path, container, fmt)
+        scan = _scan(container, stream, max_duration_s=max_duration_s, timeout_s=timeout_s)
+        codec = stream.codec_context.name or "unknown"
+    if scan.samples == 0:
+        raise AudioError("The recording is empty: it contains no audio samples")
+    _check_complete(scan, declared=declared, codec=codec)
+    return AudioInfo(
+        container_format=fmt,
+        codec=codec,
+        duration_s=scan.seconds,
+        sample_rate=scan.rate,
+        channels=scan.channels,
+        peak_dbfs=_dbfs(scan.peak),
+        channels_identical=scan.channels >= 2 and scan.diff_peak <= IDENTICAL_CHANNELS_TOLERANCE,
+    )
+
+
+def _check_complete(scan: _Scan, *, declared: float, codec: str) -> None:
+    if codec in _MP3_DECODERS:
+        expected = containers.mp3_frame_length(scan.last_packet_head)
+        if expected is not None and scan.last_packet_size < expected:
+            raise containers.cut_short(scan.seconds)
+    if declared and scan.seconds < declared - SHORTFALL_TOLERANCE_S - declared * SHORTFALL_TOLERANCE_RATIO:
+        raise AudioError(
+            f"The recording is incomplete: its header declares {containers.human_duration(declared)} "
+            f"of audio but only {containers.human_duration(scan.seconds)} can be decoded (the file is "
+            "cut short or damaged). Upload the complete recording."
+        )
+
+
 def _scan(
-    container: av.container.InputContainer, stream: av.AudioStream, max_duration_s: float
-) -> tuple[float, float, int, int, int]:
-    peak = diff_peak = 0.0
-    samples = 0
-    channels = stream.codec_context.channels or 0
-    rate = stream.codec_context.sample_rate or 0
+    container: av.container.InputContainer,
+    stream: av.AudioStream,
+    *,
+    max_duration_s: float,
+    timeout_s: float,
+) -> _Scan:
+    scan = _Scan(rate=stream.codec_context.sample_rate or 0, channels=stream.codec_context.channels or 0)
+    deadline = time.monotonic() + timeout_s
+    packets = container.demux(stream)
     try:
-        for frame in container.decode(stream):
-            data = _to_float(frame)
-            channels, rate = data.shape[0], frame.sample_rate
-            if data.size:
-                peak = max(peak, float(np.max(np.abs(data))))
-                if channels >= 2:
-                    diff_peak = max(diff_peak, float(np.max(np.abs(data[0] - data[1]))))
-            samples += data.shape[1]
-            if rate and samples / rate > max_duration_s:
-                raise _too_long(samples / rate, max_duration_s)
-    except av.FFmpegError as exc:
-        at = f" after {samples / rate:.1f} s" if rate and samples else ""
-        raise AudioError(f"The recording is corrupt: decoding failed{at} ({exc.strerror or exc})") from exc
-    return peak, diff_peak, samples, channels, rate
+        for packet in packets:
+            if packet.is_corrupt:
+                raise _Broken("a block of it is incomplete")
+            if packet.size:
+                scan.last_packet_head, scan.last_packet_size = bytes(memoryview(packet)[:4]), packet.size
+            for frame in packet.decode():
+                _take(scan, frame, max_duration_s=max_duration_s)
+            if time.monotonic() > deadline:
+                raise AudioError(
+                    f"Checking the recording took longer than {timeout_s:.0f} s "
+                    "(QC_AUDIO_CHECK_TIMEOUT_S); try again later, or split the recording"
+                )
+    except (av.FFmpegError, EOFError, _Broken) as exc:
+        reason = str(exc) if isinstance(exc, _Broken) else _ffmpeg_reason(exc)
+        raise _damaged(scan, reason, at_end=not _any_audio_left(packets)) from exc
+    return scan
 
 
-def _too_long(duration_s: float, max_duration_s: float) -> AudioError:
+class _Broken(Exception):
+    """A block of the recording that demuxed or decoded wrong (the message says how)."""
+
+
+def _ffmpeg_reason(exc: Exception) -> str:
+    reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+    return f"it cannot be decoded ({reason.lower()})"
+
+
+def _any_audio_left(packets: Iterator[av.Packet]) -> bool:
+    """Whether the file holds more audio after a broken block (damage, not a cut end)."""
+    try:
+        return any(packet.size for packet in packets)
+    except (av.FFmpegError, EOFError):
+        return True
+
+
+def _take(scan: _Scan, frame: av.AudioFrame, *, max_duration_s: float) -> None:
+    """Count one decoded frame, refusing it if it is corrupt or follows a gap."""
+    if frame.is_corrupt:
+        raise _Broken("a block of it is corrupt")
+    data = _to_float(frame)
+    if frame.pts is not None and frame.time_base:
+        # In whole time-base ticks: Fraction arithmetic on every frame would cost a quarter
+        # of the decoding time.
+        ticks_per_s = frame.time_base.denominator / frame.time_base.numerator
+        if scan.next_pts is not None and frame.pts - scan.next_pts > GAP_TOLERANCE_S * ticks_per_s:
+            missing = (frame.pts - scan.next_pts) / ticks_per_s
+            raise _Broken(f"{containers.human_duration(missing)} of audio is missing")
+        scan.next_pts = frame.pts + round(data.shape[1] * ticks_per_s / frame.sample_rate)
+    scan.channels, scan.rate = data.shape[0], frame.sample_rate
+    if data.size:
+        scan.peak = max(scan.peak, float(np.max(np.abs(data))))
+        if scan.channels >= 2:
+            scan.diff_peak = max(scan.diff_peak, float(np.max(np.abs(data[0] - data[1]))))
+    scan.samples += data.shape[1]
+    if scan.rate and scan.seconds > max_duration_s:
+        raise AudioError(
+            "The recording is too long: it runs past the limit of "
+            f"{containers.human_duration(max_duration_s)} (QC_MAX_CALL_DURATION_S)"
+        )
+
+
+def _damaged(scan: _Scan, what: str, *, at_end: bool) -> AudioError:
+    if at_end:
+        return containers.cut_short(scan.seconds)
     return AudioError(
-        f"The recording is too long ({duration_s / 60:.0f} min); the limit is "
-        f"{max_duration_s / 60:.0f} min (QC_MAX_CALL_DURATION_S)"
+        f"The recording is damaged {format_clock(scan.seconds)} into it: {what}. {_DAMAGED_ADVICE}"
     )
 
 
