@@ -1,0 +1,375 @@
+"""Transcript words to a canonical text the recognisers can match, with a way back.
+
+Whisper writes what a caller dictates in many shapes: "4,111 1111", "four one one one",
+"0-2-0-8", "сорок два", "john at example dot com", ".smith" and ".com" as words of their
+own. The normaliser rewrites them into one shape:
+
+- numbers as digit groups separated by one space ("4111 1111", "4 1 1 1", "42"); digits
+  joined by Whisper's thousands comma ("4,111,111") are one group; a comma or dash
+  between words starts a new group; anything else (a word, ":", "%", "/", a full stop)
+  ends the run of groups;
+- spoken letters and upper-case codes ("G B", "NWBK") in upper case, so alphanumeric
+  codes (IBAN, codice fiscale) read as runs too;
+- e-mail addresses said aloud ("ion punct popescu arond gmail punct com") as the address
+  ("ion.popescu@gmail.com"), when the domain ends in a real top-level domain;
+- other words folded to lower case without diacritics (Serbian Cyrillic as Latin).
+
+Every character of the result knows the first and last source word it came from, so a
+match in the normalised text maps back to whole words.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from qc.privacy.numbers_words import Group, Morpheme, Part, fold, morphemes, parse_numbers, to_latin
+
+
+class Tok(enum.Enum):
+    NUM = "num"
+    NUMWORD = "numword"
+    LETTER = "letter"
+    CODE = "code"
+    WORD = "word"
+    AT = "at"
+    DOT = "dot"
+    JOIN = "join"  # underscore or dash inside an e-mail address
+    PLUS = "plus"
+    COMMA = "comma"
+    DASH = "dash"
+    BREAK = "break"
+    EMAIL = "email"
+
+
+@dataclass
+class Token:
+    kind: Tok
+    text: str
+    first: int  # source word indexes, inclusive
+    last: int
+    glued: bool = False  # NUM: continues the previous group (Whisper's thousands comma)
+    upper: bool = False  # the source wrote it in capitals
+    parts: tuple[Morpheme, ...] = ()
+
+
+_AT = {
+    "en": {"at"},
+    "ru": {"собака", "собачка", "эт", "ат"},
+    "ro": {"arond", "at"},
+    "sr": {"et", "at", "majmunce", "majmun"},
+    "it": {"chiocciola", "at"},
+}
+_DOT = {"en": {"dot"}, "ru": {"точка"}, "ro": {"punct"}, "sr": {"tacka"}, "it": {"punto"}}
+# Words for "_" and "-" inside an address; a JOIN token's text is the character itself.
+_UNDERSCORE = {"underscore", "подчеркивание", "андерскор"}
+_HYPHEN = {
+    "en": {"dash", "hyphen"},
+    "ru": {"дефис", "тире"},
+    "ro": {"cratima", "liniuta"},
+    "sr": {"crtica", "povlaka"},
+    "it": {"trattino"},
+}
+_PAIRS = {
+    ("a", "rond"): (Tok.AT, "@"),
+    ("нижнее", "подчеркивание"): (Tok.JOIN, "_"),
+    ("trattino", "basso"): (Tok.JOIN, "_"),
+    ("donja", "crta"): (Tok.JOIN, "_"),
+    ("at", "sign"): (Tok.AT, "@"),
+}
+_PLUS = {"plus", "плюс", "piu", "плус"}
+# Top-level domains as callers say them in Cyrillic, once spelled in Latin.
+_TLD_ALIASES = {"kom": "com", "net": "net", "org": "org", "ru": "ru", "rs": "rs"}
+_BREAK_CHARS = set(":/%£$€#№;!?")
+_PIECE = re.compile(r"\d+|[^\W\d_]+|\S")
+_LABEL = (Tok.WORD, Tok.LETTER, Tok.CODE, Tok.NUM)
+
+
+@dataclass(frozen=True)
+class Normalised:
+    """The canonical text and, per character, the first and last source word (-1: a space)."""
+
+    text: str
+    first_word: tuple[int, ...] = field(repr=False)
+    last_word: tuple[int, ...] = field(repr=False)
+
+    def words(self, start: int, end: int) -> tuple[int, int] | None:
+        """The source words (first, last) behind text[start:end]; None if only spaces."""
+        firsts = [w for w in self.first_word[start:end] if w >= 0]
+        lasts = [w for w in self.last_word[start:end] if w >= 0]
+        if not firsts:
+            return None
+        return min(firsts), max(lasts)
+
+
+def normalise_words(words: Sequence[str], language: str) -> Normalised:
+    """The canonical text of a transcript's words (see the module's description)."""
+    tokens = _tokens(words, language)
+    tokens = _numbers(tokens)
+    tokens = _emails(tokens)
+    return _render(tokens)
+
+
+# ---------------------------------------------------------------- words to tokens
+
+
+def _tokens(words: Sequence[str], language: str) -> list[Token]:
+    tokens: list[Token] = []
+    for w, word in enumerate(words):
+        pieces = _PIECE.findall(word.strip())
+        for p, piece in enumerate(pieces):
+            token = _piece_token(piece, w, language, inner=p + 1 < len(pieces), previous=tokens)
+            if token is not None:
+                tokens.append(token)
+    return _pairs(tokens, language)
+
+
+def _piece_token(piece: str, w: int, language: str, *, inner: bool, previous: list[Token]) -> Token | None:
+    if piece.isdigit():
+        glued = bool(previous) and previous[-1].kind is Tok.COMMA and previous[-1].glued
+        return Token(Tok.NUM, piece, w, w, glued=glued)
+    if piece[0].isalpha():
+        return _word_token(piece, w, language)
+    if piece == "@":
+        return Token(Tok.AT, "@", w, w)
+    if piece == ".":
+        # A full stop that ends a word ends a sentence; inside a word (".com", "ion.popescu")
+        # it is part of an address or a number.
+        return Token(Tok.DOT if inner else Tok.BREAK, ".", w, w)
+    if piece == ",":
+        # Whisper's thousands separator sits between digits inside a word ("4,111") or
+        # starts the next word (",221"); a comma that ends a word is a pause.
+        return Token(Tok.COMMA, ",", w, w, glued=inner and bool(previous) and previous[-1].kind is Tok.NUM)
+    if piece in "-–—":
+        return Token(Tok.DASH, "-", w, w)
+    if piece == "+":
+        return Token(Tok.PLUS, "+", w, w)
+    if piece == "_":
+        return Token(Tok.JOIN, "_", w, w)
+    if piece in _BREAK_CHARS:
+        return Token(Tok.BREAK, piece, w, w)
+    return None
+
+
+def _word_token(piece: str, w: int, language: str) -> Token:
+    folded = fold(piece, language)
+    upper = piece.isupper()
+    if folded in _AT.get(language, set()):
+        return Token(Tok.AT, folded, w, w)
+    if folded in _DOT.get(language, set()):
+        return Token(Tok.DOT, folded, w, w)
+    if folded in _UNDERSCORE:
+        return Token(Tok.JOIN, "_", w, w)
+    if folded in _HYPHEN.get(language, set()):
+        return Token(Tok.JOIN, "-", w, w)
+    if folded in _PLUS:
+        return Token(Tok.PLUS, folded, w, w)
+    parts = morphemes(folded, language)
+    if parts:
+        return Token(Tok.NUMWORD, folded, w, w, upper=upper, parts=parts)
+    if len(piece) == 1:
+        return Token(Tok.LETTER, piece.upper() if piece.isascii() else folded, w, w, upper=upper)
+    if upper and piece.isascii() and len(piece) <= 8:
+        return Token(Tok.CODE, piece, w, w, upper=True)
+    return Token(Tok.WORD, folded, w, w, upper=upper)
+
+
+def _pairs(tokens: list[Token], language: str) -> list[Token]:
+    """Two-word names of '@' and '_' ("a rond", "trattino basso")."""
+    out: list[Token] = []
+    for token in tokens:
+        pair = _PAIRS.get((out[-1].text, token.text)) if out else None
+        if pair is not None and out[-1].last + 1 == token.first:
+            out[-1] = Token(pair[0], pair[1], out[-1].first, token.last)
+        else:
+            out.append(token)
+    return out
+
+
+# ---------------------------------------------------------------- number words to digits
+
+
+def _numbers(tokens: list[Token]) -> list[Token]:
+    out: list[Token] = []
+    i = 0
+    while i < len(tokens):
+        if tokens[i].kind is not Tok.NUMWORD:
+            out.append(tokens[i])
+            i += 1
+            continue
+        j = i
+        while j + 1 < len(tokens) and (
+            tokens[j + 1].kind is Tok.NUMWORD
+            or (tokens[j + 1].kind is Tok.DASH and j + 2 < len(tokens) and tokens[j + 2].kind is Tok.NUMWORD)
+        ):
+            j += 1
+        out.extend(_number_run(tokens[i : j + 1]))
+        i = j + 1
+    return out
+
+
+def _number_run(run: list[Token]) -> list[Token]:
+    items: list[tuple[int, Morpheme]] = []
+    for n, token in enumerate(run):
+        parts = token.parts if token.kind is Tok.NUMWORD else (Morpheme(Part.CONNECTOR),)
+        items.extend((n, m) for m in parts)
+    groups: list[Group] = parse_numbers(items)
+    starts = {g.first: g for g in groups}
+    out: list[Token] = []
+    n = 0
+    while n < len(run):
+        if n in starts:
+            group = starts[n]
+            out.append(Token(Tok.NUM, group.digits, run[group.first].first, run[group.last].last))
+            n = group.last + 1
+            continue
+        token = run[n]
+        if token.kind is Tok.NUMWORD:
+            kind = Tok.LETTER if len(token.text) == 1 and token.upper else Tok.WORD
+            token = Token(
+                kind, token.text.upper() if kind is Tok.LETTER else token.text, token.first, token.last
+            )
+        out.append(token)
+        n += 1
+    return out
+
+
+# ---------------------------------------------------------------- spoken e-mail addresses
+
+
+@lru_cache(maxsize=1)
+def _suffixes() -> Any:
+    """The public suffix list bundled with tldextract; never fetched, never cached on disk."""
+    import tldextract
+
+    return tldextract.TLDExtract(cache_dir=None, suffix_list_urls=(), fallback_to_snapshot=True)
+
+
+def is_top_level_domain(label: str) -> bool:
+    return bool(label.isalpha() and len(label) >= 2 and _suffixes()(f"example.{label}").suffix == label)
+
+
+def _label(token: Token) -> str:
+    text = token.text.lower() if token.kind is not Tok.NUM else token.text
+    return to_latin(text)
+
+
+def _emails(tokens: list[Token]) -> list[Token]:
+    out = list(tokens)
+    a = 0
+    while a < len(out):
+        if out[a].kind is Tok.AT and (email := _email_at(out, a)) is not None:
+            start, end, text = email
+            out[start : end + 1] = [Token(Tok.EMAIL, text, out[start].first, out[end].last)]
+            a = start + 1
+        else:
+            a += 1
+    return out
+
+
+def _email_at(tokens: list[Token], a: int) -> tuple[int, int, str] | None:
+    domain = _domain(tokens, a + 1)
+    local = _local_part(tokens, a - 1)
+    if domain is None or local is None:
+        return None
+    (start, local_text), (end, domain_text) = local, domain
+    return start, end, f"{local_text}@{domain_text}"
+
+
+def _domain(tokens: list[Token], i: int) -> tuple[int, str] | None:
+    """The longest run of labels joined by dots after '@' that ends in a real top-level domain."""
+    labels: list[str] = []
+    ends: list[tuple[int, str]] = []
+    while i < len(tokens) and tokens[i].kind in _LABEL:
+        label, i = _domain_label(tokens, i)
+        labels.append(_TLD_ALIASES.get(label, label) if labels else label)
+        if len(labels) > 1 and is_top_level_domain(labels[-1]):
+            ends.append((i, ".".join(labels)))
+        if i + 2 < len(tokens) and tokens[i + 1].kind is Tok.DOT:
+            i += 2
+        else:
+            break
+    return ends[-1] if ends else None
+
+
+def _domain_label(tokens: list[Token], i: int) -> tuple[str, int]:
+    """One label ("gmail", spelled "g m x", "my-shop") and the index of its last token."""
+    label = _label(tokens[i])
+    while i + 1 < len(tokens):
+        following = tokens[i + 1]
+        if tokens[i].kind is Tok.LETTER and following.kind is Tok.LETTER:
+            label += _label(following)
+            i += 1
+        elif following.kind in (Tok.DASH, Tok.JOIN) and i + 2 < len(tokens) and tokens[i + 2].kind in _LABEL:
+            label += "-" + _label(tokens[i + 2])
+            i += 2
+        else:
+            break
+    return label, i
+
+
+def _local_part(tokens: list[Token], j: int) -> tuple[int, str] | None:
+    """The address's name before '@': labels joined by dots, dashes or underscores,
+    spelled letters, and a name followed by digits ("john 72")."""
+    if j < 0 or tokens[j].kind not in _LABEL:
+        return None
+    pieces = [_label(tokens[j])]
+    while j > 0:
+        here, before = tokens[j], tokens[j - 1]
+        if before.kind in (Tok.DOT, Tok.JOIN, Tok.DASH) and j > 1 and tokens[j - 2].kind in _LABEL:
+            joiner = "." if before.kind is Tok.DOT else ("_" if before.text == "_" else "-")
+            pieces[:0] = [_label(tokens[j - 2]), joiner]
+            j -= 2
+        elif here.kind in (Tok.LETTER, Tok.NUM) and (
+            before.kind in (Tok.LETTER, Tok.NUM) or (here.kind is Tok.NUM and before.kind is Tok.WORD)
+        ):
+            pieces.insert(0, _label(before))
+            j -= 1
+        else:
+            break
+    return j, "".join(pieces)
+
+
+# ---------------------------------------------------------------- tokens to text
+
+
+def _render(tokens: list[Token]) -> Normalised:
+    chars: list[str] = []
+    firsts: list[int] = []
+    lasts: list[int] = []
+    previous: Token | None = None
+    for n, token in enumerate(tokens):
+        text = _rendered(token, tokens[n + 1] if n + 1 < len(tokens) else None)
+        if not text:  # commas and dashes only separate groups
+            continue
+        glue = (
+            previous is not None
+            and previous.kind in (Tok.NUM, Tok.PLUS)
+            and token.kind is Tok.NUM
+            and (token.glued or previous.kind is Tok.PLUS)
+        )
+        if chars and not glue:
+            chars.append(" ")
+            firsts.append(-1)
+            lasts.append(-1)
+        chars.extend(text)
+        firsts.extend([token.first] * len(text))
+        lasts.extend([token.last] * len(text))
+        previous = token
+    return Normalised("".join(chars), tuple(firsts), tuple(lasts))
+
+
+def _rendered(token: Token, following: Token | None) -> str:
+    if token.kind in (Tok.COMMA, Tok.DASH):
+        return ""
+    if token.kind is Tok.PLUS:
+        return "+" if following is not None and following.kind is Tok.NUM else "plus"
+    if token.kind is Tok.LETTER:
+        return token.text.upper() if token.text.isascii() else token.text
+    if token.kind is Tok.AT:
+        return token.text if token.text != "@" else "at"
+    return token.text
