@@ -15,6 +15,7 @@ from qc.calls.schemas import CallMeta
 from qc.config import get_settings
 from qc.db import session_scope
 from qc.errors import InvalidInput, QCError
+from qc.kit.filenames import printable
 from qc.kit.storage import get_storage
 from qc.kit.timeutil import parse_datetime
 from qc.users import service as users
@@ -89,6 +90,7 @@ def import_manifest(
     report = ImportReport()
     for line, row in tqdm(rows, disable=not progress, unit="call", desc="Importing"):
         name = row.get("file") or ""
+        shown = printable(name)  # the report goes to a terminal: no escape sequences
         try:
             path = _resolve(directory, name)
             meta = _meta(row)
@@ -105,8 +107,8 @@ def import_manifest(
                 call_id = result.call.id
             (report.imported if result.created else report.duplicates).append(call_id)
         except QCError as exc:
-            report.rejected.append((line, name, exc.message))
+            report.rejected.append((line, shown, exc.message))
         except Exception as exc:  # one broken row must not stop the import; details in the log
-            log.exception("ingest: line %s (%s) failed", line, name)
-            report.rejected.append((line, name, f"unexpected error ({type(exc).__name__}); see the log"))
+            log.exception("ingest: line %s (%s) failed", line, shown)
+            report.rejected.append((line, shown, f"unexpected error ({type(exc).__name__}); see the log"))
     return report

@@ -9,6 +9,7 @@ from fastapi import Request
 from starlette.responses import Response, StreamingResponse
 
 from qc.errors import NotFound
+from qc.kit.filenames import content_disposition
 from qc.kit.storage import Storage
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
@@ -30,7 +31,7 @@ def ranged_response(request: Request, storage: Storage, key: str, *, filename: s
         raise NotFound("The recording is missing from storage; ask an administrator to restore it") from exc
     headers = {"accept-ranges": "bytes", "cache-control": "private, max-age=3600"}
     if filename:
-        headers["content-disposition"] = f'inline; filename="{filename}"'
+        headers["content-disposition"] = content_disposition(filename, inline=True)
     media_type = media_type_for(key)
     match = _RANGE.match(request.headers.get("range", "").strip())
     if not match or size == 0:
