@@ -4,23 +4,32 @@ The boundary (a request, a job, a CLI command) owns the transaction: it opens a
 session with `session_scope()`, commits once on success and rolls back on error.
 Work that must happen only once the data is visible to other processes (enqueueing
 a job) is registered with `after_commit()`.
+
+What the transaction is for (`Work`) decides how it starts and how long it waits for
+another transaction's lock. On SQLite a safe web request (GET) reads in a deferred
+transaction, which in WAL mode never waits for a writer; every other transaction takes
+the write lock up front, so writers queue instead of failing when a read turns into a
+write. A lock held longer than the wait raises `DatabaseBusy` (503), never a 500.
 """
 
 from __future__ import annotations
 
 import enum
 import logging
+import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, Enum, MetaData, create_engine, event
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy import Connection, DateTime, Engine, Enum, MetaData, create_engine, event
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from qc.config import get_settings
+from qc.errors import DatabaseBusy
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +81,28 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+class Work(enum.StrEnum):
+    """What a transaction is for: how it starts and how long it waits for a lock."""
+
+    READ = "read"  # a safe web request (GET, HEAD): never takes SQLite's write lock up front
+    WRITE = "write"  # any other web request: the write lock up front, waiting `db_lock_wait_s`
+    JOB = "job"  # the worker and `qc` commands: the write lock up front, `db_job_lock_wait_s`
+    ASIDE = "aside"  # a mark written beside a read (`write_aside`): gives up almost at once
+
+
+_WORK_OPTION = "qc_work"
+_BUSY_TIMEOUT_KEY = "qc_busy_timeout_ms"
+_ASIDE_WAIT_S = 0.1  # a "last seen" mark skipped now is written by the next request
+
+
+def lock_wait_s(work: Work) -> float:
+    """How long a transaction of this kind waits for another one's lock before giving up."""
+    settings = get_settings()
+    if work is Work.ASIDE:
+        return _ASIDE_WAIT_S
+    return settings.db_job_lock_wait_s if work is Work.JOB else settings.db_lock_wait_s
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
@@ -81,14 +112,28 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _sqlite_begin_immediate(conn: Any) -> None:
-    # Take the write lock when the transaction starts, not at its first write, so two
-    # writers queue on busy_timeout instead of one failing with "database is locked".
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+def _sqlite_begin(conn: Connection) -> None:
+    work = Work(conn.get_execution_options().get(_WORK_OPTION, Work.JOB))
+    wait_ms = round(lock_wait_s(work) * 1000)
+    if conn.info.get(_BUSY_TIMEOUT_KEY) != wait_ms:  # a connection setting: set when it changes
+        conn.exec_driver_sql(f"PRAGMA busy_timeout={wait_ms}")
+        conn.info[_BUSY_TIMEOUT_KEY] = wait_ms
+    # A writer takes the lock when its transaction starts, not at its first write: a
+    # deferred transaction that has read cannot wait for the lock (SQLite answers "database
+    # is locked" at once), while one that starts with it queues on busy_timeout.
+    conn.exec_driver_sql("BEGIN" if work is Work.READ else "BEGIN IMMEDIATE")
+
+
+def _postgresql_begin(conn: Connection) -> None:
+    work = Work(conn.get_execution_options().get(_WORK_OPTION, Work.JOB))
+    if work is not Work.JOB:  # jobs and migrations wait as long as it takes, as they always have
+        conn.exec_driver_sql(f"SET LOCAL lock_timeout = {round(lock_wait_s(work) * 1000)}")
 
 
 def build_engine(url: str, *, immediate: bool = True) -> Engine:
-    """An engine; on SQLite, `immediate` makes every transaction take the write lock up front."""
+    """An engine. On SQLite, `immediate` begins transactions by their `Work`: every one but a
+    read takes the write lock up front. Without it no BEGIN is sent and each statement commits
+    by itself (tests arranging data and reading what other connections committed)."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 15})
         event.listen(engine, "connect", _sqlite_pragmas)
@@ -98,11 +143,13 @@ def build_engine(url: str, *, immediate: bool = True) -> Engine:
             dbapi_connection.isolation_level = None  # let SQLAlchemy issue BEGIN itself
 
         if immediate:
-            event.listen(engine, "begin", _sqlite_begin_immediate)
+            event.listen(engine, "begin", _sqlite_begin)
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    event.listen(engine, "begin", _postgresql_begin)
+    return engine
 
 
 @lru_cache
@@ -111,22 +158,117 @@ def get_engine() -> Engine:
 
 
 @lru_cache
-def get_session_factory() -> sessionmaker[Session]:
-    return sessionmaker(bind=get_engine(), expire_on_commit=False)
+def get_session_factory(work: Work = Work.JOB) -> sessionmaker[Session]:
+    return sessionmaker(
+        bind=get_engine().execution_options(**{_WORK_OPTION: work.value}),
+        expire_on_commit=False,
+        info={_WORK_OPTION: work},
+    )
+
+
+# SQLite's primary result codes for "another connection holds the lock" (extended codes such
+# as SQLITE_BUSY_SNAPSHOT share the low byte); PostgreSQL's SQLSTATEs for a lock or statement
+# timeout, a deadlock and a serialisation failure: all pass once the other work is done.
+_SQLITE_BUSY_CODES = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}
+_POSTGRESQL_BUSY_STATES = {"55P03", "57014", "40P01", "40001"}
+
+
+def database_busy(exc: BaseException) -> DatabaseBusy | None:
+    """The typed error for a database error that only means "busy, try again", else None."""
+    if not isinstance(exc, OperationalError):
+        return None
+    orig = exc.orig
+    if isinstance(orig, sqlite3.OperationalError):
+        code = getattr(orig, "sqlite_errorcode", None)
+        busy = (code & 0xFF) in _SQLITE_BUSY_CODES if code is not None else "locked" in str(orig)
+    else:
+        busy = getattr(orig, "sqlstate", None) in _POSTGRESQL_BUSY_STATES
+    if not busy:
+        return None
+    return DatabaseBusy(
+        "The database is busy with other work and this request could not wait for it; "
+        "nothing was changed. Try again in a few seconds."
+    )
 
 
 @contextmanager
-def session_scope(factory: sessionmaker[Session] | None = None) -> Iterator[Session]:
-    """One unit of work: commit once on success, roll back on any error."""
-    session = (factory or get_session_factory())()
+def session_scope(
+    factory: sessionmaker[Session] | None = None, *, work: Work = Work.JOB
+) -> Iterator[Session]:
+    """One unit of work: commit once on success, roll back on any error.
+
+    A lock held by other work for longer than this kind of work may wait becomes
+    `DatabaseBusy`. Marks registered with `write_aside` are written once it is over.
+    """
+    session = (factory or get_session_factory(work))()
     try:
         yield session
         session.commit()
+    except OperationalError as exc:
+        session.rollback()
+        busy = database_busy(exc)
+        if busy is None:
+            raise
+        log.warning("database busy (%s work): %s", work.value, exc.orig)
+        raise busy from exc
     except BaseException:
         session.rollback()
         raise
     finally:
         session.close()
+    _write_aside_marks(session.info.pop(_ASIDE_KEY, []))
+
+
+_ASIDE_KEY = "qc_aside"
+
+
+def write_aside(session: Session, mark: Callable[[Session], object], *, what: str) -> None:
+    """Write `mark` (a "last seen" time, nothing a reader relies on) beside the session's work.
+
+    In a read transaction (a GET) it is written after the read, in a short transaction of
+    its own that gives up, logged, when the database is busy: a read neither waits for a
+    writer nor fails because of one. In any other transaction it is written in it, at once.
+    """
+    if session.info.get(_WORK_OPTION) is not Work.READ:
+        mark(session)
+        return
+    session.info.setdefault(_ASIDE_KEY, []).append((mark, what))
+
+
+def _write_aside_marks(marks: list[tuple[Callable[[Session], object], str]]) -> None:
+    for mark, what in marks:
+        try:
+            with session_scope(work=Work.ASIDE) as session:
+                mark(session)
+        except DatabaseBusy:
+            log.info("%s not written: the database is busy; the next request writes it", what)
+        except Exception:
+            log.exception("writing %s failed", what)
+
+
+@event.listens_for(Session, "before_flush")
+def _warn_of_writes_in_reads(session: Session, _context: Any, _instances: Any) -> None:
+    if session.info.get(_WORK_OPTION) is not Work.READ:
+        return
+    if session.new or session.deleted or any(session.is_modified(obj) for obj in session.dirty):
+        _warn_read_writes()
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _warn_of_statement_writes_in_reads(state: ORMExecuteState) -> None:
+    if state.session.info.get(_WORK_OPTION) is Work.READ and (
+        state.is_insert or state.is_update or state.is_delete
+    ):
+        _warn_read_writes()
+
+
+READ_WRITES_WARNING = "a read-only request (GET) writes to the database"
+
+
+def _warn_read_writes() -> None:
+    # On SQLite the write upgrades the read's transaction, which cannot wait for the write
+    # lock: it works on a quiet database and gives 503 beside a writer. Use write_aside.
+    log.warning("%s; under a concurrent writer it fails with 503: use qc.db.write_aside", READ_WRITES_WARNING)
 
 
 _AFTER_COMMIT_KEY = "qc_after_commit"

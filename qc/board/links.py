@@ -3,6 +3,7 @@ nobody signs in to. Only the token's sha256 is stored; the link is shown once, w
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -13,7 +14,7 @@ from qc.board import repository as repo
 from qc.board.models import DisplayLink
 from qc.board.web import DISPLAY_PREFIX
 from qc.config import Settings
-from qc.db import utcnow
+from qc.db import utcnow, write_aside
 from qc.errors import InvalidInput, NotFound
 from qc.kit.security import new_token, token_hash
 from qc.users import service as users
@@ -131,5 +132,6 @@ def open_link(session: Session, token: str, *, now: datetime) -> DisplayLink:
     if link is None or link.revoked_at is not None:
         raise NotFound("There is no such page")
     if link.last_seen_at is None or now - link.last_seen_at >= SEEN_EVERY:
-        link.last_seen_at = now
+        mark = functools.partial(repo.mark_link_seen, link_id=link.id, now=now)
+        write_aside(session, mark, what="a display link's last-seen time")
     return link

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 
 from qc.board.models import DisplayLink
@@ -62,6 +62,10 @@ def links_of_team(session: Session, team_id: int) -> list[tuple[DisplayLink, str
 
 def link_by_hash(session: Session, token_hash: str) -> DisplayLink | None:
     return session.scalar(select(DisplayLink).where(DisplayLink.token_hash == token_hash))
+
+
+def mark_link_seen(session: Session, *, link_id: int, now: datetime) -> None:
+    session.execute(update(DisplayLink).where(DisplayLink.id == link_id).values(last_seen_at=now))
 
 
 def find_team(session: Session, reference: str) -> Team | None:

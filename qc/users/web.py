@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from qc.db import session_scope
+from qc.db import Work, session_scope
 from qc.errors import NotAuthenticated
 from qc.kit.web import SESSION_COOKIE
 from qc.users import service as users
@@ -22,13 +22,13 @@ def _bearer(request: Request) -> str | None:
 def optional_principal(request: Request) -> Principal | None:
     """The person or integration behind the request: API token first, then the cookie.
 
-    Resolved in its own short transaction, so that the request's own transaction starts
-    only when its service touches the database: on SQLite a transaction holds the write
-    lock, and an upload must not hold it while its audio is being checked.
+    Resolved in a short read transaction of its own, whatever the request's method: it never
+    waits for SQLite's write lock, and the request's own transaction starts only when its
+    service touches the database (an upload holds no lock while its audio is checked).
     """
     token = _bearer(request)
     cookie = request.cookies.get(SESSION_COOKIE)
-    with session_scope() as session:
+    with session_scope(work=Work.READ) as session:
         if token is not None:
             principal = users.resolve_api_token(session, token)
         else:
