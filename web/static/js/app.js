@@ -52,6 +52,13 @@
     seekTo(audio, parseFloat(target.dataset.start || target.dataset.seek));
   });
 
+  // A control that submits its form when changed (no inline handlers: the content policy
+  // allows no inline script).
+  document.addEventListener("change", (event) => {
+    const control = event.target.closest("[data-submit-on-change]");
+    if (control && control.form) control.form.requestSubmit();
+  });
+
   document.addEventListener("DOMContentLoaded", bindTranscript);
   document.addEventListener("htmx:load", bindTranscript);
 })();

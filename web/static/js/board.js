@@ -70,6 +70,25 @@
     }
   });
 
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", setUpWall);
-  else setUpWall();
+  // The board's proportions arrive as data attributes: the content policy refuses style
+  // attributes, while styles set from a script are allowed.
+  function sizeBoards(root) {
+    const within = (selector) => [
+      ...(root.matches && root.matches(selector) ? [root] : []),
+      ...root.querySelectorAll(selector),
+    ];
+    within(".board[data-lines]").forEach((board) => {
+      board.style.setProperty("--lines", board.dataset.lines);
+      board.style.setProperty("--columns", board.dataset.columns);
+    });
+    within(".board-bar [data-share]").forEach((bar) => { bar.style.width = bar.dataset.share + "%"; });
+  }
+  document.addEventListener("htmx:load", (event) => sizeBoards(event.target));
+
+  function start() {
+    sizeBoards(document);
+    setUpWall();
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
 })();

@@ -59,6 +59,9 @@
       cursorWidth: 2,
       dragToSeek: true,
       plugins: [],
+      // The waveform styles its shadow root with a <style> element: the content policy lets it
+      // in by the page's nonce.
+      cspNonce: (document.querySelector('meta[name="csp-nonce"]') || {}).content,
     };
     if (stereo) {
       options.splitChannels = (agentFirst ? [AGENT, CUSTOMER] : [CUSTOMER, AGENT]).map((color) => ({
