@@ -5,8 +5,10 @@ from typing import Any
 from pydantic import BaseModel
 
 from qc.calls.schemas import CallRead, call_read
+from qc.config import Settings
 from qc.scoring.schemas import ChecksRead
 from qc.transcription.schemas import TranscriptRead, transcript_read
+from qc.users.schemas import Principal
 
 
 class CallDetailRead(CallRead):
@@ -25,12 +27,13 @@ def call_detail_read(
     call: Any,
     transcript: Any,
     *,
+    viewer: Principal,
+    settings: Settings,
     links: dict[str, str],
     checks: ChecksRead | None,
-    rep_label: str | None,
 ) -> CallDetailRead:
     """The API shape of one call with its transcript and automatic checks."""
-    base = call_read(call, links=links, rep_label=rep_label)
+    base = call_read(call, viewer=viewer, settings=settings, links=links)
     return CallDetailRead(
         **base.model_dump(),
         transcript=transcript_read(transcript) if transcript is not None else None,

@@ -18,6 +18,7 @@ from qc.scoring import service as scoring
 from qc.scoring.models import CallScore
 from qc.transcription import service as transcription
 from qc.transcription.models import Transcript
+from qc.users import identity
 from qc.users.models import Role
 from qc.users.schemas import Principal
 
@@ -27,7 +28,7 @@ class CallDetail:
     call: Call
     transcript: Transcript | None
     score: CallScore | None
-    rep_label: str
+    rep: identity.ShownRep
 
 
 def get_call_detail(
@@ -39,7 +40,15 @@ def get_call_detail(
         call,
         transcription.get_transcript(session, call.id),
         scoring.get_call_score(session, call.id),
-        reading.rep_labels(session, principal, [call], settings=settings)[call.id],
+        identity.show_rep(
+            principal,
+            rep_id=call.rep_id,
+            name=call.rep.name,
+            team_id=call.team_id,
+            settings=settings,
+            email=call.rep.email,
+            external_id=call.rep.external_id,
+        ),
     )
 
 
@@ -71,7 +80,9 @@ def list_calls(
 ) -> CallsPage:
     """Calls `principal` may see, newest first, with their automatic scores and the names
     (or blind-review aliases) to show for their reps."""
-    result = calls.list_calls(session, principal, rep=rep, team_id=team_id, day=day, status=status, page=page)
+    result = calls.list_calls(
+        session, principal, settings=settings, rep=rep, team_id=team_id, day=day, status=status, page=page
+    )
     ids = [call.id for call in result.items]
     return CallsPage(
         result,

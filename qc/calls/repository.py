@@ -17,6 +17,10 @@ from qc.kit.timeutil import day_bounds
 @dataclass(frozen=True)
 class CallFilter:
     rep_id: int | None = None
+    # With `rep_id`: only calls of these teams (an alias under blind review) or only calls of
+    # other teams (an identity under blind review).
+    rep_team_ids: frozenset[int] = frozenset()
+    rep_in_teams: bool = False
     team_id: int | None = None
     day: date | None = None
     status: CallStatus | None = None
@@ -53,6 +57,10 @@ def _filtered(query: Select[Any], f: CallFilter) -> Select[Any]:
         query = query.where(Call.rep_id == f.only_rep_id)
     if f.rep_id is not None:
         query = query.where(Call.rep_id == f.rep_id)
+        if f.rep_in_teams:
+            query = query.where(Call.team_id.in_(list(f.rep_team_ids)))
+        elif f.rep_team_ids:
+            query = query.where(Call.team_id.not_in(list(f.rep_team_ids)))
     if f.team_id is not None:
         query = query.where(Call.team_id == f.team_id)
     if f.status is not None:

@@ -123,6 +123,7 @@ def my_queue_page(
     settings: SettingsDep,
     submitted: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     released: bool = False,
+    saved: bool = False,
 ) -> Response:
     page = reading.queue_page(session, principal, settings=settings)
     done = [e.assignment.call_id for e in page.entries]
@@ -131,6 +132,8 @@ def my_queue_page(
         "evaluations": service.reviews_by_call(session, done),
         "submitted": submitted,
         "released": released,
+        "saved": saved,
+        "languages": queue_routes.LANGUAGE_CHOICES,
     }
     return render(request, "reviews/queue.html", context)
 

@@ -6,11 +6,13 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from qc.feedback.models import Decision, DisputeCause, DisputeStatus
+from qc.users import identity
+from qc.users.schemas import Principal
 
 
 class PersonRef(BaseModel):
-    id: int
-    name: str
+    id: int | None = Field(description="The person's user id; a rep's is null in blind review")
+    name: str = Field(description="The name, or a rep's alias where the team reviews blind")
 
 
 class DisputeItemRead(BaseModel):
@@ -28,7 +30,7 @@ class DisputeRead(BaseModel):
     id: int
     evaluation_id: int
     call_id: int
-    rep_id: int
+    rep_id: int | None = Field(description="Null in blind review")
     reviewer_id: int
     resolver_id: int | None = Field(description="Who resolves it; null: any QC lead")
     status: DisputeStatus
@@ -114,12 +116,12 @@ class DisputeStatsRead(BaseModel):
     overturned_by_cause: dict[str, int]
 
 
-def dispute_read(dispute: Any, *, now: datetime) -> DisputeRead:
+def dispute_read(dispute: Any, *, viewer: Principal, now: datetime) -> DisputeRead:
     return DisputeRead(
         id=dispute.id,
         evaluation_id=dispute.evaluation_id,
         call_id=dispute.call_id,
-        rep_id=dispute.rep_id,
+        rep_id=None if identity.hides_rep(viewer, dispute.team_id) else dispute.rep_id,
         reviewer_id=dispute.reviewer_id,
         resolver_id=dispute.resolver_id,
         status=dispute.status,
@@ -134,13 +136,15 @@ def dispute_read(dispute: Any, *, now: datetime) -> DisputeRead:
     )
 
 
-def summary_read(card: Any, links: dict[str, str]) -> EvaluationSummaryRead:
+def summary_read(card: Any, links: dict[str, str], *, viewer: Principal) -> EvaluationSummaryRead:
     evaluation, call = card.evaluation, card.call
     return EvaluationSummaryRead(
         id=evaluation.id,
         call_id=call.id,
         call_started_at=call.started_at,
-        rep=PersonRef(id=call.rep_id, name=card.rep_name),
+        rep=PersonRef(
+            id=None if identity.hides_rep(viewer, call.team_id) else call.rep_id, name=card.rep_name
+        ),
         reviewer=PersonRef(id=evaluation.reviewer_id, name=evaluation.reviewer.name),
         scorecard=card.card.id,
         final_score=evaluation.final_score,

@@ -23,6 +23,7 @@ from qc.notifications import repository as repo
 from qc.notifications import service
 from qc.notifications.service import Link
 from qc.reviews import service as reviews
+from qc.users import identity
 from qc.users import service as users
 from qc.users.models import Role, User
 
@@ -73,7 +74,7 @@ def on_dispute_opened(session: Session, event: EventRecord) -> None:
     resolver_id = p.get("resolver_id")
     recipients = active_ids(session, [resolver_id]) if resolver_id else []
     items = [str(i) for i in p.get("item_ids") or []]
-    rep = name_of(session, p["rep_id"])
+    rep = rep_as_seen_by(session, resolver_id, p) if recipients else name_of(session, p["rep_id"])
     when = _call_moment(session, p)
     text = (
         f"{rep} disputes {_count(len(items), 'item')} of the review of their call{when}"
@@ -107,7 +108,7 @@ def on_dispute_resolved(session: Session, event: EventRecord) -> None:
     reviewer_id, resolver_id = p.get("reviewer_id"), p.get("resolved_by_id")
     if reviewer_id is not None and reviewer_id != resolver_id:
         who = name_of(session, resolver_id) if resolver_id is not None else "A QC lead"
-        rep = name_of(session, p["rep_id"])
+        rep = rep_as_seen_by(session, reviewer_id, p)
         text = f"{who} decided {rep}'s dispute of your review of the call{when}: {outcome}."
         _notify_dispute(session, event, active_ids(session, [reviewer_id]), DISPUTE_RESOLVED, text)
 
@@ -170,6 +171,22 @@ def _qc_leads(session: Session) -> list[int]:
 def name_of(session: Session, user_id: Any) -> str:
     person = _person(session, user_id)
     return person.name if person is not None else "A former rep"
+
+
+def rep_as_seen_by(session: Session, recipient_id: Any, payload: dict[str, Any]) -> str:
+    """The rep of a dispute as its recipient may see them: an alias where they review the
+    team blind (a notice is kept, so it must not name who the recipient may not know)."""
+    name = name_of(session, payload["rep_id"])
+    recipient = _person(session, recipient_id)
+    if recipient is None:
+        return name
+    return identity.rep_name(
+        users.principal_for(session, recipient),
+        rep_id=int(payload["rep_id"]),
+        name=name,
+        team_id=int(payload["team_id"]) if payload.get("team_id") is not None else None,
+        settings=get_settings(),
+    )
 
 
 # Wording --------------------------------------------------------------------------------------------

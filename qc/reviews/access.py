@@ -31,7 +31,3 @@ def coverage_teams(principal: Principal) -> frozenset[int] | None:
         return people.visible_team_ids(principal)
     raise Forbidden("Review coverage is for QC leads, administrators and the teams' managers")
 
-
-def sees_rep_names(principal: Principal, *, blind: bool) -> bool:
-    """Blind review hides the rep from reviewers (QC leads and administrators still see it)."""
-    return not (blind and principal.role is Role.REVIEWER)

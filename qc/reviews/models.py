@@ -29,7 +29,6 @@ class ReviewPolicy(Base):
     risk_share: Mapped[float]  # share of the picks that go to calls the checks flag
     low_score: Mapped[float]  # an automatic score below this flags a call
     exclude_own_team: Mapped[bool] = mapped_column(default=False)
-    blind: Mapped[bool] = mapped_column(default=False)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
@@ -42,6 +41,9 @@ class ReviewerProfile(Base):
     daily_capacity: Mapped[int]
     languages: Mapped[list[str]] = mapped_column(JSON, default=list)  # empty: any language
     is_available: Mapped[bool] = mapped_column(default=True)
+    # Set by a QC lead or administrator: the reviewer then sees these settings but may not change them.
+    locked_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    locked_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from dataclasses import dataclass
 from datetime import datetime, time
 
@@ -17,7 +15,7 @@ from qc.reviews import access, service
 from qc.reviews import repository as repo
 from qc.reviews.models import Assignment, AssignmentStatus
 from qc.reviews.policy import Policy, local_today, zone
-from qc.users.models import Role
+from qc.users import identity
 from qc.users.schemas import Principal
 
 
@@ -34,6 +32,7 @@ class QueuePage:
     pool: list[QueueEntry]
     policies: dict[int, Policy]
     can_manage: bool
+    setup: service.ReviewerSetup | None = None  # your capacity, languages and availability
 
 
 def queue_page(
@@ -48,6 +47,7 @@ def queue_page(
         open_pool(session, principal, settings=settings, now=now, policies=policies),
         policies,
         principal.role in access.QUEUE_MANAGERS,
+        service.my_setup(session, principal, settings=settings),
     )
 
 
@@ -67,7 +67,7 @@ def my_queue(
     start_of_day = datetime.combine(local_today(service.default_policy(settings), now), time.min)
     since = start_of_day.replace(tzinfo=zone(settings.timezone))
     entries = [
-        QueueEntry(a, _label(principal, a, policies, settings), _is_overdue(a, now))
+        QueueEntry(a, _label(principal, a, settings), _is_overdue(a, now))
         for a in repo.mine(session, principal.id, since)
     ]
     return sorted(entries, key=_queue_order)
@@ -103,27 +103,23 @@ def open_pool(
     entries = []
     for a in repo.pool(session, latest, limit, not_rep=principal.id, not_teams=excluded):
         if rules.refusal(a, policies.get(a.team_id, service.default_policy(settings)), language=True) is None:
-            entries.append(QueueEntry(a, _label(principal, a, policies, settings), _is_overdue(a, now)))
+            entries.append(QueueEntry(a, _label(principal, a, settings), _is_overdue(a, now)))
     return entries
 
 
 def rep_label(session: Session, principal: Principal, assignment: Assignment, settings: Settings) -> str:
     """The rep's name, or a stable alias where the team reviews blind."""
-    return _label(
+    return _label(principal, assignment, settings)
+
+
+def _label(principal: Principal, assignment: Assignment, settings: Settings) -> str:
+    return identity.rep_name(
         principal,
-        assignment,
-        {assignment.team_id: service.team_policy(session, assignment.team_id, settings)},
-        settings,
+        rep_id=assignment.rep_id,
+        name=assignment.rep.name,
+        team_id=assignment.team_id,
+        settings=settings,
     )
-
-
-def _label(
-    principal: Principal, assignment: Assignment, policies: dict[int, Policy], settings: Settings
-) -> str:
-    policy = policies.get(assignment.team_id)
-    if access.sees_rep_names(principal, blind=bool(policy and policy.blind)):
-        return assignment.rep.name
-    return blind_alias(assignment.rep_id, settings)
 
 
 def rep_labels(
@@ -131,11 +127,10 @@ def rep_labels(
 ) -> dict[int, str]:
     """Per call, the rep as `principal` may see them: the name, or an alias where the call's
     team reviews blind and `principal` is a reviewer. Calls need their rep loaded."""
-    if principal.role is not Role.REVIEWER:
-        return {call.id: call.rep.name for call in calls}
-    blind = {team for team, policy in service.policy_map(session, settings).items() if policy.blind}
     return {
-        call.id: blind_alias(call.rep_id, settings) if call.team_id in blind else call.rep.name
+        call.id: identity.rep_name(
+            principal, rep_id=call.rep_id, name=call.rep.name, team_id=call.team_id, settings=settings
+        )
         for call in calls
     }
 
@@ -144,16 +139,7 @@ def rep_labels_by_id(
     session: Session, principal: Principal, reps: dict[int, tuple[str, int]], *, settings: Settings
 ) -> dict[int, str]:
     """Per rep id (name, team id), the rep as `principal` may see them (see `rep_labels`)."""
-    if principal.role is not Role.REVIEWER:
-        return {rep_id: name for rep_id, (name, _) in reps.items()}
-    blind = {team for team, policy in service.policy_map(session, settings).items() if policy.blind}
     return {
-        rep_id: blind_alias(rep_id, settings) if team_id in blind else name
+        rep_id: identity.rep_name(principal, rep_id=rep_id, name=name, team_id=team_id, settings=settings)
         for rep_id, (name, team_id) in reps.items()
     }
-
-
-def blind_alias(rep_id: int, settings: Settings) -> str:
-    """A stable alias for a rep, the same on every page, that does not reveal who it is."""
-    digest = hmac.new(settings.session_secret().encode(), f"rep:{rep_id}".encode(), hashlib.sha256)
-    return f"Rep {digest.hexdigest()[:8].upper()}"

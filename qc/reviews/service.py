@@ -3,7 +3,7 @@ handing out and reading picks. Building days is in `builder`, coverage in `cover
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 
 from sqlalchemy.exc import IntegrityError
@@ -28,6 +28,7 @@ from qc.reviews.policy import (
     review_day,
     zone,
 )
+from qc.users import service as users
 from qc.users.models import Role, Team, User
 from qc.users.schemas import Principal
 
@@ -43,12 +44,14 @@ def default_policy(settings: Settings) -> Policy:
     )
 
 
-def policy_of(row: ReviewPolicy | None, settings: Settings) -> Policy:
-    """A stored policy as values, or the defaults when the team has none."""
-    return default_policy(settings) if row is None else _policy_from_row(row)
+def policy_of(team: Team, row: ReviewPolicy | None, settings: Settings) -> Policy:
+    """A team's stored policy as values, or the defaults when the team has none."""
+    if row is None:
+        return replace(default_policy(settings), blind=team.blind_review)
+    return _policy_from_row(team, row)
 
 
-def _policy_from_row(row: ReviewPolicy) -> Policy:
+def _policy_from_row(team: Team, row: ReviewPolicy) -> Policy:
     return Policy(
         target=row.target_per_rep,
         working_days=parse_working_days(row.working_days),
@@ -59,18 +62,21 @@ def _policy_from_row(row: ReviewPolicy) -> Policy:
         risk_share=row.risk_share,
         low_score=row.low_score,
         exclude_own_team=row.exclude_own_team,
-        blind=row.blind,
+        blind=team.blind_review,
     )
 
 
 def team_policy(session: Session, team_id: int, settings: Settings) -> Policy:
     """The policy a team's queue is built with today."""
-    return policy_of(repo.get_policy(session, team_id), settings)
+    team = session.get(Team, team_id)
+    if team is None:
+        return default_policy(settings)
+    return policy_of(team, repo.get_policy(session, team_id), settings)
 
 
 def team_policies(session: Session, settings: Settings) -> list[tuple[Team, Policy]]:
     """Every team with its policy (one query)."""
-    return [(team, policy_of(row, settings)) for team, row in repo.teams_with_policies(session)]
+    return [(team, policy_of(team, row, settings)) for team, row in repo.teams_with_policies(session)]
 
 
 def policy_map(session: Session, settings: Settings) -> dict[int, Policy]:
@@ -96,7 +102,8 @@ def update_policy(session: Session, principal: Principal, *, team_id: int, form:
     """Set how a team's calls are sampled (administrators and QC leads); it applies from the
     next day's queue (a day keeps the policy it was started with)."""
     access.require_queue_manager(principal)
-    if session.get(Team, team_id) is None:
+    team = session.get(Team, team_id)
+    if team is None:
         raise NotFound("No such team")
     start, end = _minutes(form.day_start, "day_start"), _minutes(form.day_end, "day_end")
     if end <= start:
@@ -122,10 +129,11 @@ def update_policy(session: Session, principal: Principal, *, team_id: int, form:
     row.risk_share = round(form.risk_share_percent / 100, 4)
     row.low_score = form.low_score
     row.exclude_own_team = form.exclude_own_team
-    row.blind = form.blind
+    # Read when a reviewer signs in or sends a request: it applies at once, on every page.
+    team.blind_review = form.blind
     session.add(row)
     session.flush()
-    return _policy_from_row(row)
+    return _policy_from_row(team, row)
 
 
 def _minutes(value: str, field: str) -> int:
@@ -158,26 +166,49 @@ class ReviewerSetup:
     languages: list[str]
     available: bool
     has_profile: bool
+    locked_by: str | None = None  # who locked these settings (a QC lead or administrator)
+    locked_at: datetime | None = None
+
+    @property
+    def locked(self) -> bool:
+        return self.locked_at is not None
 
 
 def reviewer_setups(session: Session, settings: Settings) -> list[ReviewerSetup]:
     """Everyone who may take queue work, with their capacity and languages."""
-    setups = []
-    for user, profile in repo.reviewers_with_profiles(session):
-        if profile is None:
-            # Reviewers take queue work by default; QC leads only once they set a capacity.
-            available = user.role is Role.REVIEWER
-            setups.append(ReviewerSetup(user, settings.reviewer_capacity, [], available, False))
-        else:
-            languages = list(profile.languages)
-            setups.append(ReviewerSetup(user, profile.daily_capacity, languages, profile.is_available, True))
-    return setups
+    rows = repo.reviewers_with_profiles(session)
+    lockers = {p.locked_by_id for _, p in rows if p is not None and p.locked_by_id is not None}
+    names = users.names_of(session, lockers)
+    return [_setup(user, profile, settings, names) for user, profile in rows]
+
+
+def _setup(
+    user: User, profile: ReviewerProfile | None, settings: Settings, names: dict[int, str]
+) -> ReviewerSetup:
+    if profile is None:
+        # Reviewers take queue work by default; QC leads only once they set a capacity.
+        return ReviewerSetup(user, settings.reviewer_capacity, [], user.role is Role.REVIEWER, False)
+    locker = names.get(profile.locked_by_id, "A former QC lead") if profile.locked_by_id else None
+    return ReviewerSetup(
+        user,
+        profile.daily_capacity,
+        list(profile.languages),
+        profile.is_available,
+        True,
+        locker if profile.locked_at else None,
+        profile.locked_at,
+    )
 
 
 def list_reviewers(session: Session, principal: Principal, *, settings: Settings) -> list[ReviewerSetup]:
     """Reviewers with their settings (administrators and QC leads)."""
     access.require_queue_manager(principal)
     return reviewer_setups(session, settings)
+
+
+def my_setup(session: Session, principal: Principal, *, settings: Settings) -> ReviewerSetup | None:
+    """Your own capacity, languages and availability, and whether a QC lead locked them."""
+    return next((s for s in reviewer_setups(session, settings) if s.user.id == principal.id), None)
 
 
 def update_reviewer(
@@ -188,22 +219,34 @@ def update_reviewer(
     capacity: int | str,
     languages: list[str],
     available: bool,
+    locked: bool | None = None,
 ) -> ReviewerProfile:
-    """Set a reviewer's daily capacity (a number, or the form's text), languages and availability."""
-    if not (principal.id == user_id or principal.role in access.QUEUE_MANAGERS):
+    """Set a reviewer's daily capacity (a number, or the form's text), languages and availability.
+
+    Reviewers may set their own unless a QC lead or administrator locked them (`locked`, which
+    only they may set): work is shared by these numbers, so the QC lead has the last word."""
+    manager = principal.role in access.QUEUE_MANAGERS
+    if not (principal.id == user_id or manager):
         raise Forbidden("Only administrators and QC leads can change other reviewers' settings")
     user = session.get(User, user_id)
     if user is None or user.role not in repo.REVIEWING_ROLES:
         raise NotFound("No such reviewer")
+    profile = repo.get_profile(session, user_id) or ReviewerProfile(user_id=user_id)
+    if not manager and profile.locked_at is not None:
+        raise Forbidden(
+            "Your QC lead has locked your capacity, languages and availability; "
+            "ask them to change them or to unlock them"
+        )
     if isinstance(capacity, str):
         capacity = parse_int(capacity, field="capacity", low=0, high=1000)
     if not 0 <= capacity <= 1000:
         raise InvalidInput("Calls a day must be between 0 and 1000", field="capacity")
     cleaned = sorted({code for code in (clean_language(v) for v in languages) if code})
-    profile = repo.get_profile(session, user_id) or ReviewerProfile(user_id=user_id)
     profile.daily_capacity = capacity
     profile.languages = cleaned
     profile.is_available = available
+    if manager and locked is not None and locked != (profile.locked_at is not None):
+        profile.locked_by_id, profile.locked_at = (principal.id, utcnow()) if locked else (None, None)
     session.add(profile)
     session.flush()
     return profile

@@ -35,6 +35,9 @@ class Team(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120), unique=True)
     language: Mapped[str | None] = mapped_column(String(8))
+    # Blind review: reviewers see an alias for the team's reps (set on the team's review policy;
+    # kept here because who may know whom is decided where a person is signed in).
+    blind_review: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     members: Mapped[list[User]] = relationship(

@@ -19,6 +19,8 @@ class Principal:
     team_id: int | None = None
     managed_team_ids: frozenset[int] = field(default_factory=frozenset)
     via_token: bool = False
+    # Teams whose reps this person may not know (blind review): see `qc.users.identity`.
+    blind_team_ids: frozenset[int] = field(default_factory=frozenset)
 
     @property
     def is_admin(self) -> bool:
