@@ -19,14 +19,19 @@ def can_view(
     revealed: bool,
     participant: bool = False,
 ) -> bool:
-    """Staff see all; the author sees their own; a calibration scoring is shown to the
-    session's other participants once it is closed (`revealed`), and to nobody else; a
-    submitted review is shown to the managers of the rep's team, and to the rep it is about
-    once it is released."""
-    if principal.role in STAFF or principal.id == evaluation.reviewer_id:
+    """The author sees their own. A calibration scoring that was never submitted (a draft,
+    the lead's included) is its author's alone, even once the session is closed; a submitted
+    one is shown to staff, and to the session's other participants once it is closed
+    (`revealed`). Otherwise staff see all; a submitted review is shown to the managers of the
+    rep's team, and to the rep it is about once it is released."""
+    if principal.id == evaluation.reviewer_id:
         return True
     if evaluation.kind is EvaluationKind.CALIBRATION:
-        return revealed and participant
+        if evaluation.status is not EvaluationStatus.SUBMITTED:
+            return False
+        return principal.role in STAFF or (revealed and participant)
+    if principal.role in STAFF:
+        return True
     if evaluation.status is not EvaluationStatus.SUBMITTED:
         return False
     if principal.role is Role.REP:

@@ -143,20 +143,36 @@ def open_sessions(session: Session, principal: Principal) -> list[CalibrationSes
 # Scoring ------------------------------------------------------------------------------------------
 
 
-def scoring_workspace(
-    session: Session, principal: Principal, session_id: int, call_id: int, *, settings: Settings
-) -> Workspace:
-    """Your scoring of one call of the session (started on first opening)."""
+def _scoring(
+    session: Session, principal: Principal, session_id: int, call_id: int, *, start: bool
+) -> Evaluation | None:
     calibration = _get(session, session_id)
     if principal.id not in repo.participant_ids(session, session_id):
         raise Forbidden("You are not a participant of this calibration session")
     if call_id not in repo.calibration_call_ids(session, session_id):
         raise NotFound("That call is not in this session")
     evaluation = repo.calibration_scoring(session, session_id, call_id, principal.id)
-    if evaluation is None:
+    if evaluation is None and start:
         if calibration.is_closed:
-            raise InvalidTransition("The session is closed")
+            raise InvalidTransition("The session is closed; no new scorings are taken")
         evaluation = new_draft(session, call_id=call_id, reviewer_id=principal.id, calibration=calibration)
+    return evaluation
+
+
+def scoring_workspace(
+    session: Session, principal: Principal, session_id: int, call_id: int, *, settings: Settings
+) -> Workspace | None:
+    """Your scoring of one call of the session; None until you start it (reading never does)."""
+    evaluation = _scoring(session, principal, session_id, call_id, start=False)
+    return None if evaluation is None else build_workspace(session, principal, evaluation, settings=settings)
+
+
+def start_scoring(
+    session: Session, principal: Principal, session_id: int, call_id: int, *, settings: Settings
+) -> Workspace:
+    """Your scoring of one call of the open session, started now if it was not yet."""
+    evaluation = _scoring(session, principal, session_id, call_id, start=True)
+    assert evaluation is not None  # started above
     return build_workspace(session, principal, evaluation, settings=settings)
 
 
@@ -170,8 +186,9 @@ def save_scoring(
     settings: Settings,
     submit: bool,
 ) -> Workspace:
-    """Save (or submit) your scoring; calibration asks no reasons (there is no suggestion)."""
-    space = scoring_workspace(session, principal, session_id, call_id, settings=settings)
+    """Save (or submit) your scoring, started by the first save; calibration asks no reasons
+    (there is no suggestion)."""
+    space = start_scoring(session, principal, session_id, call_id, settings=settings)
     evaluation = space.evaluation
     if _get(session, session_id).is_closed:
         raise InvalidTransition("The session is closed; its scorings are final")

@@ -115,6 +115,9 @@ def calibration_score_page(
     request: Request, session: DB, principal: CurrentUser, settings: SettingsDep, session_id: Id, call_id: Id
 ) -> Response:
     space = calibration.scoring_workspace(session, principal, session_id, call_id, settings=settings)
+    if space is None:  # not started: reading the page stores nothing, its button starts it
+        context = {"view": calibration.session_view(session, principal, session_id), "call_id": call_id}
+        return render(request, "evaluations/calibration_start.html", context)
     if space.evaluation.status is EvaluationStatus.SUBMITTED:  # final: show it, read-only
         target = request.url_for("evaluations:detail", evaluation_id=space.evaluation.id)
         return RedirectResponse(target.path, status_code=303)
@@ -126,6 +129,15 @@ def calibration_score_page(
         **_calibration_urls(request, session_id, call_id, space),
     )
     return render(request, "evaluations/review.html", context)
+
+
+@pages.post("/calibration/{session_id}/calls/{call_id}/start", name="evaluations:calibration_start")
+def calibration_start(
+    request: Request, session: DB, principal: CurrentUser, settings: SettingsDep, session_id: Id, call_id: Id
+) -> Response:
+    calibration.start_scoring(session, principal, session_id, call_id, settings=settings)
+    target = request.url_for("evaluations:calibration_score_form", session_id=session_id, call_id=call_id)
+    return RedirectResponse(target.path, status_code=303)
 
 
 @pages.post("/calibration/{session_id}/calls/{call_id}", name="evaluations:calibration_score")
@@ -143,7 +155,7 @@ def calibration_score(
             session, principal, session_id, call_id, data=data, settings=settings, submit=True
         )
     except FormInvalid as exc:
-        space = calibration.scoring_workspace(session, principal, session_id, call_id, settings=settings)
+        space = calibration.start_scoring(session, principal, session_id, call_id, settings=settings)
         context = workspace_context(
             request,
             space,

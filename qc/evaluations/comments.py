@@ -73,6 +73,7 @@ def _comments(session: Session, evaluation: Evaluation) -> list[EvaluationCommen
 
 
 def _require_writer(session: Session, principal: Principal, evaluation: Evaluation) -> None:
+    service.check_calibration_open(session, evaluation)  # a closed session's scorings are final
     if evaluation.status is EvaluationStatus.DRAFT:
         if principal.id != evaluation.reviewer_id:
             raise Forbidden("Only the reviewer comments on a review in progress")

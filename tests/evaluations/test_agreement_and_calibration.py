@@ -52,7 +52,7 @@ def test_agreement_per_item_gives_precision_and_recall_of_each_rule(
 
 
 def _score(db: Session, who: Any, session_id: int, call_id: int, settings: Any, **answers: str) -> None:
-    space = calibration.scoring_workspace(db, who, session_id, call_id, settings=settings)
+    space = calibration.start_scoring(db, who, session_id, call_id, settings=settings)
     given = {a.item_id: AnswerInput(answers.get(a.item_id, "yes")) for a in space.evaluation.answers}
     for item_id in ("needs_summary", "objection_handling"):
         given[item_id] = AnswerInput(answers.get(item_id, "na"))
@@ -73,7 +73,7 @@ def test_calibration_scores_blind_and_shows_agreement_to_the_lead(
         db, lead, title="November", call_ids=[first.id, second.id], reviewer_ids=[alice.id, bob.id]
     )
     a, b = principal_for(db, alice), principal_for(db, bob)
-    space = calibration.scoring_workspace(db, a, run.id, first.id, settings=settings)
+    space = calibration.start_scoring(db, a, run.id, first.id, settings=settings)
     assert all(x.answer is None for x in space.evaluation.answers), "nothing is pre-filled"
     _score(db, lead, run.id, first.id, settings, price="no")
     _score(db, a, run.id, first.id, settings, price="no")
@@ -113,7 +113,7 @@ def test_only_participants_score_and_answers_must_be_complete(db: Session, org: 
     )
     outsider = principal_for(db, make_reviewer(db))
     with pytest.raises(Forbidden):
-        calibration.scoring_workspace(db, outsider, run.id, call.id, settings=settings)
+        calibration.start_scoring(db, outsider, run.id, call.id, settings=settings)
     with pytest.raises(NotFound):
         calibration.session_view(db, outsider, run.id)
     reviewer = principal_for(db, org.reviewer)
@@ -125,5 +125,5 @@ def test_only_participants_score_and_answers_must_be_complete(db: Session, org: 
         calibration.create_session(
             db, reviewer, title="x", call_ids=[call.id], reviewer_ids=[org.reviewer.id]
         )
-    draft = calibration.scoring_workspace(db, reviewer, run.id, call.id, settings=settings).evaluation
+    draft = calibration.start_scoring(db, reviewer, run.id, call.id, settings=settings).evaluation
     assert draft.status is EvaluationStatus.DRAFT

@@ -71,8 +71,11 @@ def test_a_lead_runs_a_calibration_session_from_the_pages(
     url = created.headers["location"]
     reviewer = browser_factory().login_as(org.reviewer)
     page = reviewer.page(url)
-    assert page.select_one("#calibration-progress a[role=button]").get_text(strip=True) == "Score"
-    score_url = page.select_one("#calibration-progress a[role=button]")["href"]
+    start = page.select_one("#calibration-progress form")
+    assert start.get_text(strip=True) == "Score"
+    started = reviewer.post(start["action"])
+    assert started.status_code == 303
+    score_url = started.headers["location"]
     scoring = reviewer.page(score_url)
     assert scoring.select_one(".auto") is None, "calibration hides the automatic results"
     assert not scoring.select("#review-form input[type=radio][checked]"), "nothing pre-filled"
@@ -84,7 +87,7 @@ def test_a_lead_runs_a_calibration_session_from_the_pages(
     assert "Results are shared when the lead closes" in reviewer.page(url).get_text()
     session_id = int(url.rstrip("/").split("/")[-1])
     lead_principal = principal_for(db, org.qc_lead)
-    space = calibration.scoring_workspace(db, lead_principal, session_id, call.id, settings=settings)
+    space = calibration.start_scoring(db, lead_principal, session_id, call.id, settings=settings)
     given = {a.item_id: AnswerInput("yes") for a in space.evaluation.answers}
     given["greeting"] = AnswerInput("no")
     calibration.save_scoring(

@@ -94,7 +94,7 @@ def test_calibration_scorings_are_never_released(db: Session, org: Org, settings
         db, lead, title="W", call_ids=[call.id], reviewer_ids=[org.reviewer.id]
     )
     db.commit()
-    space = calibration.scoring_workspace(db, lead, session_row.id, call.id, settings=settings)
+    space = calibration.start_scoring(db, lead, session_row.id, call.id, settings=settings)
     answers = {
         a.item_id: AnswerInput("yes" if a.item_id != "objections" else "na") for a in space.evaluation.answers
     }

@@ -95,7 +95,7 @@ def _scored_session(db: Session, org: Org, settings: Any) -> tuple[int, int]:
         db, lead, title="Week", call_ids=[call.id], reviewer_ids=[org.reviewer.id]
     )
     reviewer = principal_for(db, org.reviewer)
-    space = calibration.scoring_workspace(db, reviewer, run.id, call.id, settings=settings)
+    space = calibration.start_scoring(db, reviewer, run.id, call.id, settings=settings)
     given = {a.item_id: AnswerInput("yes") for a in space.evaluation.answers}
     given.update({"needs_summary": AnswerInput("na"), "objection_handling": AnswerInput("na")})
     calibration.save_scoring(
