@@ -34,6 +34,7 @@ from qc.feedback.disputes import DisputedItem, ItemDecision
 from qc.feedback.models import Decision, Dispute, DisputeCause, Feedback
 from qc.jobs import events
 from qc.kit.storage import get_storage
+from qc.privacy import redaction
 from qc.reviews.models import Assignment
 from qc.transcription import service as transcription
 from qc.transcription.engine import SegmentData, TranscriptionResult, WordData
@@ -110,7 +111,7 @@ def _copy_recording(path: Path, copy: int) -> bytes:
     return out.getvalue()
 
 
-def _transcript(sample: dict[str, Any]) -> TranscriptionResult:
+def scripted_transcript(sample: dict[str, Any]) -> TranscriptionResult:
     """The script as spoken: its turns, with word times spread over each turn."""
     segments = []
     for turn in sample["turns"]:
@@ -226,9 +227,11 @@ def historic_call(
             storage=storage,
         )
         call = result.call
-        transcription.store_transcript(session, call, _transcript(sample))
+        transcription.store_transcript(session, call, scripted_transcript(sample))
         call.status = CallStatus.TRANSCRIBED
         call_id = call.id
+    # Masked as the worker masks a stored transcript, so the checks read it masked too.
+    redaction.redact_stored(call_id, storage=storage, settings=settings)
     pipeline.process_call(call_id, settings=settings)  # the real automatic checks
     return call_id
 
