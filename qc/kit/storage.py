@@ -21,6 +21,9 @@ from qc.config import Settings, get_settings
 from qc.kit import scratch
 
 CHUNK_SIZE = 1024 * 1024
+# Local storage copies a file in here, then renames it into place: the same file system, so
+# a reader never sees half a file, and one folder to sweep for drafts a killed process left.
+DRAFTS_FOLDER = ".drafts"
 
 
 class Storage(Protocol):
@@ -43,7 +46,7 @@ class Storage(Protocol):
 
 def _safe_key(key: str) -> str:
     parts = Path(key).parts
-    if not key or Path(key).is_absolute() or ".." in parts:
+    if not key or Path(key).is_absolute() or ".." in parts or parts[0] == DRAFTS_FOLDER:
         raise ValueError(f"invalid storage key: {key!r}")
     return key
 
@@ -58,8 +61,9 @@ class LocalStorage:
     def put_file(self, key: str, source: Path) -> None:
         target = self._path(key)
         target.parent.mkdir(parents=True, exist_ok=True)
-        # Copy to a sibling and rename so a reader never sees half a file.
-        fd, draft = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
+        drafts = self.root / DRAFTS_FOLDER
+        drafts.mkdir(exist_ok=True)
+        fd, draft = tempfile.mkstemp(dir=drafts, prefix="upload-")
         os.close(fd)
         try:
             shutil.copyfile(source, draft)

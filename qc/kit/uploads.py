@@ -1,4 +1,7 @@
-"""Stream an incoming file to a temporary file on disk, hashing as it goes."""
+"""Stream an incoming file to a temporary file on disk, hashing as it goes.
+
+The file lives in this process's own temporary folder (`qc.kit.scratch`), so a process
+killed half-way through an upload leaves it where the next sweep removes it."""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from qc.errors import InvalidInput, PayloadTooLarge
+from qc.kit import scratch
 
 CHUNK_SIZE = 1024 * 1024
 
@@ -26,8 +30,7 @@ class SpooledFile:
 @contextmanager
 def spool(source: BinaryIO, *, tmp_dir: Path, max_bytes: int, suffix: str = "") -> Iterator[SpooledFile]:
     """Copy `source` to a temp file (deleted afterwards); refuse more than `max_bytes`."""
-    tmp_dir.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(dir=tmp_dir, prefix="incoming-", suffix=suffix)
+    fd, name = tempfile.mkstemp(dir=scratch.own_dir(tmp_dir), prefix="incoming-", suffix=suffix)
     path = Path(name)
     try:
         digest = hashlib.sha256()

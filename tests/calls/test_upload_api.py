@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from qc.calls.models import Call
 from qc.config import get_settings
+from qc.kit import scratch
 from tests.audio_helpers import empty_wav, encode, tone, transcode
 from tests.factories import SAMPLES, api_token, bearer
 
@@ -39,7 +40,7 @@ def stored_files() -> list[Path]:
 
 
 def leftover_temp_files() -> list[Path]:
-    return [p for p in get_settings().tmp_dir.rglob("*") if p.is_file()]
+    return scratch.files(get_settings().tmp_dir)
 
 
 def call_count(db: Any) -> int:
