@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
 from qc.coaching.effect import FocusEffect, Tally, Verdict
 from qc.coaching.models import CoachingAction, SessionStatus
 from qc.coaching.service import FocusSuggestion
 from qc.coaching.views import SessionView
+from qc.kit.timeutil import Day, Instant
+from qc.kit.web import RowId
 
 MAX_TEXT = 4000
 
@@ -21,21 +23,24 @@ class PersonRef(BaseModel):
 
 class ActionIn(BaseModel):
     text: str = Field(max_length=500, description="What the rep will do")
-    due_date: date | None = Field(default=None, description="By when (the team's calendar day)")
+    due_date: Day | None = Field(default=None, description="By when (the team's calendar day)")
 
 
 class SessionCreate(BaseModel):
-    rep_id: int = Field(ge=1)
-    scheduled_at: AwareDatetime = Field(description="When it takes place, with its UTC offset")
-    duration_minutes: int = Field(default=30, description="5 to 480")
+    rep_id: RowId
+    scheduled_at: Instant = Field(description="When it takes place, with its UTC offset")
+    duration_minutes: int = Field(default=30, json_schema_extra={"minimum": 5, "maximum": 480})
     agenda: str = Field(default="", max_length=MAX_TEXT)
     shared_notes: str = Field(default="", max_length=MAX_TEXT, description="The rep reads these")
     private_notes: str = Field(default="", max_length=MAX_TEXT, description="Never shown to the rep")
     focus: list[str] = Field(
-        default=[], max_length=20, description='Items to work on, "scorecard:item", from the suggestions'
+        default=[],
+        max_length=20,
+        description='Items to work on, "scorecard:item", from the suggestions',
+        json_schema_extra={"minItems": 1, "maxItems": 5},
     )
-    evaluation_ids: list[int] = Field(default=[], max_length=50, description="The reviews it starts from")
-    actions: list[ActionIn] = Field(default=[], max_length=20)
+    evaluation_ids: list[RowId] = Field(default=[], max_length=50, description="The reviews it starts from")
+    actions: list[ActionIn] = Field(default=[], max_length=20, json_schema_extra={"maxItems": 10})
 
 
 class OutcomeIn(BaseModel):

@@ -13,6 +13,7 @@ from qc.digest import manual, service
 from qc.digest.models import TargetKind
 from qc.digest.schemas import DeliveryRead, SendRequest, SendResultRead, delivery_read, send_result_read
 from qc.digest.service import DigestInvalid
+from qc.kit.timeutil import Day
 from qc.kit.web import DB, Id, SettingsDep, render
 from qc.users.web import CurrentUser
 
@@ -197,13 +198,12 @@ def preview_api(
     principal: CurrentUser,
     settings: SettingsDep,
     team_id: Id,
-    day: DateText,
-    kind: KindText = "json",
+    day: Annotated[Day, Query(alias="date", description="The day, YYYY-MM-DD: today or before")],
+    kind: Annotated[TargetKind, Query()] = TargetKind.JSON,
 ) -> JSONResponse:
     """The payload a target of `kind` would receive for the team's digest of `date` (nothing is sent)."""
-    kinds = _kinds(kind) or [TargetKind.JSON]
-    found = manual.preview(session, principal, team_id, day=_day(day), kinds=kinds, settings=settings)
-    return JSONResponse(found.documents[kinds[0]])
+    found = manual.preview(session, principal, team_id, day=day, kinds=[kind], settings=settings)
+    return JSONResponse(found.documents[kind])
 
 
 @api.get("/digest/{team_id}/deliveries", response_model=list[DeliveryRead], name="api:digest_deliveries")

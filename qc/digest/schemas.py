@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 from qc.digest.manual import SendResult
 from qc.digest.models import DigestDelivery, DigestStatus, TargetKind
 from qc.digest.service import TargetView
+from qc.kit.timeutil import Day
 
 
 class TargetRead(BaseModel):
@@ -33,7 +34,7 @@ class DeliveryRead(BaseModel):
 
 
 class SendRequest(BaseModel):
-    date: date
+    date: Day = Field(description="The day whose digest to post: today or before")
 
 
 class SendResultRead(BaseModel):

@@ -2,11 +2,61 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated
+
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, WithJsonSchema
 
 from qc.errors import InvalidInput
 
 MIN_YEAR, MAX_YEAR = 1990, 2200
+
+
+def _iso_day(value: object) -> object:
+    if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("must be a day such as 2026-11-23")
+    return value
+
+
+def _day_in_range(day: date) -> date:
+    if not MIN_YEAR <= day.year < MAX_YEAR:
+        raise ValueError(f"must be a day between {MIN_YEAR} and {MAX_YEAR - 1}")
+    return day
+
+
+# A day as the API takes it (YYYY-MM-DD, a year the app can store and count in); the schema says so.
+Day = Annotated[
+    date,
+    BeforeValidator(_iso_day),
+    AfterValidator(_day_in_range),
+    WithJsonSchema({"type": "string", "format": "date", "pattern": r"^(199\d|2[01]\d\d)-\d\d-\d\d$"}),
+]
+
+
+def _iso_instant(value: object) -> object:
+    if not isinstance(value, str):
+        return value
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}[T ].+", value.strip()):
+        raise ValueError("must be an ISO 8601 date-time such as 2026-11-22T09:30:00+02:00")
+    if not re.search(r"(Z|[+-]\d\d(:?\d\d)?)$", value.strip(), re.IGNORECASE):
+        raise ValueError("needs a UTC offset (e.g. 2026-11-22T09:30:00Z or +02:00)")
+    return value
+
+
+def _instant_in_range(value: datetime) -> datetime:
+    if not MIN_YEAR <= value.year <= MAX_YEAR:  # as written, like the schema's pattern
+        raise ValueError(f"must be an ISO 8601 date-time between {MIN_YEAR} and {MAX_YEAR}")
+    return value.astimezone(UTC)
+
+
+# A moment as the API takes it: ISO 8601 with a UTC offset (none is refused, not guessed), in UTC.
+Instant = Annotated[
+    AwareDatetime,
+    BeforeValidator(_iso_instant),
+    AfterValidator(_instant_in_range),
+    WithJsonSchema({"type": "string", "format": "date-time", "pattern": r"^(199\d|2[01]\d\d|2200)-"}),
+]
 
 
 def parse_datetime(value: str, *, field: str) -> datetime:

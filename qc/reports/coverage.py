@@ -360,6 +360,11 @@ def parse_range(start: str | None, end: str | None, *, today: date) -> tuple[dat
     """The report's days from the picker's text: `from` alone is one day; neither is today."""
     first = _parse_day(start, "from") if start else None
     last = _parse_day(end, "to") if end else None
+    return day_range(first, last, today=today)
+
+
+def day_range(first: date | None, last: date | None, *, today: date) -> tuple[date, date]:
+    """The report's days: `first` alone is one day; neither is `today`."""
     first = first or last or today
     last = last or first
     check_range(first, last)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from qc.errors import InvalidInput
+from qc.kit.timeutil import Day
 from qc.kit.web import DB, SettingsDep, render
 from qc.reports import coverage, coverage_export, coverage_views
 from qc.users.web import CurrentUser
@@ -86,14 +87,15 @@ def coverage_api(
     principal: CurrentUser,
     settings: SettingsDep,
     start: Annotated[
-        str | None,
+        Day | None,
         Query(
             alias="from",
-            max_length=20,
             description="First day, YYYY-MM-DD (default: the last day a queue was closed, as the page)",
         ),
     ] = None,
-    to: Annotated[str | None, Query(max_length=20, description="Last day (default: the first)")] = None,
+    to: Annotated[
+        Day | None, Query(description="Last day (default: the first); at most a year after the first")
+    ] = None,
     team: Annotated[int | None, Query(ge=1, le=MAX_ID, description="One team")] = None,
     format: Annotated[Literal["json", "csv"], Query(description="csv: one row per rep-day")] = "json",
 ) -> Any:
@@ -104,7 +106,7 @@ def coverage_api(
     label, average score, critical fails, disputes opened and overturned, worked
     (the rep made calls: 1/0) and reached target (1/0)."""
     opened_on = coverage.default_day(session, principal, coverage.today_for(settings))
-    first, last = coverage.parse_range(start, to, today=opened_on)
+    first, last = coverage.day_range(start, to, today=opened_on)
     report = coverage.coverage_report(
         session, principal, start=first, end=last, settings=settings, team_id=team
     )

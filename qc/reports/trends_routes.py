@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
@@ -14,6 +14,7 @@ from qc.users.web import CurrentUser
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/reports", tags=["reports"])
+Chart = Literal["score", "reps", "items", "agreement", "reviewers", "coaching", "training"]
 
 
 def _filters(
@@ -26,6 +27,26 @@ def _filters(
 
 
 Filters = Annotated[TrendsQuery, Depends(_filters)]
+MAX_ID = 2**31 - 1
+
+
+def _api_filters(
+    team: Annotated[int | None, Query(ge=1, le=MAX_ID, description="Team id (default: your first)")] = None,
+    rep: Annotated[
+        int | None, Query(ge=1, le=MAX_ID, description="One rep of the team (default: all)")
+    ] = None,
+    weeks: Annotated[
+        int, Query(description="Weeks up to this one", json_schema_extra={"enum": [12, 26, 52]})
+    ] = 12,
+    scorecard: Annotated[
+        str, Query(pattern=r"^([a-z0-9][a-z0-9_-]{0,59})?$", description="Scorecard id (default: all)")
+    ] = "",
+) -> TrendsQuery:
+    """The page's filters, typed: the API has no empty "all" choice to send."""
+    return TrendsQuery(team=str(team or ""), rep=str(rep or ""), weeks=weeks, scorecard=scorecard)
+
+
+ApiFilters = Annotated[TrendsQuery, Depends(_api_filters)]
 
 
 @pages.get("/reports/trends", name="reports:trends")
@@ -37,7 +58,9 @@ def trends_page(
 
 
 @api.get("/trends", name="api:reports_trends")
-def trends_api(session: DB, principal: CurrentUser, settings: SettingsDep, query: Filters) -> dict[str, Any]:
+def trends_api(
+    session: DB, principal: CurrentUser, settings: SettingsDep, query: ApiFilters
+) -> dict[str, Any]:
     """Every chart of the trends page as its table: columns and rows (weeks as the ISO date
     of their Monday in the team's time zone; rates and scores in percent)."""
     return trends.as_json(trends.trends_view(session, principal, query, settings=settings))
@@ -52,8 +75,8 @@ def trends_csv(
     session: DB,
     principal: CurrentUser,
     settings: SettingsDep,
-    query: Filters,
-    chart: Annotated[str, Query(max_length=20, description=", ".join(trends.CHARTS))],
+    query: ApiFilters,
+    chart: Annotated[Chart, Query(description="Which chart's table")],
 ) -> Response:
     """One chart's numbers as CSV, the same table as under the chart on the page."""
     table = trends.chart_table(session, principal, query, chart, settings=settings)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, JsonValue
 
+from qc.kit.timeutil import Day
 from qc.training.models import (
     AssignmentStatus,
     TrainingAssignment,
@@ -16,16 +17,38 @@ from qc.training.models import (
     TrainingRule,
 )
 
+MAX_ID = 2**31 - 1
+THREE_VISIBLE = r"\S\s*\S\s*\S"  # at least 3 characters once spaces are trimmed, as the services count
+
+
+def documents(**constraints: JsonValue) -> dict[str, JsonValue]:
+    """Constraints the schema states and the service enforces (its messages keyed by field)."""
+    return constraints
+
 
 class ModuleIn(BaseModel):
-    title: str = Field(max_length=200)
+    title: str = Field(max_length=200, json_schema_extra=documents(pattern=THREE_VISIBLE))
     description: str = Field(default="", max_length=4000)
-    material_url: str = Field(default="", max_length=2000, description="A link to the material")
+    material_url: str = Field(
+        default="",
+        max_length=2000,
+        description="A link to the material",
+        json_schema_extra=documents(pattern=r"^(https?://[^/?#\s]|$)"),
+    )
     material_text: str = Field(default="", max_length=50_000, description="... or the material itself")
-    items: list[str] = Field(default=[], max_length=20, description='Items it addresses, "scorecard:item"')
-    expected_minutes: int = Field(default=30, description="1 to 1440")
+    items: list[str] = Field(
+        default=[],
+        max_length=20,
+        description='Items it addresses, "scorecard:item"',
+        json_schema_extra=documents(maxItems=10),
+    )
+    expected_minutes: int = Field(default=30, json_schema_extra=documents(minimum=1, maximum=24 * 60))
     has_assessment: bool = False
-    pass_mark: int | None = Field(default=None, description="Score out of 100 to pass; null: pass/fail")
+    pass_mark: int | None = Field(
+        default=None,
+        description="Score out of 100 to pass (assessments only); null: pass/fail",
+        json_schema_extra=documents(minimum=1, maximum=100),
+    )
 
 
 class VersionRead(BaseModel):
@@ -50,10 +73,12 @@ class ModuleRead(BaseModel):
 
 
 class AssignIn(BaseModel):
-    module_id: int = Field(ge=1)
-    rep_id: int | None = Field(default=None, ge=1, description="One rep ...")
-    team_id: int | None = Field(default=None, ge=1, description="... or every active rep of a team")
-    due_date: date | None = None
+    module_id: int = Field(ge=1, le=MAX_ID)
+    rep_id: int | None = Field(default=None, ge=1, le=MAX_ID, description="One rep ...")
+    team_id: int | None = Field(
+        default=None, ge=1, le=MAX_ID, description="... or every active rep of a team"
+    )
+    due_date: Day | None = Field(default=None, description="From today to a year ahead")
 
 
 class AssignmentRead(BaseModel):
@@ -84,20 +109,42 @@ class AssignReportRead(BaseModel):
 
 
 class CompleteIn(BaseModel):
-    completed_on: date | None = Field(default=None, description="The day it was done (default today)")
+    completed_on: Day | None = Field(default=None, description="The day it was done (default today)")
     result: Literal["passed", "failed", ""] = Field(default="", description="For a pass/fail assessment")
-    score: float | None = Field(default=None, description="Out of 100, for an assessment with a pass mark")
+    score: float | None = Field(
+        default=None,
+        description="Out of 100, for an assessment with a pass mark",
+        json_schema_extra=documents(minimum=0, maximum=100),
+    )
 
 
 class RuleIn(BaseModel):
-    name: str = Field(max_length=200)
-    module_id: int = Field(ge=1)
-    team_id: int | None = Field(default=None, ge=1, description="Only this team's reps; null: every team")
+    name: str = Field(max_length=200, json_schema_extra=documents(pattern=THREE_VISIBLE))
+    module_id: int = Field(ge=1, le=MAX_ID)
+    team_id: int | None = Field(
+        default=None, ge=1, le=MAX_ID, description="Only this team's reps; null: every team"
+    )
     item: str = Field(max_length=130, description='"scorecard:item" whose failures count')
-    min_failed: int = Field(default=2, description="k: failed in at least this many ...")
-    last_reviews: int = Field(default=5, description="... of the rep's last n reviewed calls")
-    cooldown_days: int = Field(default=30, description="Not assigned again this long after a completion")
-    due_days: int = Field(default=14, description="Days the rep has to complete it")
+    min_failed: int = Field(
+        default=2,
+        description="k: failed in at least this many ...",
+        json_schema_extra=documents(minimum=1, maximum=100),
+    )
+    last_reviews: int = Field(
+        default=5,
+        description="... of the rep's last n reviewed calls",
+        json_schema_extra=documents(minimum=1, maximum=100),
+    )
+    cooldown_days: int = Field(
+        default=30,
+        description="Not assigned again this long after a completion",
+        json_schema_extra=documents(minimum=0, maximum=365),
+    )
+    due_days: int = Field(
+        default=14,
+        description="Days the rep has to complete it",
+        json_schema_extra=documents(minimum=1, maximum=365),
+    )
     withdraw_unmatched: bool = Field(
         default=True, description="Withdraw it unstarted once the rule no longer holds"
     )
