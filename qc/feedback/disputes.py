@@ -34,9 +34,9 @@ from qc.feedback.models import (
     DisputeStatus,
 )
 from qc.jobs.events import emit
-from qc.reviews import reading
 from qc.scoring import service as scoring
 from qc.users import access as people
+from qc.users import identity
 from qc.users import service as users
 from qc.users.models import Role
 from qc.users.schemas import Principal
@@ -376,17 +376,17 @@ def list_disputes(
         f = repo.DisputeFilter(status=status, rep_id=rep_id, team_ids=people.visible_team_ids(principal))
     disputes = repo.list_disputes(session, f)
     names = users.names_of(session, {d.rep_id for d in disputes} | {d.reviewer_id for d in disputes})
-    reps = reading.rep_labels_by_id(
-        session,
-        principal,
-        {d.rep_id: (names.get(d.rep_id, "?"), d.team_id) for d in disputes},
-        settings=settings,
-    )
     labels = scoring.item_labels(session)
     return [
         DisputeRow(
             d,
-            reps[d.rep_id],
+            identity.rep_name(
+                principal,
+                rep_id=d.rep_id,
+                name=names.get(d.rep_id, "?"),
+                team_id=d.team_id,
+                settings=settings,
+            ),
             names.get(d.reviewer_id, "?"),
             d.status is DisputeStatus.OPEN and d.due_at < now,
             round(((d.closed_at or now) - d.opened_at).total_seconds() / 86400, 1),

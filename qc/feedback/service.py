@@ -20,11 +20,11 @@ from qc.feedback import repository as repo
 from qc.feedback.models import Dispute, DisputeStatus, Feedback
 from qc.jobs.events import EventRecord, emit
 from qc.kit.pagination import PageRequest
-from qc.reviews import reading
 from qc.scoring import service as scoring
 from qc.scoring.definitions import Item, Scorecard
 from qc.scoring.models import CheckResult
 from qc.users import access as people
+from qc.users import identity
 from qc.users import service as users
 from qc.users.models import Role
 from qc.users.schemas import Principal
@@ -183,9 +183,6 @@ def build_cards(
     scores = scoring.scores_for(session, list(found), with_checks=True)
     disputes = repo.disputes_of(session, ids)
     names = users.names_of(session, {row.rep_id for row in rows})
-    labels = reading.rep_labels_by_id(
-        session, principal, {r.rep_id: (names.get(r.rep_id, ""), r.team_id) for r in rows}, settings=settings
-    )
     rules = {team: policy.team_rules(session, team, settings) for team in {row.team_id for row in rows}}
     cards = []
     for row in rows:
@@ -197,7 +194,15 @@ def build_cards(
         card = _card(
             principal, row, evaluation, call, checks, disputes[row.evaluation_id], rules[row.team_id], now
         )
-        cards.append(replace(card, rep_name=labels[row.rep_id]))
+        # By the row's team: a rep who moved teams is named in one and an alias in another.
+        shown = identity.rep_name(
+            principal,
+            rep_id=row.rep_id,
+            name=names.get(row.rep_id, ""),
+            team_id=row.team_id,
+            settings=settings,
+        )
+        cards.append(replace(card, rep_name=shown))
     return cards
 
 

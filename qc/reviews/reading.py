@@ -133,13 +133,3 @@ def rep_labels(
         )
         for call in calls
     }
-
-
-def rep_labels_by_id(
-    session: Session, principal: Principal, reps: dict[int, tuple[str, int]], *, settings: Settings
-) -> dict[int, str]:
-    """Per rep id (name, team id), the rep as `principal` may see them (see `rep_labels`)."""
-    return {
-        rep_id: identity.rep_name(principal, rep_id=rep_id, name=name, team_id=team_id, settings=settings)
-        for rep_id, (name, team_id) in reps.items()
-    }
