@@ -121,16 +121,27 @@ def probe_audio(path: Path, *, max_duration_s: float, timeout_s: float = 300) ->
     file whose container shows it cut short or damaged, one that fails to decode, loses
     frames on the way, or decodes shorter than its header declares.
     """
-    containers.check_container(path)
-    with _open(path) as container:
-        if not container.streams.audio:
-            # No stream at all is a container too broken to list its tracks.
-            raise UnsupportedMedia("The file has no audio track") if container.streams else _unreadable(path)
-        stream = container.streams.audio[0]
-        fmt = container.format.name.split(",")[0]
-        declared = _declared_duration(path, container, fmt)
-        scan = _scan(container, stream, max_duration_s=max_duration_s, timeout_s=timeout_s)
-        codec = stream.codec_context.name or "unknown"
+    deadline = time.monotonic() + timeout_s
+    try:
+        containers.check_container(path, deadline=deadline)
+        with _open(path) as container:
+            if not container.streams.audio:
+                # No stream at all is a container too broken to list its tracks.
+                raise (
+                    UnsupportedMedia("The file has no audio track")
+                    if container.streams
+                    else _unreadable(path)
+                )
+            stream = container.streams.audio[0]
+            fmt = container.format.name.split(",")[0]
+            declared = _declared_duration(path, container, fmt)
+            scan = _scan(container, stream, max_duration_s=max_duration_s, deadline=deadline)
+            codec = stream.codec_context.name or "unknown"
+    except TimeoutError:
+        raise AudioError(
+            f"Checking the recording took longer than {timeout_s:g} s (QC_AUDIO_CHECK_TIMEOUT_S); "
+            "try again later, or split the recording"
+        ) from None
     if scan.samples == 0:
         raise AudioError("The recording is empty: it contains no audio samples")
     _check_complete(scan, declared=declared, codec=codec)
@@ -163,10 +174,9 @@ def _scan(
     stream: av.AudioStream,
     *,
     max_duration_s: float,
-    timeout_s: float,
+    deadline: float,
 ) -> _Scan:
     scan = _Scan(rate=stream.codec_context.sample_rate or 0, channels=stream.codec_context.channels or 0)
-    deadline = time.monotonic() + timeout_s
     packets = container.demux(stream)
     try:
         for packet in packets:
@@ -177,10 +187,7 @@ def _scan(
             for frame in packet.decode():
                 _take(scan, frame, max_duration_s=max_duration_s)
             if time.monotonic() > deadline:
-                raise AudioError(
-                    f"Checking the recording took longer than {timeout_s:.0f} s "
-                    "(QC_AUDIO_CHECK_TIMEOUT_S); try again later, or split the recording"
-                )
+                raise TimeoutError
     except (av.FFmpegError, EOFError, _Broken) as exc:
         reason = str(exc) if isinstance(exc, _Broken) else _ffmpeg_reason(exc)
         raise _damaged(scan, reason, at_end=not _any_audio_left(packets)) from exc

@@ -9,7 +9,9 @@ the frame's length. Those checks live here; decoding itself is in `qc.calls.audi
 
 from __future__ import annotations
 
+import itertools
 import struct
+import time
 import zlib
 from pathlib import Path
 from typing import BinaryIO
@@ -33,6 +35,7 @@ _SIGNATURES: tuple[tuple[int, bytes, str], ...] = (
 _OGG_HEADER = struct.Struct("<4sBBqIII")
 _OGG_HEADER_SIZE = 27
 _OGG_END_OF_STREAM = 0x04
+_MAX_WAV_CHUNKS = 64
 # Ogg's CRC-32 is the unreflected one (polynomial 0x04C11DB7, no inversion); zlib's is
 # reflected, so feed zlib the bytes bit-reversed and reverse its result.
 _BIT_REVERSED = bytes(int(f"{i:08b}"[::-1], 2) for i in range(256))
@@ -66,15 +69,16 @@ def describe_format(head: bytes) -> str | None:
     return None
 
 
-def check_container(path: Path) -> None:
-    """Refuse (AudioError) a file whose container shows it cut short or damaged."""
+def check_container(path: Path, *, deadline: float) -> None:
+    """Refuse (AudioError) a file whose container shows it cut short or damaged;
+    TimeoutError past `deadline` (time.monotonic)."""
     with path.open("rb") as handle:
         head = handle.read(12)
         handle.seek(0)
         if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
             _check_wav(handle, size=path.stat().st_size)
         elif head[:4] == b"OggS":
-            _check_ogg(handle, size=path.stat().st_size)
+            _check_ogg(handle, size=path.stat().st_size, deadline=deadline)
 
 
 def mp3_declares_length(head: bytes) -> bool:
@@ -137,7 +141,8 @@ def human_duration(seconds: float) -> str:
 def _check_wav(handle: BinaryIO, *, size: int) -> None:
     handle.seek(12)
     byte_rate = 0
-    while header := handle.read(8):
+    for _ in range(_MAX_WAV_CHUNKS):  # a file of endless tiny chunks is FFmpeg's to judge
+        header = handle.read(8)
         if len(header) < 8:
             break
         chunk_id, chunk_size = header[:4], struct.unpack("<I", header[4:])[0]
@@ -171,12 +176,16 @@ def _ogg_crc(page: bytes) -> int:
     return int(f"{reflected:032b}"[::-1], 2)
 
 
-def _check_ogg(handle: BinaryIO, *, size: int) -> None:
+def _check_ogg(handle: BinaryIO, *, size: int, deadline: float) -> None:
     """Walk every page: each must start where the previous ended and match its checksum;
     the file must end with a whole page, and every stream in it with its end mark."""
     offset, heard = 0, 0.0
     open_streams: dict[int, int] = {}  # serial -> its granule rate (0: unknown)
-    while offset < size:
+    for page in itertools.count():
+        if offset >= size:
+            break
+        if page % 1024 == 0 and time.monotonic() > deadline:
+            raise TimeoutError
         header = handle.read(_OGG_HEADER_SIZE)
         if len(header) < _OGG_HEADER_SIZE:
             raise cut_short(heard)
