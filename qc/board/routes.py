@@ -68,7 +68,7 @@ def revoke_link(request: Request, session: DB, principal: CurrentUser, team_id: 
     return RedirectResponse(target, status_code=303)
 
 
-# The display: no sign-in, read-only (qc.board.web adds its headers and keeps cookies off it).
+# The display: no sign-in, read-only (qc.board.web adds its headers; qc.kit.csrf sets no cookie on it).
 
 
 @pages.get("/wall/{token}", name="board:display")

@@ -1,8 +1,8 @@
-"""What every display response carries: never cached, no referrer, not indexed, no cookie.
+"""What every display response carries: never cached, no referrer, not indexed.
 
-A wall screen is opened by its link alone: it must not be handed a session or CSRF cookie
-(nothing on it needs one, and a cookie could be read off a shared screen), must not leak its
-URL, which is its key, through a Referer, and must not be kept by caches or search engines.
+A wall screen is opened by its link alone: it must not leak its URL, which is its key,
+through a Referer, and must not be kept by caches or search engines. It is handed no cookie
+either: the CSRF middleware (qc.kit.csrf) leaves /wall/ and /static/ alone.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 DISPLAY_PREFIX = "/wall/"
-STATIC_PREFIX = "/static/"  # the display's scripts and styles: files, which set no cookie either
 HEADERS = {
     "cache-control": "no-store",
     "referrer-policy": "no-referrer",
@@ -20,24 +19,21 @@ HEADERS = {
 
 
 class DisplayHeaders:
-    """ASGI middleware for the display's paths (and the static files it loads); add it outside
-    the CSRF middleware, so the cookie that one sets on every response is taken off again here."""
+    """ASGI middleware for the display's paths."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope["path"] if scope["type"] == "http" else ""
-        display = path.startswith(DISPLAY_PREFIX)
-        if not (display or path.startswith(STATIC_PREFIX)):
+        if not path.startswith(DISPLAY_PREFIX):
             await self.app(scope, receive, send)
             return
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                del headers["set-cookie"]
-                for name, value in HEADERS.items() if display else ():
+                for name, value in HEADERS.items():
                     headers[name] = value
             await send(message)
 

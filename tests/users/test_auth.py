@@ -140,24 +140,6 @@ def test_passwords_are_stored_as_argon2_hashes(person: Any) -> None:
     assert PASSWORD not in person.password_hash
 
 
-def test_password_guessing_is_slowed_down(browser: Browser, db: Any, person: Any) -> None:
-    from qc.users.service import MAX_LOGIN_FAILURES
-
-    for _ in range(MAX_LOGIN_FAILURES):
-        assert sign_in(browser, "signin@example.test", "guess").status_code == 401
-    blocked = sign_in(browser, "signin@example.test", PASSWORD)
-    assert blocked.status_code == 429
-    assert "wait 15 minutes" in blocked.text
-    assert SESSION_COOKIE not in browser.cookies
-
-    from qc.users.models import LoginFailure
-
-    for failure in db.scalars(select(LoginFailure)):
-        failure.created_at = utcnow() - timedelta(minutes=16)
-    db.commit()
-    assert sign_in(browser, "signin@example.test", PASSWORD).status_code == 303
-
-
 def test_logs_never_show_local_variables(capsys: Any, settings: Any) -> None:
     import logging
 
