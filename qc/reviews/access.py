@@ -30,4 +30,3 @@ def coverage_teams(principal: Principal) -> frozenset[int] | None:
     if principal.role is Role.MANAGER:
         return people.visible_team_ids(principal)
     raise Forbidden("Review coverage is for QC leads, administrators and the teams' managers")
-
