@@ -87,7 +87,10 @@ _ERRORS: dict[str, tuple[str, _Rule]] = {
     "409": ("The request conflicts with the current state (e.g. already done, or closed)", _changes),
     "413": ("The body is larger than the upload limit (QC_MAX_UPLOAD_MB)", _has_body),
     "415": ("The upload is not audio we can decode", _takes_files),
-    "422": ("The request is invalid; `problems` or `errors` name each field", _has_input),
+    "422": (
+        "The request is invalid; `problems` or `errors` name each field. Text may not contain U+0000 (NUL)",
+        _has_input,
+    ),
     "429": ("Too many requests from this client; wait for Retry-After seconds", _always),
     "500": ("An unexpected error; it was logged", _always),
     "503": ("The database is busy; try again after Retry-After seconds", _always),
