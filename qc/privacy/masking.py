@@ -159,8 +159,14 @@ def mask_segment(segment: SegmentIn, language: str) -> SegmentMask | None:
     )
 
 
+# Whisper often names Serbian speech Croatian, Bosnian or Montenegrin: their numbers and
+# id formats are Serbian's for the detector.
+_DETECTOR_LANGUAGE = {"hr": "sr", "bs": "sr", "me": "sr", "cnr": "sr"}
+
+
 def mask_segments(segments: Sequence[SegmentIn], language: str) -> list[SegmentMask]:
     """The segments that carry personal data, masked."""
+    language = _DETECTOR_LANGUAGE.get(language, language)
     return [m for m in (mask_segment(s, language) for s in segments) if m is not None]
 
 

@@ -261,3 +261,14 @@ def test_the_pipeline_stores_the_transcript_masked_and_scores_the_masked_text(
     stored = db.get_one(Call, call.id)
     masked, rate = _masked_audio(stored, tmp_path)
     assert dominant_hz(_between(masked, rate, 1, 3.75, 4.85), rate) == pytest.approx(BEEP_HZ, abs=5)
+
+
+def test_serbian_named_croatian_by_the_recogniser_is_masked_as_serbian() -> None:
+    words = [
+        {"start": 0.1 * i, "end": 0.1 * (i + 1), "word": w, "probability": 0.9}
+        for i, w in enumerate(["Broj", "kartice", "je", "4111", "1111", "1111", "1111."])
+    ]
+    [mask] = mask_segments(
+        [SegmentIn(0, "customer", 0.0, 0.7, " ".join(w["word"] for w in words), words)], "hr"
+    )
+    assert [w["word"] for w in mask.words] == ["Broj", "kartice", "je", "[broj kartice]"]
