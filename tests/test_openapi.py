@@ -165,3 +165,35 @@ def test_every_exception_names_an_operation(api: Any) -> None:
 def test_api_answers_as_its_openapi_document_says(api: Any, world: World, persona: str) -> None:
     failures = list(_failures(api, world, world.tokens[persona], EXAMPLES[persona]))  # type: ignore[index]
     assert not failures, "\n\n".join(failures)
+
+
+def test_every_api_operation_documents_its_errors_with_one_body(client: Any) -> None:
+    spec = client.get("/openapi.json").json()
+    assert "HTTPValidationError" not in spec["components"]["schemas"]  # FastAPI's, never sent
+    error = {"$ref": "#/components/schemas/ErrorRead"}
+    operations = [
+        (method, path, op)
+        for path, ops in spec["paths"].items()
+        if path.startswith("/api/")
+        for method, op in ops.items()
+    ]
+    assert len(operations) > 40
+    for method, path, op in operations:
+        errors = {status: r for status, r in op["responses"].items() if status[0] in "45"}
+        assert {"401", "403", "429", "500", "503"} <= set(errors), (method, path)
+        assert ("422" in errors) == bool(op.get("parameters") or op.get("requestBody")), (method, path)
+        assert all(r["content"]["application/json"]["schema"] == error for r in errors.values()), path
+
+
+def test_api_docs_page_loads_only_the_apps_own_files(client: Any) -> None:
+    from bs4 import BeautifulSoup
+
+    page = client.get("/docs")
+    assert page.status_code == 200
+    soup = BeautifulSoup(page.text, "html.parser")
+    scripts = soup.find_all("script")
+    assert scripts and all(s.get("src") and not s.string for s in scripts)  # nothing inline
+    assets = [s["src"] for s in scripts] + [link["href"] for link in soup.find_all("link")]
+    assert all(str(a).startswith("http://testserver/static/") for a in assets), assets
+    for asset in assets:
+        assert client.get(str(asset)).status_code == 200, asset

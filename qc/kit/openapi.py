@@ -117,6 +117,7 @@ def _document_errors(schema: dict[str, Any]) -> None:
             for status, (description, applies) in _ERRORS.items():
                 if applies(method, op):
                     responses[status] = _error_response(status, description)
+            op["responses"] = dict(sorted(responses.items()))
     components = schema.setdefault("components", {})
     schemas = components.setdefault("schemas", {})
     for name in ("HTTPValidationError", "ValidationError"):
