@@ -2,11 +2,13 @@
 
 The database is the source of truth; the queue only says "look at call N". A worker
 claims a stage with a conditional UPDATE that also writes a lease (token + expiry),
-does the heavy work outside any transaction while a heartbeat extends the lease,
+does the heavy work outside any transaction while a heartbeat renews the lease,
 and stores the result in one transaction that succeeds only if it still holds the
-lease. A worker that dies stops heart-beating; the reaper sees the expired lease
-and hands the call to the next worker. Each stage replaces its own previous output,
-so running it twice leaves exactly one result.
+lease; the same transaction claims the next stage, so a call is never between
+stages with nobody holding it. A worker that dies stops heart-beating: its lease
+runs out within `lease_seconds`, the reaper (every few seconds) hands the call
+back, and the next worker to take a task resumes such calls before new ones. Each
+stage replaces its own previous output, so running it twice leaves exactly one result.
 
 The stages themselves belong to the domains above calls (transcription, scoring); the
 composition module (`qc.wiring`) hands them to `set_stages` at start-up.
@@ -89,7 +91,7 @@ def _stage_for_status(status: CallStatus) -> Stage | None:
 
 def schedule(session: Session, call: Call, *, delay_s: float = 0) -> None:
     """Ask a worker to look at `call` once the current transaction has committed."""
-    call.enqueued_at = utcnow()
+    call.enqueued_at = utcnow() + timedelta(seconds=delay_s)  # when the queue hands it out
     enqueue_after_commit(session, PROCESS_TASK, call.id, delay_s=delay_s)
 
 
@@ -163,6 +165,24 @@ def claim(session: Session, call_id: int, *, settings: Settings, now: datetime |
     )
 
 
+def claim_resumable(session: Session, *, settings: Settings, now: datetime | None = None) -> Lease | None:
+    """Take the call that has waited longest to resume, if any: one whose worker died
+    (the reaper handed it back) or whose failed attempt has waited its backoff.
+
+    Workers take these before the call their task names, so a call whose worker died is
+    not put behind every call queued since.
+    """
+    now = now or utcnow()
+    call_id = session.scalar(
+        select(Call.id)
+        .where(Call.status.in_([s.ready for s in stages()]), Call.attempts > 0, Call.enqueued_at <= now)
+        .order_by(Call.enqueued_at, Call.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    )
+    return None if call_id is None else claim(session, call_id, settings=settings, now=now)
+
+
 def extend_lease(session: Session, lease: Lease, *, seconds: int) -> bool:
     result = session.execute(
         update(Call)
@@ -181,7 +201,9 @@ def _held(session: Session, lease: Lease) -> Call | None:
 
 
 def complete(session: Session, lease: Lease, output: Any) -> bool:
-    """Store the stage's output and advance the call; False if the lease was lost."""
+    """Store the stage's output and advance the call; False if the lease was lost.
+
+    The caller claims the next stage in the same transaction (see `_run_stage`)."""
     call = _held(session, lease)
     if call is None:
         return False
@@ -263,32 +285,45 @@ def heartbeat(lease: Lease, settings: Settings) -> Iterator[None]:
 
 
 def process_call(call_id: int, *, settings: Settings | None = None) -> CallStatus | None:
-    """Run every stage the call is ready for; the queue's task body. Returns the final status."""
+    """Run every stage `call_id` is ready for, the queue's task body; but first resume a
+    call whose worker died, if one waits, and queue `call_id` again. Returns the status of
+    `call_id`."""
     settings = settings or get_settings()
-    while True:
+    with session_scope() as session:
+        lease = claim_resumable(session, settings=settings)
+        if lease is not None and lease.call_id != call_id:
+            # Queued again in the same transaction: a worker killed while it resumes the
+            # other call must not take this call's only dispatch with it.
+            call = session.get(Call, call_id)
+            if call is not None and call.status in {s.ready for s in stages()}:
+                schedule(session, call)
+    if lease is None:
         with session_scope() as session:
             lease = claim(session, call_id, settings=settings)
-        if lease is None:
-            break
-        log.info("call %s: %s attempt %s", call_id, lease.stage.name, lease.attempt)
-        if not _run_stage(lease, settings):
-            break  # a retry, if any, was scheduled with a delay
+    _run_stages(lease, settings)
     with session_scope() as session:
         call = session.get(Call, call_id)
         return call.status if call else None
 
 
-def _run_stage(lease: Lease, settings: Settings) -> bool:
-    """Run one claimed stage; True if its result was stored."""
+def _run_stages(lease: Lease | None, settings: Settings) -> None:
+    """Run the claimed stage and each one after it until the call is done or waits."""
+    while lease is not None:
+        log.info("call %s: %s attempt %s", lease.call_id, lease.stage.name, lease.attempt)
+        lease = _run_stage(lease, settings)
+
+
+def _run_stage(lease: Lease, settings: Settings) -> Lease | None:
+    """Run one claimed stage; the lease on the next stage if its result was stored."""
     try:
         with heartbeat(lease, settings):
             output = lease.stage.run(lease.call_id)
     except _PERMANENT as exc:
         _record_failure(lease, exc.message, permanent=True, settings=settings)
-        return False
+        return None
     except QCError as exc:
         _record_failure(lease, exc.message, permanent=exc.status_code < 500, settings=settings)
-        return False
+        return None
     except Exception as exc:
         # The details (paths, hosts, SQL) go to the log, not to the people reading the call.
         log.exception("call %s: %s failed", lease.call_id, lease.stage.name)
@@ -296,12 +331,14 @@ def _run_stage(lease: Lease, settings: Settings) -> bool:
             f"{lease.stage.name.capitalize()} failed unexpectedly ({type(exc).__name__}); see the worker log"
         )
         _record_failure(lease, reason, permanent=False, settings=settings)
-        return False
+        return None
     with session_scope() as session:
-        stored = complete(session, lease, output)
-    if not stored:
-        log.warning("call %s: lease lost during %s; result discarded", lease.call_id, lease.stage.name)
-    return stored
+        if not complete(session, lease, output):
+            log.warning("call %s: lease lost during %s; result discarded", lease.call_id, lease.stage.name)
+            return None
+        # Claimed in the completing transaction: a worker dying now leaves a lease that
+        # runs out, never a call between stages that nobody holds or has queued.
+        return claim(session, lease.call_id, settings=settings)
 
 
 def _record_failure(lease: Lease, reason: str, *, permanent: bool, settings: Settings) -> None:
@@ -341,6 +378,11 @@ def reap(
             _give_up(session, call, stage)
             failed.append(call.id)
             continue
+        log.warning(
+            "call %s: the worker running %s stopped (its lease ran out); handing the call on",
+            call.id,
+            stage.name,
+        )
         call.status = stage.ready
         call.lease_token = None
         call.lease_expires_at = None

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import enum
 import logging
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -64,12 +65,20 @@ class PeriodicSpec:
         return self.every_minutes(settings) if callable(self.every_minutes) else self.every_minutes
 
 
+@dataclass(frozen=True)
+class TickerSpec:
+    name: str
+    fn: Callable[[], Any]
+    every_seconds: Callable[[Settings], float]
+
+
 @dataclass
 class Registry:
-    """What the composition module registered: tasks by name and periodic tasks."""
+    """What the composition module registered: tasks by name, periodic tasks and tickers."""
 
     tasks: dict[str, TaskSpec] = field(default_factory=dict)
     periodic: dict[str, PeriodicSpec] = field(default_factory=dict)
+    tickers: dict[str, TickerSpec] = field(default_factory=dict)
 
 
 _registry = Registry()
@@ -93,6 +102,15 @@ def register_periodic(
     if get_jobs.cache_info().currsize:
         raise NotWired(f"periodic task {name!r} registered after the queue was built")
     _registry.periodic[name] = PeriodicSpec(name, fn, every_minutes)
+
+
+def register_ticker(name: str, fn: Callable[[], Any], *, every_seconds: Callable[[Settings], float]) -> None:
+    """Run `fn` every `every_seconds` in a thread of each worker that runs periodic tasks.
+
+    For the few checks that must run more often than huey's periodic tasks can (once a
+    minute, on the minute): a worker that died must not hold its call for a minute more.
+    """
+    _registry.tickers[name] = TickerSpec(name, fn, every_seconds)
 
 
 def is_wired() -> bool:
@@ -200,8 +218,9 @@ def drain(max_tasks: int | None = None, *, lanes: Iterable[Lane] = tuple(Lane)) 
 
 
 def run_periodic(name: str) -> Any:
-    """Run a registered periodic task now, in this thread (start-up, CLI, tests)."""
-    return _registry.periodic[name].fn()
+    """Run a registered periodic task (or ticker) now, in this thread (start-up, CLI, tests)."""
+    spec = _registry.periodic.get(name) or _registry.tickers[name]
+    return spec.fn()
 
 
 def parse_lanes(value: str) -> list[Lane]:
@@ -240,6 +259,30 @@ def consumer_for(lane: Lane, *, workers: int, periodic: bool, embedded: bool = T
     )
 
 
+class Ticker:
+    """A thread running one ticker's function every so many seconds until stopped."""
+
+    def __init__(self, spec: TickerSpec, seconds: float) -> None:
+        self.spec = spec
+        self.seconds = seconds
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name=f"ticker-{spec.name}", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.seconds):
+            try:
+                self.spec.fn()
+            except Exception:  # the next tick tries again; the error is in the log
+                log.exception("%s failed; next run in %s s", self.spec.name, self.seconds)
+
+
 class WorkerHandle:
     """Start and stop embedded consumers (one per lane) from the web app's lifespan."""
 
@@ -252,10 +295,18 @@ class WorkerHandle:
         periodic: bool = True,
         on_start: Callable[[], Any] | None = None,
     ) -> None:
+        lanes = list(lanes)
         self.consumers = [
             consumer_for(lane, workers=workers if lane is Lane.PIPELINE else quick_workers, periodic=periodic)
             for lane in lanes
         ]
+        # Tickers run where the periodic tasks do: beside the quick lane's consumer.
+        settings = get_settings()
+        self.tickers = (
+            [Ticker(spec, spec.every_seconds(settings)) for spec in _registry.tickers.values()]
+            if periodic and Lane.QUICK in lanes
+            else []
+        )
         self.on_start = on_start
 
     def start(self) -> None:
@@ -263,7 +314,11 @@ class WorkerHandle:
             self.on_start()  # pick up what a previous process left behind, without waiting a period
         for consumer in self.consumers:
             consumer.start()
+        for ticker in self.tickers:
+            ticker.start()
 
     def stop(self) -> None:
+        for ticker in self.tickers:
+            ticker.stop()
         for consumer in self.consumers:
             consumer.stop(graceful=True)

@@ -24,6 +24,7 @@ from qc.calls.models import Call, ChannelLayout
 from qc.config import Settings
 from qc.db import session_scope, utcnow
 from qc.errors import NotFound
+from qc.kit import scratch
 from qc.kit.storage import Storage
 from qc.privacy import audio
 from qc.privacy.masking import SegmentIn, SegmentMask, Span, beeps_for, mask_segments
@@ -74,8 +75,8 @@ def mask_recording(
     output = audio.output_for(recording.codec)
     key = f"redacted/{recording.sha256[:2]}/{recording.sha256}.{output.extension}"
     beeps = beeps_for(spans, layout=recording.layout, channels=recording.channels)
-    settings.tmp_dir.mkdir(parents=True, exist_ok=True)
-    draft = settings.tmp_dir / f"redact-{uuid.uuid4().hex}.{output.extension}"
+    # In this process's own folder, which the next sweep removes if the worker is killed.
+    draft = scratch.own_dir(settings.tmp_dir) / f"redact-{uuid.uuid4().hex}.{output.extension}"
     try:
         with storage.local_copy(recording.storage_key) as source:
             audio.beep(source, draft, beeps, output=output)

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from qc.calls import pipeline
 from qc.calls.models import Call, CallStatus
 from qc.db import session_scope, utcnow
-from qc.jobs.queue import Lane, drain, pending
+from qc.jobs.queue import Lane, drain, flush, pending
 from qc.kit.storage import get_storage
 from qc.transcription.jobs import transcription_stage
 from qc.transcription.models import Transcript, TranscriptSegment
@@ -266,3 +266,55 @@ def test_heartbeat_gives_up_on_a_hung_stage(db: Any, configure: Any, call_id: in
     with pipeline.heartbeat(lease, settings):
         time.sleep(2.5)  # "hung": the first beat (at 1 s) is already past the 1 s limit
     assert reload(db, call_id).lease_expires_at == claimed_until, "the lease was not extended"
+
+
+def test_a_task_resumes_a_call_whose_worker_died_before_its_own_and_queues_its_own_again(
+    db: Any, settings: Any, org: Any, call_id: int
+) -> None:
+    abandoned = make_call(db, rep=org.rep, sample="outbound_en_pushy.mp3", channel_layout="agent-right").id
+    db.commit()
+    with session_scope() as session:
+        assert pipeline.claim(session, abandoned, settings=settings) is not None  # then the worker dies
+    later = utcnow() + timedelta(seconds=settings.lease_seconds + 1)
+    with session_scope() as session:
+        assert pipeline.reap(session, settings=settings, now=later).expired == [abandoned]
+    flush()  # its dispatch sits behind everything queued meanwhile
+
+    assert pipeline.process_call(call_id) is CallStatus.RECEIVED
+
+    assert reload(db, abandoned).status is CallStatus.SCORED, "resumed first"
+    assert pending(Lane.PIPELINE) == 1, "the task's own call is queued again"
+    drain()
+    assert reload(db, call_id).status is CallStatus.SCORED
+    assert transcript_count(db, abandoned) == transcript_count(db, call_id) == 1
+
+
+def test_a_worker_hands_on_a_dead_workers_call_within_seconds(db: Any, configure: Any, call_id: int) -> None:
+    import time
+
+    from qc.wiring import worker
+
+    settings = configure(lease_seconds=2, reaper_every_seconds=1)
+    assert settings.lease_seconds + settings.reaper_every_seconds < 60
+    with session_scope() as session:
+        assert pipeline.claim(session, call_id, settings=settings) is not None  # then the worker dies
+    handle = worker([Lane.QUICK])  # its pass at start finds the lease still alive
+    handle.start()
+    try:
+        deadline = time.monotonic() + 15
+        while reload(db, call_id).status is not CallStatus.RECEIVED:
+            assert time.monotonic() < deadline, "no reaper pass handed the call on"
+            time.sleep(0.1)
+    finally:
+        handle.stop()
+    call = reload(db, call_id)
+    assert call.lease_token is None and call.attempts == 1
+    assert pending(Lane.PIPELINE) == 1
+
+
+def test_the_default_lease_and_reaper_pass_on_a_dead_workers_call_within_a_minute() -> None:
+    from qc.config import Settings
+
+    defaults = Settings()
+    assert defaults.lease_seconds + defaults.reaper_every_seconds < 60
+    assert defaults.requeue_after_seconds <= 60
