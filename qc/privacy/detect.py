@@ -36,10 +36,12 @@ from qc.privacy.recognizers import (
     IBAN,
     NATIONAL_ID,
     PHONE,
+    AnnouncedRecognizer,
     Candidate,
     CodeRecognizer,
     DigitRecognizer,
     EmailRecognizer,
+    PassportRecognizer,
     choose,
 )
 
@@ -145,7 +147,7 @@ def analyzer() -> Any:
 
 def _build_analyzer() -> Any:
     import spacy
-    from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
+    from presidio_analyzer import AnalyzerEngine, EntityRecognizer, RecognizerRegistry
     from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
     from presidio_analyzer.nlp_engine import SpacyNlpEngine
 
@@ -159,11 +161,17 @@ def _build_analyzer() -> Any:
         models=[{"lang_code": lang, "model_name": "blank"} for lang in LANGUAGES]
     )
     nlp_engine.load()
-    recognizers = [
+    recognizers: list[EntityRecognizer] = [
         recognizer
         for lang in LANGUAGES
-        for recognizer in (DigitRecognizer(lang), CodeRecognizer(lang), EmailRecognizer(lang))
+        for recognizer in (
+            DigitRecognizer(lang),
+            CodeRecognizer(lang),
+            EmailRecognizer(lang),
+            AnnouncedRecognizer(lang),
+        )
     ]
+    recognizers.append(PassportRecognizer("ru"))
     registry = RecognizerRegistry(recognizers=recognizers, supported_languages=list(LANGUAGES))
     return AnalyzerEngine(
         registry=registry,

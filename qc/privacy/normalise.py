@@ -27,7 +27,16 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from qc.privacy.numbers_words import Group, Morpheme, Part, fold, morphemes, parse_numbers, to_latin
+from qc.privacy.numbers_words import (
+    Group,
+    Morpheme,
+    Part,
+    fold,
+    misheard_digit,
+    morphemes,
+    parse_numbers,
+    to_latin,
+)
 
 
 class Tok(enum.Enum):
@@ -125,7 +134,76 @@ def _tokens(words: Sequence[str], language: str) -> list[Token]:
             token = _piece_token(piece, w, language, inner=p + 1 < len(pieces), previous=tokens)
             if token is not None:
                 tokens.append(token)
-    return _pairs(tokens, language)
+    return _glued_at(_misheard(_separators(_pairs(tokens, language)), language), language)
+
+
+def _misheard(tokens: list[Token], language: str) -> list[Token]:
+    """A word one letter away from a digit word ("noră" for "nouă") is that digit when it
+    sits among digits: a number on one side, and a number or the end of a sentence on the
+    other ("zero noră unu", "Zeră, doi")."""
+    for n, token in enumerate(tokens):
+        if token.kind is not Tok.WORD:
+            continue
+        sides = [_neighbour(tokens, n, -1, language), _neighbour(tokens, n, 1, language)]
+        if Tok.NUM not in sides or Tok.WORD in sides:
+            continue
+        digit = misheard_digit(token.text, language)
+        if digit is not None:
+            tokens[n] = Token(Tok.NUMWORD, token.text, token.first, token.last, parts=(digit,))
+    return tokens
+
+
+def _neighbour(tokens: list[Token], n: int, step: int, language: str) -> Tok:
+    """What is next to a token past commas and dashes: NUM for a number, BREAK for the
+    end of a sentence or the text, WORD for anything else."""
+    n += step
+    while 0 <= n < len(tokens) and tokens[n].kind in (Tok.COMMA, Tok.DASH):
+        n += step
+    if not 0 <= n < len(tokens) or tokens[n].kind is Tok.BREAK:
+        return Tok.BREAK
+    if tokens[n].kind in (Tok.NUM, Tok.NUMWORD) or misheard_digit(tokens[n].text, language) is not None:
+        return Tok.NUM
+    if tokens[n].kind in (Tok.LETTER, Tok.CODE):  # a code spelled out: "L D N 1 nome"
+        return Tok.BREAK
+    return Tok.WORD
+
+
+# Words that announce an e-mail address (stems).
+_EMAIL_CONTEXT = (
+    *("email", "e-mail", "mail", "address", "почт", "адрес", "мейл", "имейл", "adres", "mejl", "imejl"),
+    *("indirizzo", "posta"),
+)
+
+
+def _glued_at(tokens: list[Token], language: str) -> list[Token]:
+    """Whisper sometimes writes "smith at gmail" as one word ("smithatgmail"): split it
+    when an address was announced just before and a domain follows."""
+    out: list[Token] = []
+    for n, token in enumerate(tokens):
+        split = _at_inside(token, tokens, n)
+        if split is not None:
+            words = {t.text for t in tokens[max(0, n - 8) : n] if t.kind is Tok.WORD}
+            if any(w.startswith(stem) for w in words for stem in _EMAIL_CONTEXT):
+                left, right = split
+                out += [
+                    Token(Tok.WORD, left, token.first, token.first),
+                    Token(Tok.AT, "@", token.first, token.first),
+                    Token(Tok.WORD, right, token.first, token.last),
+                ]
+                continue
+        out.append(token)
+    return out
+
+
+def _at_inside(token: Token, tokens: list[Token], n: int) -> tuple[str, str] | None:
+    if token.kind is not Tok.WORD or n + 2 >= len(tokens) or tokens[n + 1].kind is not Tok.DOT:
+        return None
+    if not is_top_level_domain(_label(tokens[n + 2])):
+        return None
+    at = token.text.rfind("at", 2, len(token.text) - 3)
+    if at < 0 or any(t.kind is Tok.AT for t in tokens[max(0, n - 6) : n + 3]):
+        return None
+    return token.text[:at], token.text[at + 2 :]
 
 
 def _piece_token(piece: str, w: int, language: str, *, inner: bool, previous: list[Token]) -> Token | None:
@@ -182,12 +260,22 @@ def _pairs(tokens: list[Token], language: str) -> list[Token]:
     """Two-word names of '@' and '_' ("a rond", "trattino basso")."""
     out: list[Token] = []
     for token in tokens:
-        pair = _PAIRS.get((out[-1].text, token.text)) if out else None
+        pair = _PAIRS.get((out[-1].text.lower(), token.text.lower())) if out else None
         if pair is not None and out[-1].last + 1 == token.first:
             out[-1] = Token(pair[0], pair[1], out[-1].first, token.last)
         else:
             out.append(token)
     return out
+
+
+def _separators(tokens: list[Token]) -> list[Token]:
+    """A dot or slash between digits ("021.609.26.03", "061/415-618", Whisper's "5 .1990")
+    separates groups like a dash; a date or an amount then reads as short groups."""
+    for n in range(1, len(tokens) - 1):
+        token = tokens[n]
+        if token.text in "./" and tokens[n - 1].kind is Tok.NUM and tokens[n + 1].kind is Tok.NUM:
+            tokens[n] = Token(Tok.DASH, "-", token.first, token.last)
+    return tokens
 
 
 # ---------------------------------------------------------------- number words to digits
@@ -228,8 +316,8 @@ def _number_run(run: list[Token]) -> list[Token]:
             n = group.last + 1
             continue
         token = run[n]
-        if token.kind is Tok.NUMWORD:
-            kind = Tok.LETTER if len(token.text) == 1 and token.upper else Tok.WORD
+        if token.kind is Tok.NUMWORD:  # a word that did not make a number: "and", "o" in "j o h n"
+            kind = Tok.LETTER if len(token.text) == 1 else Tok.WORD
             token = Token(
                 kind, token.text.upper() if kind is Tok.LETTER else token.text, token.first, token.last
             )
@@ -331,7 +419,27 @@ def _local_part(tokens: list[Token], j: int) -> tuple[int, str] | None:
             j -= 1
         else:
             break
+    if len(pieces) == 1 and tokens[j].kind is Tok.WORD and j > 0 and _name_word(tokens[j - 1]):
+        # "andrei dumitru arond ...": a first name said before the surname
+        return j - 1, _label(tokens[j - 1]) + pieces[0]
     return j, "".join(pieces)
+
+
+# Words that introduce an address rather than begin it ("my email is john at ...").
+_INTRO = {
+    "my", "is", "its", "it", "to", "email", "mail", "address", "at", "me", "the", "and", "or", "send",
+    "write",
+    "мой", "моя", "мою", "это", "на", "почта", "почту", "адрес", "пишите", "напишите", "и", "или",
+    "meu", "mea", "este", "e", "la", "pe", "adresa", "emailul", "scrieti", "si", "sau", "trimiteti",
+    "moj", "moja", "je", "na", "imejl", "mejl", "pisite", "posaljite", "i", "ili",
+    "mio", "mia", "il", "a", "scrivete", "scrivi", "mandate", "indirizzo", "o", "ed",
+}  # fmt: skip
+
+
+def _name_word(token: Token) -> bool:
+    return (
+        token.kind is Tok.WORD and token.text.isalpha() and len(token.text) > 1 and token.text not in _INTRO
+    )
 
 
 # ---------------------------------------------------------------- tokens to text

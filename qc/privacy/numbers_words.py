@@ -178,6 +178,40 @@ def morphemes(folded: str, language: str) -> tuple[Morpheme, ...]:
     return _split_compound(folded, parts)
 
 
+# Digits Whisper writes as another word ("free" for a "three" said without the th).
+_SOUNDALIKES = {"en": {"free": 3, "tree": 3}}
+
+
+@lru_cache(maxsize=4096)
+def misheard_digit(folded: str, language: str) -> Morpheme | None:
+    """The digit word of four letters or more that a word is one letter away from
+    ("noră" for "nouă", "zeră" for "zero"), or sounds like: the ASR's slip inside a
+    dictated number."""
+    if folded in _SOUNDALIKES.get(language, {}):
+        return Morpheme(Part.DIGIT, _SOUNDALIKES[language][folded])
+    if len(folded) < 4 or not folded.isalpha():
+        return None
+    close = {
+        m.value
+        for word, m in LEXICONS.get(language, _EN).items()
+        if m.part is Part.DIGIT and len(word) >= 4 and _one_edit(folded, word)
+    }
+    return Morpheme(Part.DIGIT, close.pop()) if len(close) == 1 else None
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """Whether two different words are one substitution, insertion or deletion apart."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b, strict=True)) == 1
+    short, long = sorted((a, b), key=len)
+    i = 0
+    while i < len(short) and short[i] == long[i]:
+        i += 1
+    return short[i:] == long[i + 1 :]
+
+
 def _split_compound(word: str, parts: dict[str, Morpheme]) -> tuple[Morpheme, ...]:
     """The shortest split of a glued compound into known parts, or () if there is none."""
     best: list[tuple[Morpheme, ...] | None] = [None] * (len(word) + 1)
@@ -280,7 +314,7 @@ def parse_numbers(items: Sequence[tuple[int, Morpheme]]) -> list[Group]:
                 flush()
         elif m.part is Part.REPEAT:
             flush()
-            if following is not None and following.part is Part.DIGIT:
+            if following is not None and following.part in (Part.DIGIT, Part.WEAK_ZERO):
                 groups.append(Group(str(following.value) * m.value, position, items[i + 1][0]))
                 i += 1
         elif (m.part is Part.ARTICLE and not (following and following.part in _MULTIPLIERS)) or (

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import phonenumbers
@@ -24,6 +25,9 @@ from qc.privacy.normalise import is_top_level_domain
 CARD, IBAN, PHONE, EMAIL, NATIONAL_ID = "CARD", "IBAN", "PHONE", "EMAIL", "NATIONAL_ID"
 REGIONS = {"ru": ("RU",), "ro": ("RO",), "sr": ("RS",), "it": ("IT",), "en": ("GB", "US")}
 CONTEXT_WINDOW = 8  # words before a candidate that may say what it is
+# The score of data no check confirmed, masked because the caller named it: below every
+# checked finding, and equal among guesses so that the longest guess wins.
+GUESS = 0.55
 
 # Context stems, compared with the start of each folded word before the candidate.
 _CONTEXT: dict[str, dict[str, tuple[str, ...]]] = {
@@ -90,25 +94,29 @@ class Candidate:
     score: float
 
 
-def words_before(text: str, start: int, count: int = CONTEXT_WINDOW) -> list[str]:
+def words_before(text: str, start: int, count: int = CONTEXT_WINDOW) -> tuple[str, ...]:
     """The last `count` words (letters only, lower case) before a position."""
-    return [w.lower() for w in _WORD.findall(text[max(0, start - 200) : start])][-count:]
+    return tuple(w.lower() for w in _WORD.findall(text[max(0, start - 200) : start])[-count:])
 
 
-def mentions(words: list[str], stems: tuple[str, ...]) -> bool:
+@lru_cache(maxsize=4096)
+def mentions(words: tuple[str, ...], stems: tuple[str, ...]) -> bool:
+    """Whether a word starts with one of the stems (asked for every window of a run: cached)."""
     return any(word.startswith(stem) for word in words for stem in stems)
 
 
-def group_windows(text: str, match: re.Match[str]) -> Iterator[tuple[int, int, str]]:
-    """(start, end, characters without spaces) for every window of whole groups in a run."""
-    bounds: list[tuple[int, int]] = []
+def group_windows(text: str, match: re.Match[str], longest: int) -> Iterator[tuple[int, int, str]]:
+    """(start, end, characters without spaces) for every window of whole groups in a run,
+    up to `longest` characters."""
     offset = match.start()
-    for group in re.finditer(r"\S+", match.group()):
-        bounds.append((offset + group.start(), offset + group.end()))
+    bounds = [(offset + g.start(), offset + g.end()) for g in re.finditer(r"\S+", match.group())]
     for i in range(len(bounds)):
-        for j in range(i, min(len(bounds), i + 40)):
-            start, end = bounds[i][0], bounds[j][1]
-            yield start, end, text[start:end].replace(" ", "")
+        compact = ""
+        for j in range(i, len(bounds)):
+            compact += text[bounds[j][0] : bounds[j][1]]
+            if len(compact) > longest:
+                break
+            yield bounds[i][0], bounds[j][1], compact
 
 
 def choose(candidates: list[Candidate]) -> list[Candidate]:
@@ -125,6 +133,7 @@ class _RunRecognizer(EntityRecognizer):
 
     RUN: re.Pattern[str] = _DIGIT_RUN
     ENTITIES: list[str] = []
+    LONGEST = 20  # characters: a 19-digit card number and a "+"
 
     def __init__(self, language: str) -> None:
         super().__init__(
@@ -136,15 +145,21 @@ class _RunRecognizer(EntityRecognizer):
     def load(self) -> None:
         """Nothing to load: rules and check digits only."""
 
-    def judge(self, text: str, start: int, end: int, compact: str) -> Candidate | None:
+    def judge(self, start: int, end: int, compact: str, before: tuple[str, ...]) -> Candidate | None:
+        """The candidate a window of a run is, if any; `before`: the words before the run."""
         raise NotImplementedError
 
     def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[RecognizerResult]:
         found: list[Candidate] = []
         for match in self.RUN.finditer(text):
-            windows = (self.judge(text, s, e, c) for s, e, c in group_windows(text, match))
-            found.extend(choose([w for w in windows if w is not None]))
+            before = words_before(text, match.start())
+            windows = (self.judge(s, e, c, before) for s, e, c in group_windows(text, match, self.LONGEST))
+            found.extend(self.settle(match, choose([w for w in windows if w is not None]), before))
         return [RecognizerResult(c.entity, c.start, c.end, c.score) for c in found if c.entity in entities]
+
+    def settle(self, run: re.Match[str], chosen: list[Candidate], before: tuple[str, ...]) -> list[Candidate]:
+        """The run's final candidates, once every window was judged."""
+        return chosen
 
 
 class DigitRecognizer(_RunRecognizer):
@@ -152,30 +167,50 @@ class DigitRecognizer(_RunRecognizer):
 
     ENTITIES = [CARD, PHONE, NATIONAL_ID]
 
-    def judge(self, text: str, start: int, end: int, compact: str) -> Candidate | None:
-        before = words_before(text, start)
-        checks_in_order: list[Callable[[str, list[str]], tuple[str, float] | None]] = [
+    def judge(self, start: int, end: int, compact: str, before: tuple[str, ...]) -> Candidate | None:
+        checks_in_order: tuple[Callable[[str, tuple[str, ...]], tuple[str, float] | None], ...] = (
             self._card,
             self._national_id,
             self._phone,
-        ]
+        )
         for check in checks_in_order:
             verdict = check(compact, before)
             if verdict is not None:
                 return Candidate(verdict[0], start, end, verdict[1])
         return None
 
-    def _card(self, compact: str, before: list[str]) -> tuple[str, float] | None:
+    def settle(self, run: re.Match[str], chosen: list[Candidate], before: tuple[str, ...]) -> list[Candidate]:
+        """A number found in most of a run takes the whole run: the digits left over next
+        to it are the ASR's extra digit, not something else. A run with nothing found may
+        be a card or phone number the ASR got a digit wrong, when the caller named it."""
+        if not chosen:
+            guess = self._misheard(run.group().replace(" ", ""), before)
+            return [Candidate(guess[0], run.start(), run.end(), guess[1])] if guess else []
+        if len(chosen) == 1 and (chosen[0].end - chosen[0].start) * 3 >= (run.end() - run.start()) * 2:
+            return [Candidate(chosen[0].entity, run.start(), run.end(), chosen[0].score)]
+        return chosen
+
+    def _misheard(self, compact: str, before: tuple[str, ...]) -> tuple[str, float] | None:
         digits = compact.lstrip("+")
-        if checks.is_card_number(digits):
-            return CARD, 0.95
-        # A card number the ASR got one digit wrong is still the caller's card number.
-        said_card = mentions(before, _CONTEXT[CARD].get(self.supported_language, ()))
-        if said_card and 15 <= len(digits) <= 19 and digits[0] in "23456":
-            return CARD, 0.6
+        language = self.supported_language
+        if (
+            mentions(before, _CONTEXT[CARD].get(language, ()))
+            and 15 <= len(digits) <= 19
+            and digits[0] in "23456"
+        ):
+            return CARD, GUESS
+        said_phone = mentions(before, _CONTEXT[PHONE].get(language, ()))
+        refused = mentions(before[-_NOT_PHONE_WINDOW:], _NOT_PHONE.get(language, ()))
+        if said_phone and not refused and near_phone_length(compact, language):
+            return PHONE, GUESS
         return None
 
-    def _national_id(self, compact: str, before: list[str]) -> tuple[str, float] | None:
+    def _card(self, compact: str, before: tuple[str, ...]) -> tuple[str, float] | None:
+        if checks.is_card_number(compact.lstrip("+")):
+            return CARD, 0.95
+        return None
+
+    def _national_id(self, compact: str, before: tuple[str, ...]) -> tuple[str, float] | None:
         digits = compact.lstrip("+")
         if compact.startswith("+"):
             return None
@@ -197,7 +232,7 @@ class DigitRecognizer(_RunRecognizer):
             return NATIONAL_ID, 0.85
         return None
 
-    def _phone(self, compact: str, before: list[str]) -> tuple[str, float] | None:
+    def _phone(self, compact: str, before: tuple[str, ...]) -> tuple[str, float] | None:
         digits = compact.lstrip("+")
         if not 7 <= len(digits) <= 15:
             return None
@@ -209,24 +244,51 @@ class DigitRecognizer(_RunRecognizer):
         return None
 
 
+@lru_cache(maxsize=16)
+def _national_lengths(region: str) -> frozenset[int]:
+    """Digit counts a number of the region can have as said at home: the national
+    significant number, with its trunk prefix, or with the country code in front."""
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    assert metadata is not None and metadata.general_desc is not None
+    lengths = set(metadata.general_desc.possible_length)
+    code = len(str(metadata.country_code))
+    return frozenset(n + extra for n in lengths for extra in (0, 1, code))
+
+
 def is_phone_number(compact: str, language: str, *, allow_bare: bool) -> bool:
-    """A valid number in the language's numbering plans, or an international one."""
-    international = compact.startswith("+") or compact.startswith("00")
-    numbers: list[str] = [compact if compact.startswith("+") else "+" + compact[2:]] if international else []
-    regions: tuple[str | None, ...] = (None,) if international else REGIONS.get(language, ("GB",))
-    for region in regions:
-        for number in numbers or [compact]:
-            try:
-                parsed = phonenumbers.parse(number, region)
-            except phonenumbers.NumberParseException:
-                continue
-            if not phonenumbers.is_valid_number(parsed):
-                continue
-            # Without a trunk prefix or a country code ("9161234567") a number must be
-            # long enough not to be mistaken for an amount or an id.
-            if international or allow_bare or _has_prefix(compact, region):
-                return True
+    """A valid number in the language's numbering plans, or an international one.
+
+    Without a trunk prefix or a country code ("9161234567") a number must be allowed
+    bare (long enough, or called a phone) not to be taken for an amount or an id.
+    """
+    if compact.startswith("+"):
+        return _valid(compact, None)
+    if compact.startswith("00"):
+        return _valid("+" + compact[2:], None)
+    for region in REGIONS.get(language, ("GB",)):
+        plausible = len(compact) in _national_lengths(region) and (allow_bare or _has_prefix(compact, region))
+        if plausible and _valid(compact, region):
+            return True
     return False
+
+
+def near_phone_length(compact: str, language: str) -> bool:
+    """Dialled like a phone number (a "+", or a trunk prefix) and within a digit of a
+    length the language's numbering plans use: a number the ASR dropped or doubled a
+    digit of."""
+    if compact.startswith("+"):
+        return 8 <= len(compact) <= 16
+    regions = REGIONS.get(language, ("GB",))
+    prefixed = compact.startswith("0") or (language == "ru" and compact[:1] in "78")
+    lengths = {n + d for region in regions for n in _national_lengths(region) for d in (-1, 0, 1)}
+    return prefixed and len(compact) >= 8 and len(compact) in lengths
+
+
+def _valid(number: str, region: str | None) -> bool:
+    try:
+        return bool(phonenumbers.is_valid_number(phonenumbers.parse(number, region)))
+    except phonenumbers.NumberParseException:
+        return False
 
 
 def _has_prefix(compact: str, region: str | None) -> bool:
@@ -242,8 +304,9 @@ class CodeRecognizer(_RunRecognizer):
 
     RUN = _CODE_RUN
     ENTITIES = [IBAN, NATIONAL_ID]
+    LONGEST = 34  # the longest IBAN
 
-    def judge(self, text: str, start: int, end: int, compact: str) -> Candidate | None:
+    def judge(self, start: int, end: int, compact: str, before: tuple[str, ...]) -> Candidate | None:
         if compact.isdigit() or not compact[:1].isalpha():
             return None
         if checks.iban_valid(compact):
@@ -252,22 +315,135 @@ class CodeRecognizer(_RunRecognizer):
             return Candidate(NATIONAL_ID, start, end, 0.95)
         if checks.uk_nino_valid(compact):
             return Candidate(NATIONAL_ID, start, end, 0.8)
-        before = words_before(text, start)
         return self._misheard(compact, before, start, end)
 
-    def _misheard(self, compact: str, before: list[str], start: int, end: int) -> Candidate | None:
+    def _misheard(self, compact: str, before: tuple[str, ...], start: int, end: int) -> Candidate | None:
         """A code whose check failed, with its shape and a word naming it: the ASR got a
         character wrong, and what is left is still the caller's account or tax code."""
         said_iban = mentions(before, _CONTEXT[IBAN].get(self.supported_language, ()))
         if said_iban and re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{11,30}", compact):
-            return Candidate(IBAN, start, end, 0.6)
+            return Candidate(IBAN, start, end, GUESS)
         if (
             mentions(before, _ID_CONTEXT["codice"])
             and len(compact) == 16
             and re.fullmatch(r"[A-Z]{6}.*", compact)
         ):
-            return Candidate(NATIONAL_ID, start, end, 0.6)
+            return Candidate(NATIONAL_ID, start, end, GUESS)
         return None
+
+
+class PassportRecognizer(_RunRecognizer):
+    """A Russian passport said as "серия 45 08 номер 123456": series and number apart."""
+
+    RUN = re.compile(r"(?<!\S)\d+(?: \d+)* номер \d+(?: \d+)*(?!\S)")
+    ENTITIES = [NATIONAL_ID]
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[RecognizerResult]:
+        results = []
+        for match in self.RUN.finditer(text):
+            series, number = (part.replace(" ", "") for part in match.group().split(" номер "))
+            said = mentions(words_before(text, match.start()), _ID_CONTEXT["passport"])
+            if said and len(series) == 4 and len(number) == 6 and NATIONAL_ID in entities:
+                results.append(RecognizerResult(NATIONAL_ID, match.start(), match.end(), 0.8))
+        return results
+
+
+# Words with which a caller announces the data that follows (folded, whole words).
+_ANNOUNCED = {
+    CARD: {
+        "card", "cardul", "cardului", "карта", "карты", "карту", "kartica", "kartice", "karticu", "carta",
+        "visa", "mastercard",
+    },
+    PHONE: {
+        "phone", "mobile", "telephone", "landline", "телефон", "телефона", "мобильный", "мобильного",
+        "telefon", "telefonul", "mobil", "mobilni", "mobilnog", "fiksni", "telefono", "cellulare",
+    },
+    IBAN: {"iban", "account", "счет", "счета", "cont", "contul", "racun", "conto"},
+    NATIONAL_ID: {
+        "insurance", "ssn", "снилс", "инн", "паспорт", "cnp", "jmbg", "maticni", "fiscale",
+    },
+}  # fmt: skip
+_CODE_TOKEN = re.compile(r"\+?[0-9]+|[A-Z0-9]{1,8}")
+_STOPS = set(".:%/?!;")
+
+
+@lru_cache(maxsize=4096)
+def announced(word: str) -> str | None:
+    """The kind of data a word announces; long words also when the ASR got up to two
+    letters wrong ("cellugave" for "cellulare")."""
+    for entity, words in _ANNOUNCED.items():
+        if word in words:
+            return entity
+    if len(word) < 7:
+        return None
+    for entity, words in _ANNOUNCED.items():
+        if any(len(w) >= 7 and _close(word, w) for w in words):
+            return entity
+    return None
+
+
+def _close(a: str, b: str) -> bool:
+    """At most two letters apart (Levenshtein), for words of similar length."""
+    if abs(len(a) - len(b)) > 2:
+        return False
+    previous = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        current = [i]
+        for j, y in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x != y)))
+        previous = current
+    return previous[-1] <= 2
+
+
+class AnnouncedRecognizer(EntityRecognizer):
+    """What follows "my card number is", "codice fiscale", "IBAN" when the ASR garbled it
+    past every check ("S M C M E S C Q O T C Q 2 L 2 2 0 T"): the caller said what it
+    is, so the letters and digits right after are masked, with a low score that any
+    checked finding on the same words outranks."""
+
+    def __init__(self, language: str) -> None:
+        super().__init__(
+            supported_entities=list(_ANNOUNCED),
+            supported_language=language,
+            name=f"qc-announced-{language}",
+        )
+
+    def load(self) -> None:
+        """Nothing to load: word lists only."""
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[RecognizerResult]:
+        tokens = [(m.start(), m.end(), m.group()) for m in re.finditer(r"\S+", text)]
+        results = []
+        for i, (_, _, word) in enumerate(tokens):
+            entity = announced(word.lower())
+            # The ASR often ends a sentence between the announcement and the data.
+            after = i + 2 if i + 1 < len(tokens) and tokens[i + 1][2] == "." else i + 1
+            span = self._span(tokens, after) if entity in entities else None
+            if entity is not None and span is not None:
+                results.append(RecognizerResult(entity, span[0], span[1], GUESS))
+        return results
+
+    @staticmethod
+    def _span(tokens: list[tuple[int, int, str]], i: int) -> tuple[int, int] | None:
+        """Letters and digits within three words after the announcement, allowing one
+        stray word between them, up to the end of the sentence."""
+        code = lambda t: bool(_CODE_TOKEN.fullmatch(t))  # noqa: E731
+        skipped = 0
+        while i < len(tokens) and not code(tokens[i][2]) and skipped < 3 and tokens[i][2] not in _STOPS:
+            i, skipped = i + 1, skipped + 1
+        if i >= len(tokens) or not code(tokens[i][2]):
+            return None
+        j = i
+        while j + 1 < len(tokens):
+            if code(tokens[j + 1][2]):
+                j += 1
+            elif j + 2 < len(tokens) and tokens[j + 1][2] not in _STOPS and code(tokens[j + 2][2]):
+                j += 2
+            else:
+                break
+        chars = "".join(t for _, _, t in tokens[i : j + 1] if code(t))
+        digits = sum(ch.isdigit() for ch in chars)
+        return (tokens[i][0], tokens[j][1]) if digits >= 6 or len(chars) >= 8 else None
 
 
 class EmailRecognizer(PatternRecognizer):

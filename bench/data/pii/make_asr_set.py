@@ -497,8 +497,45 @@ def transcribe(model: Any, spec: Any, path: Path, language: str) -> list[tuple[s
     return [(w.word, w.start, w.end) for s in result.segments for w in s.words]
 
 
-def signature(text: str) -> str:
+# Digits said as words, for judging what a reader recognises (not the detector's tables).
+DIGIT_WORDS = {
+    "en": "zero|oh one two three four five six seven eight nine",
+    "ru": "ноль один два три четыре пять шесть семь восемь девять",
+    "ro": "zero unu doi trei patru cinci șase|sase șapte|sapte opt nouă|noua",
+    "sr": "nula|нула jedan|један dva|два tri|три četiri|cetiri|четири pet|пет šest|sest|шест sedam|седам "
+    "osam|осам devet|девет",
+    "it": "zero uno due tre quattro cinque sei sette otto nove",
+}
+
+
+def signature(words: list[str], language: str) -> str:
+    """Letters and digits of some words, digits said as words counted as digits."""
+    table = {w: str(d) for d, ws in enumerate(DIGIT_WORDS[language].split()) for w in ws.split("|")}
+    out = []
+    for word in words:
+        bare = "".join(ch for ch in word.lower() if ch.isalnum())
+        out.append(table.get(bare, word))
+    text = "".join(out).replace("@", "").replace(".", "")
     return "".join(ch for ch in text.upper() if ch.isascii() and ch.isalnum())
+
+
+def place(words: list[str], language: str, entity: dict[str, Any], window: tuple[int, int]) -> dict[str, Any]:
+    """The entity's words: the time window's words, moved by up to two words at each end
+    where that matches the generated value better (Whisper's word timings are approximate)."""
+    truth = signature([entity["value"]], language)
+    best: tuple[float, int, int, int] | None = None
+    for first in range(max(0, window[0] - 2), min(len(words), window[0] + 3)):
+        for last in range(max(first, window[1] - 2), min(len(words), window[1] + 3)):
+            got = signature(words[first : last + 1], language)
+            ratio = difflib.SequenceMatcher(None, truth, got).ratio()
+            shift = abs(first - window[0]) + abs(last - window[1])
+            if best is None or (ratio, -shift) > (best[0], -best[3]):
+                best = (ratio, first, last, shift)
+    assert best is not None
+    ratio, first, last, _ = best
+    got = signature(words[first : last + 1], language)
+    check = "exact" if got == truth else "differs"
+    return entity | {"check": check, "similarity": round(ratio, 2), "first": first, "last": last}
 
 
 def label(
@@ -517,20 +554,30 @@ def label(
         return record
     start, end = window
     inside = [i for i, (_, a, b) in enumerate(words) if start - 0.05 <= (a + b) / 2 <= end + 0.05]
-    written = "".join(words[i][0] for i in inside)
-    truth = signature(utterance.value.replace("@", "").replace(".", ""))
-    got = signature(written.replace("@", "").replace(".", ""))
-    check = "lost" if not inside else ("exact" if got == truth else "differs")
-    similarity = round(difflib.SequenceMatcher(None, truth, got).ratio(), 2)
-    span: dict[str, Any] = {"kind": utterance.kind, "value": utterance.value, "check": check}
-    span["similarity"] = similarity
+    entity: dict[str, Any] = {"kind": utterance.kind, "value": utterance.value, "check": "lost"}
     if inside:
-        span |= {"first": inside[0], "last": inside[-1]}
-    if not inside or similarity < RECOGNISABLE:
-        record["ignore"].append(span)
-    else:
-        record["entities"].append(span)
+        entity["window"] = [inside[0], inside[-1]]
+    return settle(record | {"ignore": [entity]})
+
+
+def settle(record: dict[str, Any]) -> dict[str, Any]:
+    """Place each entity in the words and keep it labelled only if a reader would recognise it."""
+    spans = []
+    for entity in record["entities"] + record["ignore"]:
+        window = entity.get("window") or ([entity["first"], entity["last"]] if "first" in entity else None)
+        if window is None:
+            spans.append(entity | {"check": "lost", "similarity": 0.0})
+            continue
+        spans.append(place(record["words"], record["language"], entity | {"window": window}, tuple(window)))
+    record["entities"] = [e for e in spans if e["similarity"] >= RECOGNISABLE]
+    record["ignore"] = [e for e in spans if e["similarity"] < RECOGNISABLE]
     return record
+
+
+def relabel(path: Path) -> None:
+    """Label an existing file again (after a change to the labelling rules), without ASR."""
+    records = [settle(json.loads(line)) for line in path.read_text().splitlines()]
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
 
 
 def main() -> None:
@@ -541,7 +588,11 @@ def main() -> None:
         "--negatives", type=int, default=5, help="sentences without personal data per language"
     )
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--relabel", action="store_true", help="label --out again; no speech, no ASR")
     args = parser.parse_args()
+    if args.relabel:
+        relabel(args.out)
+        return
     model, spec = load_whisper()
     items = utterances(args.seed, args.per_kind, args.negatives)
     with tempfile.TemporaryDirectory(prefix="pii-asr-") as tmp, args.out.open("w") as out:
