@@ -186,3 +186,29 @@ def dominant_hz(samples: np.ndarray, rate: int) -> float:
 
 def rms(samples: np.ndarray) -> float:
     return float(np.sqrt(np.mean(np.square(samples))))
+
+
+def quotes(db: Session, call_id: int) -> list[str]:
+    """The text of every piece of evidence of the call's automatic checks."""
+    score = db.scalar(select(CallScore).where(CallScore.call_id == call_id))
+    assert score is not None
+    checks = db.scalars(select(CheckResult).where(CheckResult.call_score_id == score.id))
+    return [e["text"] for c in checks for e in c.evidence]
+
+
+def submit_review(db: Session, reviewer: User, call_id: int, settings: Any) -> int:
+    """The reviewer reviews the call and submits it (every answer as proposed, else yes)."""
+    from qc.evaluations import service as evaluations
+    from qc.evaluations.form import AnswerInput
+    from qc.evaluations.service import ReviewForm
+    from qc.users.service import principal_for
+
+    principal = principal_for(db, reviewer)
+    review = evaluations.review_call(db, principal, call_id, settings=settings)
+    answers = {a.item_id: AnswerInput(a.answer or "yes") for a in review.answers}
+    assert review.assignment_id is not None
+    evaluations.submit_review(
+        db, principal, review.assignment_id, data=ReviewForm(answers), settings=settings
+    )
+    db.commit()
+    return review.id

@@ -21,7 +21,6 @@ from qc.privacy.audio import BEEP_AMPLITUDE, BEEP_HZ
 from qc.privacy.masking import PAD_S, SegmentIn, Span, mask_segments
 from qc.privacy.models import OriginalTranscript
 from qc.scoring.jobs import SCORING
-from qc.scoring.models import CallScore, CheckResult
 from qc.transcription import service as transcription
 from qc.transcription.engine import SegmentData, TranscriptionResult, WordData
 from qc.transcription.models import Speaker
@@ -38,6 +37,7 @@ from tests.privacy.redaction_helpers import (
     stereo_wav,
     use_recording,
 )
+from tests.privacy.redaction_helpers import quotes as quotes_of
 
 
 def _masked_audio(call: Call, tmp_path: Path) -> tuple[np.ndarray, int]:
@@ -168,13 +168,7 @@ def test_quotes_of_the_checks_are_taken_again_from_the_masked_text(
     db: Session, org: Any, tmp_path: Path
 ) -> None:
     call = masked_call(db, org.rep, tmp_path)
-    score = db.scalar(select(CallScore).where(CallScore.call_id == call.id))
-    assert score is not None
-    quotes = [
-        e["text"]
-        for c in db.scalars(select(CheckResult).where(CheckResult.call_score_id == score.id))
-        for e in c.evidence
-    ]
+    quotes = quotes_of(db, call.id)
     assert quotes
     assert not [q for q in quotes if any(secret in q for secret in SECRETS)]
     assert any(q.startswith("My email is ") for q in quotes)
@@ -249,13 +243,7 @@ def test_the_pipeline_stores_the_transcript_masked_and_scores_the_masked_text(
     transcript = transcription.get_transcript(db, call.id)
     assert transcript is not None
     assert not [s for s in SECRETS if s in " ".join(seg.text for seg in transcript.segments)]
-    score = db.scalar(select(CallScore).where(CallScore.call_id == call.id))
-    assert score is not None
-    quotes = [
-        e["text"]
-        for c in db.scalars(select(CheckResult).where(CheckResult.call_score_id == score.id))
-        for e in c.evidence
-    ]
+    quotes = quotes_of(db, call.id)
     monologue = [q for q in quotes if q.startswith("Thank you")]
     assert monologue and not [s for s in SECRETS if s in monologue[0]]
     stored = db.get_one(Call, call.id)

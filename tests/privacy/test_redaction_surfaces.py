@@ -15,14 +15,12 @@ from sqlalchemy.orm import Session
 from qc.calls.models import Call
 from qc.evaluations import calibration
 from qc.evaluations import service as evaluations
-from qc.evaluations.form import AnswerInput
-from qc.evaluations.service import ReviewForm
 from qc.jobs import events
 from qc.kit.storage import get_storage
 from qc.transcription import service as transcription
 from qc.users.service import principal_for
 from tests.factories import Browser, make_checked_call
-from tests.privacy.redaction_helpers import SECRETS, masked_call, unmask
+from tests.privacy.redaction_helpers import SECRETS, masked_call, submit_review, unmask
 
 
 def _leaks(text: str) -> list[str]:
@@ -34,15 +32,10 @@ def world(db: Session, org: Any, settings: Any, tmp_path: Path) -> dict[str, Any
     """A masked call, reviewed and released to its rep; another in review; both in an open
     calibration session."""
     call = masked_call(db, org.rep, tmp_path)
-    reviewer = principal_for(db, org.reviewer)
-    review = evaluations.review_call(db, reviewer, call.id, settings=settings)
-    answers = {a.item_id: AnswerInput(a.answer or "yes") for a in review.answers}
-    assert review.assignment_id is not None
-    evaluations.submit_review(db, reviewer, review.assignment_id, data=ReviewForm(answers), settings=settings)
-    db.commit()
+    evaluation_id = submit_review(db, org.reviewer, call.id, settings)
     events.dispatch_pending()  # released to the rep
     held = masked_call(db, org.rep, tmp_path)
-    draft = evaluations.review_call(db, reviewer, held.id, settings=settings)
+    draft = evaluations.review_call(db, principal_for(db, org.reviewer), held.id, settings=settings)
     lead = principal_for(db, org.qc_lead)
     session = calibration.create_session(
         db, lead, title="Week 49", call_ids=[call.id], reviewer_ids=[org.reviewer.id]
@@ -53,7 +46,7 @@ def world(db: Session, org: Any, settings: Any, tmp_path: Path) -> dict[str, Any
     label = transcript.segments[1].words[3]["word"]  # what the e-mail address became
     return {
         "call": call,
-        "evaluation": review.id,
+        "evaluation": evaluation_id,
         "assignment": draft.assignment_id,
         "calibration": session.id,
         "label": label.strip(),

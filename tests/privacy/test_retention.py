@@ -19,9 +19,7 @@ from qc.calls.models import Call
 from qc.db import utcnow
 from qc.evaluations import calibration
 from qc.evaluations import service as evaluations
-from qc.evaluations.form import AnswerInput
 from qc.evaluations.models import Evaluation
-from qc.evaluations.service import ReviewForm
 from qc.feedback import disputes
 from qc.feedback.disputes import DisputedItem
 from qc.jobs import events
@@ -32,7 +30,7 @@ from qc.scoring.models import CallScore, CheckResult
 from qc.transcription.models import Transcript
 from qc.users.service import principal_for
 from tests.factories import Browser
-from tests.privacy.redaction_helpers import masked_call
+from tests.privacy.redaction_helpers import masked_call, submit_review
 
 
 def _age(db: Session, call: Call, days: int) -> None:
@@ -62,16 +60,6 @@ def _run(
     return report
 
 
-def _reviewed(db: Session, org: Any, settings: Any, call: Call) -> int:
-    reviewer = principal_for(db, org.reviewer)
-    review = evaluations.review_call(db, reviewer, call.id, settings=settings)
-    answers = {a.item_id: AnswerInput(a.answer or "yes") for a in review.answers}
-    assert review.assignment_id is not None
-    evaluations.submit_review(db, reviewer, review.assignment_id, data=ReviewForm(answers), settings=settings)
-    db.commit()
-    return review.id
-
-
 @pytest.fixture
 def calls(db: Session, org: Any, settings: Any, tmp_path: Path) -> dict[str, Call]:
     """Masked, reviewed calls: `old` (400 days), `middle` (100 days), `new` (10 days);
@@ -81,7 +69,7 @@ def calls(db: Session, org: Any, settings: Any, tmp_path: Path) -> dict[str, Cal
         for name in ("old", "middle", "new", "disputed", "calibrated")
     }
     for name, call in made.items():
-        _reviewed(db, org, settings, call)
+        submit_review(db, org.reviewer, call.id, settings)
         _age(db, call, {"middle": 100, "new": 10}.get(name, 400))
     events.dispatch_pending()  # reviews released to the rep
     evaluation = db.scalar(select(Evaluation.id).where(Evaluation.call_id == made["disputed"].id))
