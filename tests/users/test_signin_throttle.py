@@ -204,3 +204,12 @@ def test_replicas_share_the_counts_through_redis() -> None:
     wait = replica_b.retry_after(address)
     assert wait is not None and 1 <= wait <= 60
     assert replica_b.retry_after(fresh_address()) is None
+
+
+def test_an_empty_form_is_refused_without_counting_against_anyone(client: Client, db: Session) -> None:
+    for _ in range(12):
+        response = client.sign_in("", "")
+        assert response.status_code == 401
+        assert "Enter your email and password" in response.text
+    assert client.sign_in("admin@example.test", "").status_code == 401
+    assert db.scalars(select(LoginFailure)).all() == []
