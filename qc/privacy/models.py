@@ -7,8 +7,8 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, event
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from qc.db import Base, str_enum, utcnow
 from qc.users.models import User
@@ -99,6 +99,21 @@ class AuditEntry(Base):
     # An opening lets its author stream the original until `expires_at`, by this token's hash.
     token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     expires_at: Mapped[datetime | None]
+
+
+class AuditLogIsAppendOnly(RuntimeError):
+    """Code tried to change or delete a row of the privacy audit log."""
+
+
+@event.listens_for(Session, "before_flush")
+def _audit_log_is_append_only(session: Session, _context: Any, _instances: Any) -> None:
+    """No code path may rewrite history: a changed or deleted audit row fails the flush."""
+    for entry in session.deleted:
+        if isinstance(entry, AuditEntry):
+            raise AuditLogIsAppendOnly(f"privacy audit entry {entry.id} cannot be deleted")
+    for entry in session.dirty:
+        if isinstance(entry, AuditEntry) and session.is_modified(entry):
+            raise AuditLogIsAppendOnly(f"privacy audit entry {entry.id} cannot be changed")
 
 
 class RetentionPolicy(Base):

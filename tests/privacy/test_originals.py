@@ -187,3 +187,19 @@ def test_the_audit_log_is_filtered_and_exported_for_administrators_only(
         ("open_transcript", str(call.id), "testclient"),
     ]
     assert admin.get("/admin/privacy/audit?since=yesterday").status_code == 422
+
+
+def test_the_audit_log_cannot_be_rewritten(browser: Browser, db: Session, org: Any) -> None:
+    from qc.privacy.models import AuditLogIsAppendOnly
+
+    _grant(browser, org, "role:admin")
+    [entry] = _audit(db)
+    entry.reason = "nothing to see here"
+    with pytest.raises(AuditLogIsAppendOnly):
+        db.flush()
+    db.rollback()
+    db.delete(db.get_one(AuditEntry, entry.id))
+    with pytest.raises(AuditLogIsAppendOnly):
+        db.flush()
+    db.rollback()
+    assert [e.reason for e in _audit(db)] == ["Dispute handling for Q4 audits"]

@@ -260,3 +260,24 @@ def test_serbian_named_croatian_by_the_recogniser_is_masked_as_serbian() -> None
         [SegmentIn(0, "customer", 0.0, 0.7, " ".join(w["word"] for w in words), words)], "hr"
     )
     assert [w["word"] for w in mask.words] == ["Broj", "kartice", "je", "[broj kartice]"]
+
+
+def test_the_redact_command_masks_every_stored_transcript(db: Session, org: Any) -> None:
+    from typer.testing import CliRunner
+
+    from qc.cli import app
+    from tests.factories import make_checked_call
+    from tests.privacy.redaction_helpers import unmask
+
+    calls = [make_checked_call(db, rep=org.rep) for _ in range(2)]
+    for call in calls:
+        unmask(db, call)
+    db.commit()
+    assert CliRunner().invoke(app, ["privacy", "redact"]).exit_code == 2  # neither --all nor --call
+    result = CliRunner().invoke(app, ["privacy", "redact", "--all"])
+    assert result.exit_code == 0, result.output
+    assert "2 transcript(s) masked, 0 already masked, 0 failed." in result.output
+    db.expire_all()
+    assert redaction.pending(db) == []
+    assert all(transcription.get_transcript(db, c.id) is not None for c in calls)
+    assert not [q for c in calls for q in quotes_of(db, c.id) if any(s in q for s in SECRETS)]
