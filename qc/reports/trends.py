@@ -17,7 +17,7 @@ import csv
 import io
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Literal, get_args
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -39,7 +39,8 @@ from qc.users.schemas import Principal
 
 PERIOD_WEEKS = (12, 26, 52)
 VIEWERS = (Role.ADMIN, Role.QC_LEAD, Role.MANAGER)
-CHARTS = ("score", "reps", "items", "agreement", "reviewers", "coaching", "training")
+ChartName = Literal["score", "reps", "items", "agreement", "reviewers", "coaching", "training"]
+CHARTS: tuple[str, ...] = get_args(ChartName)
 _MAX_ID = 2**31 - 1
 
 

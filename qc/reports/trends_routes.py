@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
@@ -14,7 +14,6 @@ from qc.users.web import CurrentUser
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/reports", tags=["reports"])
-Chart = Literal["score", "reps", "items", "agreement", "reviewers", "coaching", "training"]
 
 
 def _filters(
@@ -36,7 +35,7 @@ def _api_filters(
         int | None, Query(ge=1, le=MAX_ID, description="One rep of the team (default: all)")
     ] = None,
     weeks: Annotated[
-        int, Query(description="Weeks up to this one", json_schema_extra={"enum": [12, 26, 52]})
+        int, Query(description="Weeks up to this one", json_schema_extra={"enum": list(trends.PERIOD_WEEKS)})
     ] = 12,
     scorecard: Annotated[
         str, Query(pattern=r"^([a-z0-9][a-z0-9_-]{0,59})?$", description="Scorecard id (default: all)")
@@ -76,7 +75,7 @@ def trends_csv(
     principal: CurrentUser,
     settings: SettingsDep,
     query: ApiFilters,
-    chart: Annotated[Chart, Query(description="Which chart's table")],
+    chart: Annotated[trends.ChartName, Query(description="Which chart's table")],
 ) -> Response:
     """One chart's numbers as CSV, the same table as under the chart on the page."""
     table = trends.chart_table(session, principal, query, chart, settings=settings)
