@@ -52,7 +52,7 @@ class Transcript:
     ignore: list[Entity] = field(default_factory=list)
 
 
-def parse_marked(uid: str, language: str, text: str) -> Transcript:
+def parse_marked(uid: str, language: str, text: str, source: str = "hand") -> Transcript:
     """A hand-written line: words split on spaces, `[[kind: words]]` marks an entity."""
     words: list[str] = []
     entities: list[Entity] = []
@@ -64,17 +64,17 @@ def parse_marked(uid: str, language: str, text: str) -> Transcript:
         words.extend(inner)
         position = match.end()
     words.extend(text[position:].split())
-    return Transcript(uid, language, "hand", words, entities)
+    return Transcript(uid, language, source, words, entities)
 
 
-def load_hand(path: Path = DATA / "hand.txt") -> Iterator[Transcript]:
+def load_hand(path: Path = DATA / "hand.txt", source: str = "hand") -> Iterator[Transcript]:
     for n, line in enumerate(path.read_text().splitlines(), 1):
         if line.strip() and not line.startswith("#"):
             language, text = line.split("\t", 1)
-            yield parse_marked(f"hand-{n}", language, text)
+            yield parse_marked(f"{source}-{n}", language, text, source)
 
 
-def load_asr(path: Path = DATA / "asr.jsonl") -> Iterator[Transcript]:
+def load_asr(path: Path = DATA / "asr.jsonl", source: str = "asr") -> Iterator[Transcript]:
     for line in path.read_text().splitlines():
         record = json.loads(line)
 
@@ -84,12 +84,24 @@ def load_asr(path: Path = DATA / "asr.jsonl") -> Iterator[Transcript]:
             return [Entity(e["kind"], e["first"], e["last"]) for e in items if "first" in e]
 
         yield Transcript(
-            record["id"], record["language"], "asr", record["words"], spans("entities"), spans("ignore")
+            f"{record['id']}" if source == "asr" else f"{source}-{record['id']}",
+            record["language"],
+            source,
+            record["words"],
+            spans("entities"),
+            spans("ignore"),
         )
 
 
 def load_set() -> list[Transcript]:
-    return [*load_hand(), *load_asr()]
+    """The whole set. The two "holdout" parts were made after the detector was tuned on
+    the other two and are reported apart as well."""
+    return [
+        *load_hand(),
+        *load_hand(DATA / "hand_holdout.txt", "hand-holdout"),
+        *load_asr(),
+        *load_asr(DATA / "asr_holdout.jsonl", "asr-holdout"),
+    ]
 
 
 @dataclass

@@ -126,10 +126,11 @@ def test_an_empty_transcript_has_nothing_to_mask() -> None:
     assert find_personal_data("", "ro") == []
 
 
-# Recall measured on the ASR part of the set (espeak-ng speech through Whisper base, 23
-# entities, 17 found); its misses are data Whisper garbled past any check or name
-# (bench/RESULTS.md lists them). Kept as a floor, like the hand-written part's 0.99.
-ASR_RECALL_FLOOR = 0.73
+# Recall floors per part of the set. The hand-written parts meet the 0.99. The
+# ASR parts (espeak-ng speech through Whisper base) are kept at what was measured (17 of
+# 23, and 5 of 10 on the part made after tuning): their misses are data Whisper garbled
+# past any check or name, listed in bench/RESULTS.md.
+RECALL_FLOORS = {"hand": 0.99, "hand-holdout": 0.99, "asr": 0.73, "asr-holdout": 0.5}
 
 
 def test_the_labelled_set_meets_the_recall_and_precision_floor() -> None:
@@ -139,10 +140,10 @@ def test_the_labelled_set_meets_the_recall_and_precision_floor() -> None:
     assert result.total.entities >= 200
     assert set(result.by_kind) == {k.value for k in Kind}
     assert set(result.by_language) == {"en", "ru", "ro", "sr", "it"}
-    hand, asr = result.by_source["hand"], result.by_source["asr"]
     missed = [f"{t.id}: {' '.join(t.words[e.first : e.last + 1])}" for t, e in result.missed]
-    assert hand.recall >= 0.99, missed
-    assert asr.recall >= ASR_RECALL_FLOOR, missed
+    assert {part: result.by_source[part].recall >= floor for part, floor in RECALL_FLOORS.items()} == {
+        part: True for part in RECALL_FLOORS
+    }, missed
     assert result.total.precision >= 0.9, [f"{t.id}: {f}" for t, f in result.wrong]
 
 

@@ -22,6 +22,10 @@ Needs espeak-ng and sox (Debian packages). Run from the repository root:
     .venv/bin/python bench/data/pii/make_asr_set.py
 
 It writes bench/data/pii/asr.jsonl (committed); the audio goes to a temporary folder.
+The part made after the detector was tuned (asr_holdout.jsonl) came from
+
+    .venv/bin/python bench/data/pii/make_asr_set.py --seed 12 --per-kind 1 --negatives 2 \
+        --out bench/data/pii/asr_holdout.jsonl
 """
 
 from __future__ import annotations
