@@ -8,6 +8,7 @@ Redis db number.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import tempfile
@@ -118,6 +119,35 @@ def _fresh_state() -> Iterator[None]:
     shutil.rmtree(_TMP / "audio", ignore_errors=True)
     shutil.rmtree(settings.tmp_dir, ignore_errors=True)
     settings.tmp_dir.mkdir(parents=True, exist_ok=True)
+
+
+class _Collect(logging.Handler):
+    def __init__(self, prefix: str) -> None:
+        super().__init__(logging.WARNING)
+        self.prefix = prefix
+        self.found: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if message.startswith(self.prefix):
+            self.found.append(message)
+
+
+@pytest.fixture(autouse=True)
+def _reads_do_not_write() -> Iterator[None]:
+    """A GET writing in its read transaction works alone and fails with 503 beside a writer on
+    SQLite: any test that makes one do it fails, the permission matrix's walk over every route
+    included (write such marks with `qc.db.write_aside`)."""
+    from qc.db import READ_WRITES_WARNING
+
+    collect = _Collect(READ_WRITES_WARNING)
+    logger = logging.getLogger("qc.db")
+    logger.addHandler(collect)
+    try:
+        yield
+    finally:
+        logger.removeHandler(collect)
+    assert not collect.found, collect.found
 
 
 @pytest.fixture
