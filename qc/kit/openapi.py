@@ -17,6 +17,7 @@ from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
+from qc.errors import QCError
 from qc.kit.web import SESSION_COOKIE, render
 
 SWAGGER_UI = "vendor/swagger-ui-dist-5.35.0"  # under /static; pinned in scripts/vendor_assets.py
@@ -34,15 +35,22 @@ class Problem(BaseModel):
     message: str
 
 
+def _codes(error: type[QCError] = QCError) -> list[str]:
+    """The codes of `error` and its subclasses."""
+    return [error.code, *(code for sub in error.__subclasses__() for code in _codes(sub))]
+
+
+# Codes the handlers in qc.app and the CSRF check send besides QCError's.
+_HANDLER_CODES = ["http_error", "internal", "csrf_failed"]
+
+
 class ErrorRead(BaseModel):
     """The body of every error answer under /api."""
 
     model_config = ConfigDict(extra="allow", title="ErrorRead")
 
     error: str = Field(
-        description="Machine-readable code: not_authenticated, forbidden, csrf_failed, not_found, "
-        "conflict, invalid_transition, invalid_input, unsupported_media, audio_error, "
-        "payload_too_large, too_many_requests, http_error, busy, internal",
+        description="Machine-readable code: " + ", ".join(sorted({*_codes(), *_HANDLER_CODES})),
         examples=["not_found"],
     )
     detail: str = Field(description="What went wrong and what to do next, for a person to read")
@@ -67,6 +75,10 @@ def _has_input(method: str, op: dict[str, Any]) -> bool:
     return bool(op.get("parameters")) or "requestBody" in op
 
 
+def _names_an_object(method: str, op: dict[str, Any]) -> bool:
+    return any(p.get("in") == "path" for p in op.get("parameters", []))
+
+
 def _has_body(method: str, op: dict[str, Any]) -> bool:
     return "requestBody" in op
 
@@ -85,6 +97,7 @@ _ERRORS: dict[str, tuple[str, _Rule]] = {
     "403": ("Signed in, but not allowed to do this (or a browser request without its CSRF token)", _always),
     "404": ("Nothing with that id exists that you may see", _has_input),
     "409": ("The request conflicts with the current state (e.g. already done, or closed)", _changes),
+    "410": ("It existed, and was deleted under the retention policy", _names_an_object),
     "413": ("The body is larger than the upload limit (QC_MAX_UPLOAD_MB)", _has_body),
     "415": ("The upload is not audio we can decode", _takes_files),
     "422": (
