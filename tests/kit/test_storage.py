@@ -119,13 +119,19 @@ def test_upload_and_playback_through_s3(s3: S3Storage, browser: Any, db: Any, or
     assert s3.exists(key)
     assert not Path(get_settings().data_dir, "audio", key).exists()
 
-    browser.login_as(org.rep)
-    part = browser.get(f"/calls/{created.json()['id']}/audio", headers={"Range": "bytes=0-99"})
-    assert part.status_code == 206
-    assert part.content == (SAMPLES / "outbound_en_pushy.mp3").read_bytes()[:100]
-
     from qc.jobs.queue import drain
 
     drain()  # the worker reads the recording back from the bucket
+    browser.login_as(org.rep)
     assert browser.get(f"/api/calls/{created.json()['id']}").json()["status"] == "scored"
+
+    # What plays is the copy with personal data beeped out, stored in the bucket too.
+    db.expire_all()
+    masked = db.get(Call, created.json()["id"]).redacted_storage_key
+    assert masked is not None and s3.exists(masked)
+    assert not Path(get_settings().data_dir, "audio", masked).exists()
+    part = browser.get(f"/calls/{created.json()['id']}/audio", headers={"Range": "bytes=0-99"})
+    assert part.status_code == 206
+    with s3.local_copy(masked) as copy:
+        assert part.content == copy.read_bytes()[:100]
     assert scratch.files(get_settings().tmp_dir) == [], "the local copy is removed"
