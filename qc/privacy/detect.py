@@ -36,7 +36,6 @@ from qc.privacy.recognizers import (
     IBAN,
     NATIONAL_ID,
     PHONE,
-    AnnouncedRecognizer,
     Candidate,
     CodeRecognizer,
     DigitRecognizer,
@@ -44,6 +43,7 @@ from qc.privacy.recognizers import (
     PassportRecognizer,
     choose,
 )
+from qc.privacy.recognizers_announced import AnnouncedRecognizer
 
 LANGUAGES = ("en", "ru", "ro", "sr", "it")
 MIN_SCORE = 0.5

@@ -7,7 +7,7 @@ import socket
 
 import pytest
 
-from qc.privacy import detect, normalise
+from qc.privacy import detect, normalise_email
 from qc.privacy.detect import Kind, WordFinding, find_in_words, find_personal_data, mask_label
 
 
@@ -182,7 +182,7 @@ def test_loading_and_detecting_opens_no_socket(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setattr(socket, "getaddrinfo", refuse)
     # Build presidio, the spaCy pipelines and the suffix list again, under the ban.
     monkeypatch.setattr(detect, "_engine", None)
-    normalise._suffixes.cache_clear()
+    normalise_email._suffixes.cache_clear()
     try:
         found = find_personal_data("write to john at example dot com or call 020 7946 0018", "en")
         assert [f.kind.value for f in found] == ["email", "phone"]
@@ -190,4 +190,4 @@ def test_loading_and_detecting_opens_no_socket(monkeypatch: pytest.MonkeyPatch) 
             "email"
         ]
     finally:
-        normalise._suffixes.cache_clear()
+        normalise_email._suffixes.cache_clear()
