@@ -116,7 +116,7 @@ def test_a_manager_puts_the_board_on_a_tv(
     _fits(tv, 1920, 1080)
     tv.screenshot(path="/tmp/board-1920x1080.png")
     tv.evaluate("window.htmx.trigger('#wall', 'retry')")  # a refresh, as every minute
-    tv.wait_for_function("document.querySelector('.board-pager') !== null")
+    tv.wait_for_function("() => document.querySelector('.board-pager') !== null")
     tv.route("**/wall/*/board", lambda route: route.abort())
     tv.evaluate("window.htmx.trigger('#wall', 'retry')")
     tv.wait_for_selector("#wall-status:not([hidden])")

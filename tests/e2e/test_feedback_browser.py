@@ -50,7 +50,7 @@ def test_the_rep_answers_feedback_and_the_lead_resolves_the_dispute(
     assert rep.url.endswith("/feedback"), "reps land on My feedback"
     card = rep.locator(f"#evaluation-{second.id}")
     card.locator("[data-play-at]").first.click()
-    rep.wait_for_function(f"document.querySelector('#evaluation-{second.id} audio').currentTime > 4")
+    rep.wait_for_function(f"() => document.querySelector('#evaluation-{second.id} audio').currentTime > 4")
     position = rep.evaluate(f"document.querySelector('#evaluation-{second.id} audio').currentTime")
     assert 5.0 <= position <= 8.0
 
