@@ -87,20 +87,22 @@ class AnnouncedRecognizer(EntityRecognizer):
 
     @staticmethod
     def _span(tokens: list[tuple[int, int, str]], i: int) -> tuple[int, int] | None:
-        """Letters and digits within three words after the announcement, allowing one
-        stray word between them, up to the end of the sentence."""
+        """Letters and digits within three words after the announcement, up to the end of
+        the sentence, through at most two stray short words between them (a misheard
+        letter or digit: "and", "fa"); a longer word ends the span ("3 times 1,250")."""
         code = lambda t: bool(_CODE_TOKEN.fullmatch(t))  # noqa: E731
+        stray = lambda t: len(t) <= 3 and t not in _STOPS  # noqa: E731
         skipped = 0
         while i < len(tokens) and not code(tokens[i][2]) and skipped < 3 and tokens[i][2] not in _STOPS:
             i, skipped = i + 1, skipped + 1
         if i >= len(tokens) or not code(tokens[i][2]):
             return None
-        j = i
+        j, strays = i, 0
         while j + 1 < len(tokens):
             if code(tokens[j + 1][2]):
                 j += 1
-            elif j + 2 < len(tokens) and tokens[j + 1][2] not in _STOPS and code(tokens[j + 2][2]):
-                j += 2
+            elif strays < 2 and j + 2 < len(tokens) and stray(tokens[j + 1][2]) and code(tokens[j + 2][2]):
+                j, strays = j + 2, strays + 1
             else:
                 break
         chars = "".join(t for _, _, t in tokens[i : j + 1] if code(t))

@@ -153,6 +153,11 @@ def test_data_the_asr_garbled_is_masked_when_the_caller_named_it() -> None:
     assert find_in_words(said("ho letto S M C M E S C Q O T C Q 2 L 2 2 0 T va bene"), "it") == []
 
 
+def test_numbers_after_a_named_kind_but_apart_from_each_other_are_left_alone() -> None:
+    assert kinds("I paid by card 3 times, 1,250 and 2,400 in May", "en") == []
+    assert kinds("my phone is broken, it cost 120 pounds 3 weeks ago", "en") == []
+
+
 def test_a_phone_number_missing_a_digit_is_masked_when_called_a_phone_number() -> None:
     assert kinds("You can call me on 0-2-0-3-0-1-4-6-7-3 after six", "en") == [
         ("phone", "0-2-0-3-0-1-4-6-7-3")
