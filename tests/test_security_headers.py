@@ -116,8 +116,9 @@ def test_the_wall_board_may_be_framed_only_by_the_configured_sites(configure: An
     assert denied.status_code == 200
     assert header_problems(denied, route="board:display") == []
 
-    signage = "https://signage.example.com"
-    app = create_app(configure(wall_frame_ancestors=signage), run_worker=False)
+    signage = "https://signage.example.com https://tv.example.com"
+    settings = configure(wall_frame_ancestors="https://signage.example.com, https://tv.example.com")
+    app = create_app(settings, run_worker=False)
     with Browser(app) as client:
         framed = client.get(token_url)
         page = client.get("/login")
