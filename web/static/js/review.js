@@ -230,6 +230,7 @@
     const item = current();
     if (!item || !item.dataset.evidence) return;
     const media = audio();
+    if (!media) return;
     media.currentTime = Math.max(0, parseFloat(item.dataset.evidence) - 0.3);
     const played = media.play();
     if (played && played.catch) played.catch(() => {});
@@ -258,12 +259,7 @@
 
   // Wiring ----------------------------------------------------------------------------------------
 
-  function bind() {
-    const root = workspace();
-    if (!root || root.dataset.bound) return;
-    root.dataset.bound = "1";
-    active = 0;
-    const media = audio();
+  function bindPlayer(root, media) {
     media.addEventListener("timeupdate", showTime);
     media.addEventListener("play", showPlaying);
     media.addEventListener("pause", showPlaying);
@@ -273,6 +269,25 @@
       button.addEventListener("click", () => skip(parseFloat(button.dataset.skip))));
     const rate = document.getElementById("playback-rate");
     rate.addEventListener("change", () => { media.playbackRate = parseFloat(rate.value); });
+    // Back on the page after a refused submit: the player continues where it was.
+    const key = root.dataset.key;
+    const kept = key ? parseFloat(sessionStorage.getItem(key) || "") : NaN;
+    if (isFinite(kept) && kept > 0) {
+      media.addEventListener("loadedmetadata", () => { media.currentTime = kept; }, { once: true });
+      if (media.readyState >= 1) media.currentTime = kept;
+    }
+    media.addEventListener("timeupdate", () => { if (key) sessionStorage.setItem(key, String(media.currentTime)); });
+  }
+
+  function bind() {
+    const root = workspace();
+    if (!root || root.dataset.bound) return;
+    root.dataset.bound = "1";
+    active = 0;
+    // No player while the recording is not masked yet or was deleted under the retention
+    // policy: the page says so where the player would be, and scoring works without it.
+    const media = audio();
+    if (media) bindPlayer(root, media);
     document.getElementById("shortcuts-toggle").addEventListener("click", toggleHelp);
     items().forEach((item) => {
       item.addEventListener("change", () => showReason(item));
@@ -289,14 +304,6 @@
       const field = broken.querySelector(".override-reason:not([hidden]) input") || broken.querySelector("input");
       if (field) field.focus({ preventScroll: true });
     }
-    // Back on the page after a refused submit: the player continues where it was.
-    const key = root.dataset.key;
-    const kept = key ? parseFloat(sessionStorage.getItem(key) || "") : NaN;
-    if (isFinite(kept) && kept > 0) {
-      media.addEventListener("loadedmetadata", () => { media.currentTime = kept; }, { once: true });
-      if (media.readyState >= 1) media.currentTime = kept;
-    }
-    media.addEventListener("timeupdate", () => { if (key) sessionStorage.setItem(key, String(media.currentTime)); });
     buildWave();
     showTime();
   }
