@@ -287,6 +287,7 @@ class Sample:
     endpoint: str
     ms: float
     status: int  # 0: no answer
+    failure: str = ""  # the exception when there was no answer
 
 
 async def client_loop(
@@ -305,14 +306,15 @@ async def client_loop(
             endpoint = rng.choices(endpoints, weights)[0]
             url = url_for(endpoint, person, rng)
             began = time.monotonic()
+            failure = ""
             try:
                 answer = await http.get(url)
                 status = answer.status_code
-            except httpx.HTTPError:
-                status = 0
+            except httpx.HTTPError as exc:
+                status, failure = 0, type(exc).__name__
             ended = time.monotonic()
             if began >= measure_from:
-                samples.append(Sample(endpoint, (ended - began) * 1000, status))
+                samples.append(Sample(endpoint, (ended - began) * 1000, status, failure))
             if think:
                 await asyncio.sleep(rng.uniform(*THINK_S))
     return samples
@@ -337,7 +339,7 @@ def upload_wav() -> bytes:
 @dataclass
 class Uploads:
     sent: int = 0
-    statuses: Counter[int] = field(default_factory=Counter)
+    statuses: Counter[int | str] = field(default_factory=Counter)
     ms: list[float] = field(default_factory=list)
     call_ids: list[int] = field(default_factory=list)
 
@@ -364,8 +366,8 @@ async def uploader(base: str, token: str, every_s: float, stop: float, uploads: 
                 uploads.statuses[answer.status_code] += 1
                 if answer.status_code == 201:
                     uploads.call_ids.append(answer.json()["id"])
-            except httpx.HTTPError:
-                uploads.statuses[0] += 1
+            except httpx.HTTPError as exc:
+                uploads.statuses[type(exc).__name__] += 1
             uploads.sent += 1
             uploads.ms.append((time.monotonic() - began) * 1000)
             await asyncio.sleep(max(0.0, every_s - (time.monotonic() - began)))
@@ -428,7 +430,7 @@ def percentile(sorted_ms: list[float], q: float) -> float:
 
 def figures(samples: list[Sample]) -> dict[str, Any]:
     ok = sorted(s.ms for s in samples if 0 < s.status < 400)
-    errors = Counter(s.status for s in samples if not 0 < s.status < 400)
+    errors = Counter(s.failure or f"HTTP {s.status}" for s in samples if not 0 < s.status < 400)
     return {
         "requests": len(samples),
         "errors": sum(errors.values()),
