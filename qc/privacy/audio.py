@@ -29,16 +29,23 @@ BEEP_AMPLITUDE = 0.25  # -12 dBFS: clearly a beep, not a blast
 class Output:
     extension: str
     codec: str
-    rate: int | None = None  # None: the original's
+    rates: frozenset[int] | None = None  # the rates the encoder takes; None: any
+
+    def rate_for(self, rate: int) -> int:
+        """The original's sample rate where the encoder takes it, else the nearest above."""
+        if self.rates is None or rate in self.rates:
+            return rate
+        return min((r for r in self.rates if r > rate), default=max(self.rates))
 
 
+_OPUS_RATES = frozenset({8000, 12000, 16000, 24000, 48000})
 _BY_CODEC = {
     "mp3": Output("mp3", "libmp3lame"),
     "mp3float": Output("mp3", "libmp3lame"),
     "flac": Output("flac", "flac"),
     "aac": Output("m4a", "aac"),
-    "opus": Output("ogg", "libopus", 48000),
-    "vorbis": Output("ogg", "libopus", 48000),
+    "opus": Output("ogg", "libopus", _OPUS_RATES),
+    "vorbis": Output("ogg", "libopus", _OPUS_RATES),
 }
 _WAV = Output("wav", "pcm_s16le")
 
@@ -106,10 +113,10 @@ def _write(source: Path, target: Path, beeps: Sequence[Beep], output: Output) ->
     layout = _layout(channels)
     with av.open(str(target), mode="w", format=_container(output)) as container:
         stream = cast(
-            av.AudioStream, container.add_stream(output.codec, rate=output.rate or rate, layout=layout)
+            av.AudioStream, container.add_stream(output.codec, rate=output.rate_for(rate), layout=layout)
         )
         resampler = av.AudioResampler(
-            format=stream.codec_context.format, layout=layout, rate=output.rate or rate
+            format=stream.codec_context.format, layout=layout, rate=output.rate_for(rate)
         )
         offset = 0
         for block in _frames(source, rate, channels):
