@@ -8,7 +8,9 @@ whole HTML document (audio, JSON, an htmx fragment) is not a page and is passed 
 On each page: the body does not scroll sideways, nothing sticks out of the screen outside a
 scrolling box, no content is cut off by `overflow: hidden`, every table sits in a named
 scroll region that takes keyboard focus (macros/ui.html `scroll_box`), and the navigation is
-folded behind its Menu button, which opens it with every link on the screen.
+folded behind its Menu button, which opens it with every link on the screen. The walk also
+checks each page under the content policy (issue 11): no violation, no inline handler
+(tests/e2e/csp.py).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from qc.config import Settings
 from qc.kit.security import hash_password
 from qc.training import catalogue
 from qc.users.service import principal_for
+from tests.e2e.csp import policy_problems, watch
 from tests.e2e.test_browser import PASSWORD, SCREENSHOTS, chromium, server, sign_in  # noqa: F401 - fixtures
 from tests.factories import Org
 from tests.test_permissions import TABLE, Persona, Row, World, arrange, fill, served_routes
@@ -129,6 +132,7 @@ def open_as(chromium: Any, server: str, world: World) -> Iterator[Any]:  # noqa:
         context = chromium.new_context(viewport=viewport, base_url=server)
         contexts.append(context)
         page = context.new_page()
+        watch(context, page)
         page.errors = []
         page.on("pageerror", lambda exc: page.errors.append(str(exc)))
         if persona != "anonymous":
@@ -177,9 +181,9 @@ def visit(page: Any, persona: str, urls: list[tuple[str, str]]) -> tuple[set[str
     for route, url in urls:
         if not is_page(page, url):
             continue
-        page.goto(url)
+        answer = page.goto(url)
         settle(page)
-        found = page.evaluate(MEASURE)
+        found = policy_problems(page, answer) + page.evaluate(MEASURE)
         found += menu_problems(page, found)
         measured.add(route)
         if found:
