@@ -42,7 +42,7 @@ CHECKS: list[CheckFunction] = [
 ]
 # Requests per operation, generation mode (valid, invalid) and choice of ids (real, random):
 # the admin reaches every rule, the rep mostly the refusals. Bounded for CI's time.
-EXAMPLES = {"admin": 6, "rep": 3}
+EXAMPLES = {"admin": 10, "rep": 4}
 
 _OTHER_OBJECTS = "names other objects that must exist and be in a state that allows it"
 REFUSES_VALID: dict[str, str] = {
