@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import gc
 import logging
 import re
@@ -14,15 +13,18 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import Receive, Scope, Send
-from starlette_csrf import CSRFMiddleware
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from qc.config import Settings, get_settings
-from qc.db import get_engine
+from qc.db import database_busy, ping
 from qc.errors import NotAuthenticated, QCError
+from qc.kit import leftovers, openapi
+from qc.kit.csrf import SessionCSRFMiddleware
+from qc.kit.headers import SecurityHeaders
 from qc.kit.logging import configure_logging
+from qc.kit.storage import get_storage
 from qc.kit.web import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE, is_htmx_fragment, render, templates
 
 log = logging.getLogger(__name__)
@@ -49,7 +51,19 @@ async def _qc_error(request: Request, exc: Exception) -> Response:
         if request.headers.get("hx-request") == "true":
             return Response(status_code=401, headers={"HX-Redirect": str(login.path) + "?" + login.query})
         return RedirectResponse(f"{login.path}?{login.query}", status_code=303)
-    return _error_response(request, exc.status_code, exc.message, exc.to_dict())
+    response = _error_response(request, exc.status_code, exc.message, exc.to_dict())
+    if exc.retry_after_s is not None:
+        response.headers["Retry-After"] = str(exc.retry_after_s)
+    return response
+
+
+async def _database_error(request: Request, exc: Exception) -> Response:
+    """A lock or statement timeout is a busy database (503, try again), anything else a bug."""
+    busy = database_busy(exc)
+    if busy is None:
+        return await _unexpected_error(request, exc)
+    log.warning("database busy on %s %s: %s", request.method, request.url.path, getattr(exc, "orig", exc))
+    return await _qc_error(request, busy)
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:
@@ -57,7 +71,7 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     problems = [
         {
             "field": ".".join(str(p) for p in e["loc"] if p not in ("body", "query", "path")),
-            "message": e["msg"],
+            "message": e["msg"].removeprefix("Value error, "),  # our validators' own words
         }
         for e in exc.errors()
     ]
@@ -84,31 +98,12 @@ async def _unexpected_error(request: Request, exc: Exception) -> Response:
     return _error_response(request, 500, message, {"error": "internal", "detail": message})
 
 
-class QCCSRFMiddleware(CSRFMiddleware):
-    """CSRF double-submit check with our error rendering.
-
-    Requests carrying a session cookie (browsers) must echo the csrftoken cookie in a
-    header; htmx and the upload script do. Token-authenticated API calls carry no
-    session cookie and are not CSRF-able. The login form is always checked.
-    """
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        # `required_urls` would otherwise check safe methods too (GET /login).
-        if scope["type"] == "http" and scope["method"] in self.safe_methods:
-            await self.app(scope, receive, functools.partial(self.send, send=send, scope=scope))
-            return
-        await super().__call__(scope, receive, send)
-
-    def _get_error_response(self, request: Request) -> Response:
-        message = "Your form expired or was sent from another site. Reload the page and try again."
-        if request.url.path.startswith("/api"):
-            return JSONResponse({"error": "csrf_failed", "detail": message}, status_code=403)
-        return Response(message, status_code=403, media_type="text/plain")
-
-
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
+    # A web process killed mid-upload left its files: remove them whether or not a worker
+    # runs here (the worker sweeps its own at start).
+    leftovers.sweep_leftovers(settings, get_storage())
     worker = None
     if app.state.run_worker:
         from qc.wiring import worker as embedded_worker
@@ -143,7 +138,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         summary="Call quality control: recordings in, transcripts, automatic checks, daily reviews",
         version="0.1.0",
         lifespan=_lifespan,
-        docs_url="/docs",
+        docs_url=None,  # qc.kit.openapi serves /docs from the package
         redoc_url=None,
         # Refuse bodies over the upload limit (plus room for the form fields) as they
         # arrive, with or without a Content-Length.
@@ -155,21 +150,28 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     app.add_exception_handler(QCError, _qc_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(OperationalError, _database_error)
     app.add_exception_handler(Exception, _unexpected_error)
 
     app.add_middleware(
-        QCCSRFMiddleware,
+        SessionCSRFMiddleware,
         secret=settings.session_secret(),
-        sensitive_cookies={SESSION_COOKIE},
+        session_cookie=SESSION_COOKIE,
         required_urls=[re.compile(r"^/login$")],
         cookie_name=CSRF_COOKIE,
         header_name=CSRF_HEADER,
         cookie_secure=settings.cookie_secure,
-        cookie_samesite="lax",
     )
     from qc.board.web import DisplayHeaders
 
-    app.add_middleware(DisplayHeaders)  # outside the CSRF middleware: takes its cookie off /wall/
+    app.add_middleware(DisplayHeaders)
+    # The client's address (sign-in throttling, logs) from X-Forwarded-For of trusted proxies only.
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxy_list)
+    app.add_middleware(
+        SecurityHeaders,
+        hsts=settings.cookie_secure,
+        wall_frame_ancestors=settings.wall_frame_ancestor_list,
+    )
 
     from qc.board import routes as board
     from qc.browse import routes as browse
@@ -182,6 +184,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     from qc.feedback import routes as feedback
     from qc.notifications import routes as notifications
     from qc.performance import routes as performance
+    from qc.privacy import routes as privacy
     from qc.reports import routes as reports
     from qc.reports import trends, trends_routes
     from qc.reviews import routes as reviews
@@ -220,16 +223,17 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         trends_routes.api,
         digest.pages,
         digest.api,
+        privacy.pages,
     )
     for router in routers:
         app.include_router(router)
+    openapi.install(app)
     coaching_views.install(templates().env)  # capabilities the navigation and evaluation pages ask
     templates().env.globals["sees_trends"] = trends.sees_trends  # the navigation
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
-        with get_engine().connect() as connection:
-            connection.execute(text("SELECT 1"))
+        ping()
         return {"status": "ok"}
 
     app.mount("/static", StaticFiles(directory=str(settings.web_dir / "static")), name="static")

@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from qc.config import get_settings
+from qc.privacy.cli import privacy_app
 
 app = typer.Typer(
     help="qc: call quality control. Every command reads the same QC_* settings.",
@@ -40,6 +41,7 @@ digest_app = typer.Typer(
     help="The evening digest: targets, previews, posting a day now.", no_args_is_help=True
 )
 app.add_typer(digest_app, name="digest")
+app.add_typer(privacy_app, name="privacy")
 digest_target_app = typer.Typer(help="Where a team's digest is posted.", no_args_is_help=True)
 digest_app.add_typer(digest_target_app, name="target")
 
@@ -94,7 +96,8 @@ def serve(
     settings = get_settings()
     application = create_app(settings, run_worker=worker and settings.embedded_worker)
     typer.echo(f"qc is listening on http://{host}:{port}  (data: {settings.data_dir.resolve()})")
-    uvicorn.run(application, host=host, port=port, log_config=None, proxy_headers=True)
+    # The app reads X-Forwarded-For itself, from QC_TRUSTED_PROXIES only.
+    uvicorn.run(application, host=host, port=port, log_config=None, proxy_headers=False)
 
 
 @app.command()

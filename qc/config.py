@@ -17,7 +17,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Secrets that may be read from a file named by QC_<NAME>_FILE.
-_SECRET_FIELDS = ("secret_key", "database_url", "queue_url", "s3_secret_access_key")
+_SECRET_FIELDS = ("secret_key", "database_url", "queue_url", "rate_limit_url", "s3_secret_access_key")
 _PLACEHOLDER_SECRETS = {"", "change-me", "changeme", "secret", "dev", "development", "please-change"}
 _MIN_SECRET_LENGTH = 32
 
@@ -49,14 +49,33 @@ class Settings(BaseSettings):
     embedded_worker: bool = True
     log_level: str = "INFO"
     log_json: bool = False
+    # Addresses (or networks) of the reverse proxies whose X-Forwarded-For names the client;
+    # "" trusts none, "*" any (only when nothing else can reach the app).
+    trusted_proxies: str = "127.0.0.1,::1"
+    # Failed sign-ins allowed per client address (limits' syntax), then 429 until they age out.
+    login_address_limits: str = "10/minute;50/hour"
+    # Where those counts live: memory:// (one process) unless a Redis URL is set here, which
+    # scaled-out replicas need so that they share the counts.
+    rate_limit_url: SecretStr = SecretStr("")
+    # Sites (CSP sources, e.g. https://signage.example.com; several separated by spaces or
+    # commas) that may frame the wall board; "" lets none, as for every other page.
+    wall_frame_ancestors: str = ""
+
+    # How long a web request waits for a lock another transaction holds (SQLite's write lock,
+    # PostgreSQL's lock_timeout) before answering 503 with Retry-After; reads never wait on
+    # SQLite. The worker and `qc` commands wait `db_job_lock_wait_s` on SQLite.
+    db_lock_wait_s: float = Field(default=5, gt=0, le=300)
+    db_job_lock_wait_s: float = Field(default=15, gt=0, le=3600)
 
     # Worker and pipeline.
     workers: int = Field(default=1, ge=1, le=64)  # pipeline lane threads (transcription)
     quick_workers: int = Field(default=1, ge=1, le=16)  # quick lane threads (events, refreshes)
     event_retention_days: int = Field(default=90, ge=1)  # dispatched events kept this long
-    lease_seconds: int = Field(default=300, ge=2)
-    reaper_every_minutes: int = Field(default=1, ge=1, le=30)
-    requeue_after_seconds: int = Field(default=1800, ge=10)
+    # A worker renews its call's lease every third of this while it works, so a worker that
+    # dies gives the call back within a lease, and the reaper (every few seconds) passes it on.
+    lease_seconds: int = Field(default=30, ge=2)
+    reaper_every_seconds: int = Field(default=10, ge=1, le=600)
+    requeue_after_seconds: int = Field(default=60, ge=10)
     max_attempts: int = Field(default=3, ge=1)
     stage_timeout_base_s: float = Field(default=900, ge=1)
     stage_timeout_per_audio_second: float = Field(default=3.0, ge=0)
@@ -90,10 +109,21 @@ class Settings(BaseSettings):
     coaching_effect_days: int = Field(default=30, ge=3, le=180)  # N: days before and after a session
     coaching_effect_min_calls: int = Field(default=5, ge=1, le=100)  # K: reviewed calls after it
 
+    # Privacy: the retention policy's defaults until an administrator sets it (Privacy >
+    # Retention), in days after a call was received; 0 keeps for ever.
+    retention_original_audio_days: int = Field(default=90, ge=0, le=36500)
+    retention_redacted_days: int = Field(default=365, ge=0, le=36500)
+    # How long a granted opening of an original (transcript or recording) may be streamed.
+    original_access_minutes: int = Field(default=15, ge=1, le=24 * 60)
+
     # Upload limits.
     max_upload_mb: int = Field(default=200, ge=1)
     max_call_duration_s: int = Field(default=4 * 3600, ge=1)
     silence_threshold_dbfs: float = -55.0
+    # Wall time allowed for decoding an upload whole before accepting it.
+    audio_check_timeout_s: float = Field(default=300, gt=0, le=3000)
+    # Temporary files untouched this long, and not in use, are swept (start-up and hourly).
+    stale_temp_after_s: int = Field(default=3600, ge=60)
 
     @model_validator(mode="before")
     @classmethod
@@ -110,6 +140,17 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_language_is_none(cls, value: str | None) -> str | None:
         return value.strip().lower() or None if value else None
+
+    @field_validator("login_address_limits")
+    @classmethod
+    def _parsable_limits(cls, value: str) -> str:
+        from limits import parse_many
+
+        try:
+            parse_many(value)
+        except ValueError as exc:
+            raise ValueError(f"{value!r} is not a list of limits like '10/minute;50/hour'") from exc
+        return value
 
     @field_validator("timezone")
     @classmethod
@@ -148,6 +189,18 @@ class Settings(BaseSettings):
     def queue_dsn(self) -> str:
         url = self.queue_url.get_secret_value()
         return url or f"sqlite:///{self.data_dir.resolve() / 'queue.sqlite3'}"
+
+    @property
+    def rate_limit_dsn(self) -> str:
+        return self.rate_limit_url.get_secret_value() or "memory://"
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        return [host.strip() for host in self.trusted_proxies.split(",") if host.strip()]
+
+    @property
+    def wall_frame_ancestor_list(self) -> list[str]:
+        return self.wall_frame_ancestors.replace(",", " ").split()
 
     @property
     def storage_dsn(self) -> str:

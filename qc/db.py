@@ -23,13 +23,14 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, DateTime, Engine, Enum, MetaData, create_engine, event
+from sqlalchemy import Connection, DateTime, Engine, Enum, MetaData, create_engine, event, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from qc.config import get_settings
 from qc.errors import DatabaseBusy
+from qc.kit import text as _text  # noqa: F401  (every engine refuses NUL in text, one 422 everywhere)
 
 log = logging.getLogger(__name__)
 
@@ -166,6 +167,12 @@ def get_session_factory(work: Work = Work.JOB) -> sessionmaker[Session]:
     )
 
 
+def ping() -> None:
+    """Raise unless the database answers; a read, so it never waits for a writer."""
+    with get_session_factory(Work.READ)() as session:
+        session.execute(text("SELECT 1"))
+
+
 # SQLite's primary result codes for "another connection holds the lock" (extended codes such
 # as SQLITE_BUSY_SNAPSHOT share the low byte); PostgreSQL's SQLSTATEs for a lock or statement
 # timeout, a deadlock and a serialisation failure: all pass once the other work is done.
@@ -246,12 +253,16 @@ def _write_aside_marks(marks: list[tuple[Callable[[Session], object], str]]) -> 
             log.exception("writing %s failed", what)
 
 
+READ_WRITES_WARNING = "a read-only request (GET) writes to the database"
+
+
 @event.listens_for(Session, "before_flush")
 def _warn_of_writes_in_reads(session: Session, _context: Any, _instances: Any) -> None:
     if session.info.get(_WORK_OPTION) is not Work.READ:
         return
-    if session.new or session.deleted or any(session.is_modified(obj) for obj in session.dirty):
-        _warn_read_writes()
+    changed = [*session.new, *session.deleted, *(o for o in session.dirty if session.is_modified(o))]
+    if changed:
+        _warn_read_writes(", ".join(sorted({type(obj).__name__ for obj in changed})))
 
 
 @event.listens_for(Session, "do_orm_execute")
@@ -259,16 +270,17 @@ def _warn_of_statement_writes_in_reads(state: ORMExecuteState) -> None:
     if state.session.info.get(_WORK_OPTION) is Work.READ and (
         state.is_insert or state.is_update or state.is_delete
     ):
-        _warn_read_writes()
+        _warn_read_writes(str(getattr(state.statement, "table", "a statement")))
 
 
-READ_WRITES_WARNING = "a read-only request (GET) writes to the database"
-
-
-def _warn_read_writes() -> None:
+def _warn_read_writes(what: str) -> None:
     # On SQLite the write upgrades the read's transaction, which cannot wait for the write
     # lock: it works on a quiet database and gives 503 beside a writer. Use write_aside.
-    log.warning("%s; under a concurrent writer it fails with 503: use qc.db.write_aside", READ_WRITES_WARNING)
+    log.warning(
+        "%s (%s); beside a concurrent writer it fails with 503: use qc.db.write_aside",
+        READ_WRITES_WARNING,
+        what,
+    )
 
 
 _AFTER_COMMIT_KEY = "qc_after_commit"

@@ -10,6 +10,7 @@ class QCError(Exception):
 
     status_code = 400
     code = "error"
+    retry_after_s: int | None = None  # sent as Retry-After: when trying again may succeed
 
     def __init__(
         self,
@@ -72,8 +73,29 @@ class UnsupportedMedia(InvalidInput):
 
 
 class TooManyRequests(QCError):
+    """Refused for now; `retry_after_s` seconds later the same request may succeed."""
+
     status_code = 429
     code = "too_many_requests"
+
+    def __init__(self, message: str, *, retry_after_s: int) -> None:
+        super().__init__(message, details={"retry_after": retry_after_s})
+        self.retry_after_s = retry_after_s
+
+
+class DatabaseBusy(QCError):
+    """Other work held a database lock longer than this work may wait; nothing was changed."""
+
+    status_code = 503
+    code = "database_busy"
+    retry_after_s = 5
+
+
+class Gone(QCError):
+    """It existed and was deleted on purpose (the retention policy)."""
+
+    status_code = 410
+    code = "gone"
 
 
 class PayloadTooLarge(QCError):

@@ -22,11 +22,15 @@ from qc.feedback import disputes
 from qc.feedback import service as feedback
 from qc.jobs import events, queue
 from qc.jobs.queue import Lane
+from qc.kit import leftovers, scratch
+from qc.kit.storage import get_storage
 from qc.notifications import coaching as coaching_inbox
 from qc.notifications import delivery as webhook_delivery
 from qc.notifications import handlers as inbox
 from qc.notifications import training as training_inbox
 from qc.notifications import webhooks
+from qc.privacy import jobs as privacy
+from qc.privacy import retention
 from qc.reviews import builder
 from qc.scoring import service as scoring
 from qc.scoring.jobs import SCORING
@@ -46,7 +50,8 @@ def wire() -> None:
     with _lock:
         if _wired:
             return
-        pipeline.set_stages([transcription_stage(hotwords=scoring.hotwords_for), SCORING])
+        # Personal data is masked as part of transcription: nothing downstream sees it.
+        pipeline.set_stages([privacy.redacting(transcription_stage(hotwords=scoring.hotwords_for)), SCORING])
         # The daily queue prefers calls that test what a rep is being coached on.
         builder.set_focus_source(
             lambda session, rep_ids, now: coaching.queue_focus(session, rep_ids, now, settings=get_settings())
@@ -55,7 +60,13 @@ def wire() -> None:
         queue.register_task(pipeline.PROCESS_TASK, pipeline.process_call, lane=Lane.PIPELINE)
         queue.register_task(events.DISPATCH_TASK, dispatch_events, lane=Lane.QUICK)
 
-        queue.register_periodic("reap", run_reaper, every_minutes=lambda s: s.reaper_every_minutes)
+        # Every few seconds, not once a minute: a call whose worker died is passed on within a
+        # lease and a tick, so it waits well under a minute (huey's periodic tasks cannot
+        # run more often than once a minute).
+        queue.register_ticker("reap", run_reaper, every_seconds=lambda s: s.reaper_every_seconds)
+        # Temporary files of worker and web processes that were killed.
+        queue.register_periodic("sweep_scratch", sweep_scratch, every_minutes=1)
+        queue.register_periodic("sweep_stale_files", sweep_stale_files, every_minutes=60)
         queue.register_periodic(
             "refresh_queues", run_queue_refresh, every_minutes=lambda s: s.queue_refresh_minutes
         )
@@ -83,6 +94,10 @@ def wire() -> None:
         # now" kicks the sender at once.
         queue.register_task(digest_delivery.SEND_TASK, digest_delivery.deliver_due, lane=Lane.QUICK)
         queue.register_periodic("evening_digest", digest_delivery.run, every_minutes=1)
+        # Privacy: transcripts stored before masking existed are masked in batches; the
+        # retention policy runs daily and never touches calls under dispute or calibration.
+        queue.register_periodic("redact_backlog", privacy.redact_backlog, every_minutes=5)
+        queue.register_periodic("retention", run_retention, every_minutes=24 * 60)
         _subscribe()
         _wired = True
 
@@ -172,6 +187,11 @@ def flag_overdue_training() -> int:
         return training.flag_overdue(session, settings=get_settings())
 
 
+def run_retention() -> retention.RetentionReport:
+    with session_scope() as session:
+        return retention.run(session, storage=get_storage(), settings=get_settings(), trigger="schedule")
+
+
 def run_reaper() -> Any:
     idle = queue.pending(Lane.PIPELINE) == 0
     with session_scope() as session:
@@ -201,10 +221,20 @@ def run_queue_refresh() -> Any:
     return reports
 
 
+def sweep_scratch() -> int:
+    return len(scratch.sweep(get_settings().tmp_dir))
+
+
+def sweep_stale_files() -> int:
+    return len(leftovers.sweep_stale_files(get_settings(), get_storage()))
+
+
 def on_worker_start() -> None:
     """What a starting worker does before waiting for tasks: hand back calls a dead worker
-    held, and dispatch the events it left."""
+    held, remove its temporary files, and dispatch the events it left."""
     run_reaper()
+    sweep_scratch()
+    sweep_stale_files()
     # Dispatched by the quick lane as its first task: a long backlog after an outage must
     # not hold up the web server's start.
     queue.enqueue(events.DISPATCH_TASK)

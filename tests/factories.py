@@ -118,6 +118,9 @@ def make_call(
         "call_metadata": {},
         **overrides,
     }
+    # A processed call as the pipeline leaves it has a masked copy of its recording to play
+    # (the samples say nothing personal: the copy is the recording itself).
+    values.setdefault("redacted_storage_key", key if values["status"] is CallStatus.SCORED else None)
     call = Call(**values)
     session.add(call)
     session.flush()
@@ -137,6 +140,7 @@ def make_transcript(session: Session, call: Call, turns: list[tuple[str, str]] |
         speech_duration_s=1.8 * len(turns),
         processing_s=0.5,
         mean_word_probability=0.9,
+        redacted_at=datetime.now(UTC),  # as the pipeline stores it: masked (see qc.privacy)
     )
     session.add(transcript)
     session.flush()
@@ -167,6 +171,7 @@ def make_transcript(session: Session, call: Call, turns: list[tuple[str, str]] |
         )
     call.status = CallStatus.SCORED
     call.transcribed_at = datetime.now(UTC)
+    call.redacted_storage_key = call.redacted_storage_key or call.storage_key
     session.flush()
     return transcript
 
@@ -187,7 +192,8 @@ class Browser(TestClient):
         return self
 
     def ensure_csrf(self) -> str:
-        if CSRF_COOKIE not in self.cookies:
+        """The CSRF token the app gives this client (bound to its session, if it has one)."""
+        if CSRF_COOKIE not in self.cookies or SESSION_COOKIE in self.cookies:
             self.get("/login")
         return str(self.cookies[CSRF_COOKIE])
 

@@ -30,11 +30,13 @@ import pytest
 from bs4 import BeautifulSoup
 from fastapi import FastAPI
 from httpx import Response
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from starlette.routing import Mount
 
 from qc.board import links as board_links
+from qc.calls.models import Call
 from qc.coaching.models import CoachingAction, CoachingEvaluation, CoachingFocus, CoachingSession
 from qc.config import Settings
 from qc.db import utcnow
@@ -42,10 +44,13 @@ from qc.digest import service as digest_service
 from qc.evaluations import calibration, comments
 from qc.evaluations import service as evaluations
 from qc.evaluations.form import AnswerInput
+from qc.evaluations.models import Evaluation
 from qc.evaluations.service import ReviewForm
 from qc.feedback import disputes
-from qc.feedback.disputes import DisputedItem
+from qc.feedback.disputes import DisputedItem, ItemDecision
+from qc.feedback.models import Decision, DisputeCause
 from qc.jobs import events
+from qc.kit.csrf import session_csrf_token
 from qc.kit.web import CSRF_COOKIE, SESSION_COOKIE
 from qc.models import Base
 from qc.notifications import webhooks
@@ -56,7 +61,15 @@ from qc.training import service as training
 from qc.users import service as users
 from qc.users.models import Role
 from qc.users.service import principal_for
-from tests.factories import Browser, Org, api_token, bearer, make_checked_call, make_user
+from tests.factories import (
+    Browser,
+    Org,
+    api_token,
+    bearer,
+    make_checked_call,
+    make_user,
+    set_review_policy,
+)
 
 Persona = Literal[
     "rep", "other_rep", "outsider_manager", "reviewer", "qc_lead", "admin", "manager", "anonymous"
@@ -555,7 +568,7 @@ TABLE: list[Row] = [
     Row("reviews:policy", "GET", queue_staff(200, anonymous=303)),
     Row("reviews:policy_save", "POST", queue_staff(422, anonymous=303), body={"data": {"target": "lots"}}),
     Row("reviews:reviewers", "GET", queue_staff(200, anonymous=303)),
-    # A reviewer may set their own capacity; QC staff anyone's.
+    # A reviewer may set their own capacity (until a QC lead locks it); QC staff anyone's.
     Row(
         "reviews:reviewer_save",
         "POST",
@@ -635,6 +648,8 @@ TABLE: list[Row] = [
         body=lambda w: {"data": {"call": str(w.call_id)}},
     ),
     Row("evaluations:calibration_score_form", "GET", participants(200)),
+    # Starting one's scoring of a call (reading its page never does).
+    Row("evaluations:calibration_start", "POST", participants(303)),
     Row("evaluations:calibration_score", "POST", participants(422), body={"data": {"overall_comment": ""}}),
     Row("evaluations:calibration_draft", "POST", participants(200), body={"data": {"overall_comment": ""}}),
     # Feedback: the rep reads, acknowledges and disputes their released reviews; the rest of the
@@ -927,7 +942,7 @@ TABLE: list[Row] = [
         "api:training_complete",
         "POST",
         expect(404, rep=422, manager=403, qc_lead=403, admin=403, anonymous=401),
-        body={"json": {"completed_on": "2999-01-01"}},
+        body={"json": {"completed_on": "2199-12-31"}},
         fresh=training_assignment,
     ),
     Row("api:training_rules", "GET", trainers(200, anonymous=401)),
@@ -948,7 +963,6 @@ TABLE: list[Row] = [
     # Framework routes: the API's documentation and the health check are public, as are static files.
     Row("openapi", "GET", expect(200)),
     Row("swagger_ui_html", "GET", expect(200)),
-    Row("swagger_ui_redirect", "GET", expect(200)),
     Row("healthz", "GET", expect(200)),
     Row("static", "GET", expect(200)),
     # Notifications
@@ -995,8 +1009,31 @@ TABLE: list[Row] = [
         "api:digest_send",
         "POST",
         expect(403, admin=422, outsider_manager=404, anonymous=401),
-        body={"json": {"date": "2999-01-01"}},
+        body={"json": {"date": "2199-12-31"}},
     ),
+    # Privacy: grants, the audit log and retention are administrators'. Nobody holds a grant
+    # here, so opening an original is refused to all before the call is even looked up; a
+    # link to an opening that does not exist reads like a missing page.
+    Row("privacy:settings", "GET", admins(200)),
+    Row("privacy:grant", "POST", admins(422), body={"data": {"grantee": "", "reason": ""}}),
+    Row("privacy:revoke", "POST", admins(404), path=lambda w: {"grant_id": MISSING_ID}),
+    Row(
+        "privacy:retention_save",
+        "POST",
+        admins(422),
+        body={"data": {"original_audio_days": "x", "redacted_days": "1"}},
+    ),
+    Row("privacy:audit", "GET", admins(200)),
+    Row("privacy:audit_csv", "GET", admins(200)),
+    Row("privacy:original_form", "GET", expect(403, anonymous=303)),
+    Row(
+        "privacy:open_original",
+        "POST",
+        expect(403, anonymous=303),
+        body={"data": {"what": "transcript", "reason": "A reason long enough"}},
+    ),
+    Row("privacy:original", "GET", expect(404, anonymous=303), path=lambda w: {"token": "x" * 43}),
+    Row("privacy:original_audio", "GET", expect(404, anonymous=303), path=lambda w: {"token": "x" * 43}),
 ]
 
 
@@ -1075,6 +1112,7 @@ class Matrix:
         self.known: dict[str, list[tuple[Any, ...]]] | None = None  # the database as last seen, if unchanged
         client.cookies.clear()
         self.csrf = client.ensure_csrf()
+        self.secret = world.settings.session_secret()
 
     def check_row(self, row: Row) -> list[str]:
         cells = [(p, e) for p, e in row.expected.items() if isinstance(e, int)]
@@ -1118,7 +1156,9 @@ class Matrix:
         else:
             self.client.cookies.set(CSRF_COOKIE, self.csrf)
             if persona != "anonymous":
-                self.client.cookies.set(SESSION_COOKIE, self.sign_in(persona))
+                session = self.sign_in(persona)
+                self.client.cookies.set(SESSION_COOKIE, session)
+                self.client.cookies.set(CSRF_COOKIE, session_csrf_token(self.secret, session))
         response = self.client.request(method, url, headers=headers, **body)
         if SESSION_COOKIE in response.headers.get("set-cookie", ""):  # signed out (or in)
             self.sessions.pop(persona, None)
@@ -1201,3 +1241,197 @@ def test_a_hidden_object_reads_like_a_missing_one(
     own = getattr(org, persona)
     secrets = {org.rep.name, org.rep.email, org.reviewer.name, "Acme Telecom", "Week 48"}
     assert not [s for s in secrets - {own.name, own.email} if s in seen.text]
+
+
+# Blind review ----------------------------------------------------------------------------------------
+# The rep's team reviews blind: no page, list, filter or API field a reviewer reaches may tie the
+# alias they see to a person. The rep's call carries their name where uploaders often put it too.
+
+BLIND_FILE, BLIND_CALL_ID = "rex-rep-2026-11-20.ogg", "dialler-rex-rep-1"
+# A display link is a screen on the team's wall, opened by its token rather than by a person: it
+# names the team's reps by design and is left out.
+NOT_A_VIEW_OF_A_PERSON = {"board:display", "board:display_fragment"}
+
+
+def _review_blind(matrix: Matrix) -> Matrix:
+    world, db = matrix.world, matrix.db
+    set_review_policy(db, world.org.qc_lead, world.org.team, blind=True)
+    call = db.get(Call, world.call_id)
+    assert call is not None
+    call.original_filename, call.external_id = BLIND_FILE, BLIND_CALL_ID
+    call.call_metadata = {"agent": world.org.rep.name}
+    db.commit()
+    # Decided, the dispute leaves the reviewer a notice about it.
+    dispute = disputes.dispute_view(
+        db, principal_for(db, world.org.qc_lead), world.dispute_id, settings=world.settings
+    )
+    kept = [
+        ItemDecision(
+            i.item_id, Decision.KEPT, None, "The greeting was missed", DisputeCause.REP_MISUNDERSTOOD
+        )
+        for i in dispute.dispute.items
+    ]
+    disputes.resolve_dispute(
+        db, principal_for(db, world.org.qc_lead), world.dispute_id, decisions=kept, settings=world.settings
+    )
+    db.commit()
+    events.dispatch_pending()
+    matrix.known = None
+    return matrix
+
+
+def _rep_secrets(world: World) -> set[str]:
+    rep = world.org.rep
+    return {rep.name, rep.email, str(rep.external_id), BLIND_FILE, BLIND_CALL_ID}
+
+
+def _json_ids(data: Any, rep_id: int, where: str = "") -> list[str]:
+    """Fields of a JSON body that hold the rep's user id: `rep_id`, `user_id`, or a rep's `id`."""
+    found = []
+    if isinstance(data, dict):
+        for key, value in data.items():
+            path = f"{where}.{key}"
+            person_key = key in {"rep_id", "user_id"} or (key == "id" and where.endswith("rep"))
+            if person_key and value == rep_id:
+                found.append(path)
+            found += _json_ids(value, rep_id, path)
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            found += _json_ids(value, rep_id, f"{where}[{i}]")
+    return found
+
+
+def _html_ids(text: str, rep_id: int) -> list[str]:
+    """Attributes of a page that carry the rep's user id (links, form values, data attributes)."""
+    pattern = re.compile(rf"(\brep(_id)?|\buser(_id)?|/reps|/users)[=/:-]{rep_id}\b|^{rep_id}$")
+    soup = BeautifulSoup(text, "html.parser")
+    return [
+        f"<{tag.name} {name}={value!r}>"
+        for tag in soup.find_all(True)
+        for name, value in tag.attrs.items()
+        if (name.startswith("data-rep") or name in {"href", "action", "hx-get", "hx-post", "src"})
+        and isinstance(value, str)
+        and (pattern.search(value) or (name.startswith("data-rep") and value == str(rep_id)))
+    ]
+
+
+def leaks(response: Response, world: World) -> list[str]:
+    """What in a response ties the rep to who they are: a name, email, external id, the call's
+    file name or dialler id, or the rep's user id in a field, link or attribute."""
+    found = sorted(s for s in _rep_secrets(world) if s in response.text)
+    if response.headers.get("content-type", "").startswith("application/json"):
+        found += _json_ids(response.json(), world.org.rep.id)
+    elif response.headers.get("content-type", "").startswith("text/html"):
+        found += _html_ids(response.text, world.org.rep.id)
+    return found
+
+
+def test_blind_review_ties_no_alias_to_a_person_on_any_route_a_reviewer_reads(matrix: Matrix) -> None:
+    world = _review_blind(matrix).world
+    problems = []
+    for row in TABLE:
+        if row.method != "GET" or row.expected["reviewer"] != 200 or row.route in NOT_A_VIEW_OF_A_PERSON:
+            continue
+        if row.key not in matrix.templates:
+            continue  # a stale row: test_every_route_has_a_row_and_every_row_a_route reports it
+        values = {
+            **world.path(),
+            **(row.path(world) if row.path else {}),
+            **(row.fresh(matrix.db, world) if row.fresh else {}),
+        }
+        body = row.body(world) if callable(row.body) else row.body or {}
+        response = matrix.send("reviewer", "GET", fill(matrix.templates[row.key], values), **body)
+        assert response.status_code == 200, f"{row.route}: {response.status_code}"
+        problems += [f"{row.route}: {leak}" for leak in leaks(response, world)]
+    assert not problems, "the reviewer can tell who the blind team's rep is:\n" + "\n".join(problems)
+
+
+def _listed_calls(response: Response) -> list[str]:
+    if response.headers["content-type"].startswith("application/json"):
+        return [str(item["id"]) for item in response.json()["items"]]
+    links = BeautifulSoup(response.text, "html.parser").select("#calls-table a[href]")
+    return [m.group(1) for a in links if (m := re.search(r"/calls/(\d+)$", str(a["href"])))]
+
+
+@pytest.mark.parametrize("url", ["/api/calls", "/calls"])
+def test_blind_review_a_reviewer_filtering_by_who_a_rep_is_learns_nothing(matrix: Matrix, url: str) -> None:
+    world = _review_blind(matrix).world
+    rep = world.org.rep
+
+    def listed(value: str) -> list[str]:
+        response = matrix.send("reviewer", "GET", url, params={"rep": value})
+        assert response.status_code == 200, value
+        assert not leaks(response, world), value
+        return _listed_calls(response)
+
+    nobody = listed("nobody@example.test")
+    assert nobody == []
+    for who in (rep.email, rep.email.upper(), str(rep.external_id), str(rep.id), rep.name):
+        assert listed(who) == nobody, f"filtering by {who!r} tells the reviewer which calls are the rep's"
+    # The alias the reviewer sees still narrows the list to that rep's calls.
+    shown = matrix.send("reviewer", "GET", "/api/calls").json()["items"]
+    alias = next(item["rep"]["name"] for item in shown if item["id"] == world.call_id)
+    assert alias.startswith("Rep ") and str(world.call_id) in listed(alias)
+    # Those who may know the rep still filter by email.
+    response = matrix.send("qc_lead", "GET", url, params={"rep": rep.email})
+    assert str(world.call_id) in _listed_calls(response)
+
+
+# Calibration after close ---------------------------------------------------------------------------
+
+
+def _scoring_ids(db: Session, session_id: int) -> dict[int, int]:
+    """The session's scorings: author -> evaluation id."""
+    rows = db.execute(
+        select(Evaluation.reviewer_id, Evaluation.id).where(Evaluation.calibration_session_id == session_id)
+    )
+    return {author: evaluation for author, evaluation in rows}
+
+
+def test_calibration_after_close_shows_nobody_a_scoring_never_submitted(matrix: Matrix) -> None:
+    world, db = matrix.world, matrix.db
+    lead = principal_for(db, world.org.qc_lead)
+    call = make_checked_call(db, rep=world.org.rep)
+    run = calibration.create_session(
+        db, lead, title="Week 46", call_ids=[call.id], reviewer_ids=[world.org.reviewer.id]
+    )
+    db.commit()
+    for persona in ("qc_lead", "reviewer"):  # each saves a draft and never submits it
+        saved = matrix.send(
+            persona,
+            "POST",
+            f"/calibration/{run.id}/calls/{call.id}/draft",
+            data={"overall_comment": "unfinished"},
+        )
+        assert saved.status_code == 200, persona
+    assert matrix.send("qc_lead", "POST", f"/calibration/{run.id}/close").status_code == 303
+    drafts = _scoring_ids(db, run.id)
+    assert set(drafts) == {world.org.qc_lead.id, world.org.reviewer.id}
+    problems = []
+    for author, draft in drafts.items():
+        for persona in PERSONAS:
+            own = persona != "anonymous" and getattr(world.org, persona).id == author
+            for url, anonymous in ((f"/api/evaluations/{draft}", 401), (f"/evaluations/{draft}", 303)):
+                wanted = 200 if own else anonymous if persona == "anonymous" else 404
+                got = matrix.send(persona, "GET", url).status_code
+                if got != wanted:
+                    problems.append(f"{persona} GET {url} (the draft of user {author}): {got}, not {wanted}")
+    assert not problems, "\n".join(problems)
+    before = snapshot(matrix.engine)
+    for persona in ("qc_lead", "reviewer"):
+        draft = drafts[getattr(world.org, persona).id]
+        added = matrix.send(
+            persona, "POST", f"/evaluations/{draft}/comments", data={"text": "Later", "at_s": "1"}
+        )
+        assert added.status_code == 409, f"{persona} commented on their draft of a closed session"
+    assert snapshot(matrix.engine) == before
+
+
+def test_opening_a_calibration_call_to_score_writes_nothing(matrix: Matrix) -> None:
+    world = matrix.world
+    url = f"/calibration/{world.calibration_id}/calls/{world.call_id}"
+    before = snapshot(matrix.engine)
+    for persona in ("qc_lead", "reviewer"):
+        assert matrix.send(persona, "GET", url).status_code == 200, persona
+    changed = [name for name, rows in snapshot(matrix.engine).items() if rows != before[name]]
+    assert not changed, f"a GET of the scoring page wrote to {changed}"

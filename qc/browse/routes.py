@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse, RedirectResponse, Response
@@ -13,16 +13,21 @@ from qc.browse.schemas import CallDetailRead, CallList, call_detail_read
 from qc.calls.models import CallStatus
 from qc.calls.routes import call_links
 from qc.calls.schemas import call_read
-from qc.errors import InvalidInput
+from qc.db import utcnow
+from qc.errors import Conflict, InvalidInput
 from qc.evaluations import service as evaluations
 from qc.kit.pagination import PageRequest
+from qc.kit.timeutil import Day
 from qc.kit.web import DB, Id, PageNumber, SettingsDep, is_htmx_fragment, render
+from qc.privacy import access as privacy
 from qc.scoring import views as scoring_views
 from qc.transcription import export
 from qc.users import access
 from qc.users import service as users
 from qc.users.models import Role
 from qc.users.web import CurrentUser
+
+TranscriptFormat = Literal["json", "txt", "vtt"]
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api", tags=["calls"])
@@ -118,7 +123,7 @@ def call_page(
     call, transcript, score = detail.call, detail.transcript, detail.score
     context: dict[str, Any] = {
         "call": call,
-        "rep_name": detail.rep_label,
+        "rep": detail.rep,
         "transcript": transcript,
         "turns": export.turns(transcript) if transcript else [],
         "can_retry": access.can_act_for_team(principal, call.team_id),
@@ -126,6 +131,7 @@ def call_page(
         "checks": scoring_views.grouped_checks(score) if score else [],
         "critical": scoring_views.critical_failures(score) if score else [],
         "highlights": scoring_views.highlighted_words(score, transcript.segments if transcript else []),
+        "can_open_original": privacy.may_open_originals(session, principal, now=utcnow()),
     }
     if is_htmx_fragment(request):
         # The status panel polls while the call is in the pipeline; once it is done,
@@ -152,7 +158,10 @@ def _transcript_response(
         raise InvalidInput("format must be json, txt or vtt", field="format")
     call, transcript = service.get_call_with_transcript(session, principal, call_id)
     if transcript is None:
-        raise InvalidInput(f"Call {call_id} has no transcript yet (status: {call.status.value})")
+        raise Conflict(
+            f"Call {call_id} has no transcript yet (status: {call.status.value}); "
+            "try again once it is transcribed"
+        )
     media_type, extension = export.FORMATS[fmt]
     headers = {}
     if attachment:
@@ -170,9 +179,9 @@ def list_calls_api(
     principal: CurrentUser,
     settings: SettingsDep,
     rep: Annotated[str | None, Query(description="Rep email or external id")] = None,
-    date: Annotated[str | None, Query(description="Day the call started (UTC), YYYY-MM-DD")] = None,
+    date: Annotated[Day | None, Query(description="Day the call started (UTC), YYYY-MM-DD")] = None,
     team: Annotated[int | None, Query(description="Team id", ge=1, le=2**31 - 1)] = None,
-    status: Annotated[str | None, Query()] = None,
+    status: Annotated[CallStatus | None, Query()] = None,
     page: PageNumber = 1,
     size: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> CallList:
@@ -182,13 +191,13 @@ def list_calls_api(
         settings=settings,
         rep=rep,
         team_id=team,
-        day=_parse_day(date),
-        status=_parse_status(status),
+        day=date,
+        status=status,
         page=PageRequest(page, size),
     )
     return CallList(
         items=[
-            call_read(c, links=call_links(request, c.id), rep_label=result.rep_labels[c.id])
+            call_read(c, viewer=principal, settings=settings, links=call_links(request, c.id))
             for c in result.page.items
         ],
         total=result.page.total,
@@ -206,15 +215,30 @@ def get_call_api(
     return call_detail_read(
         detail.call,
         detail.transcript,
+        viewer=principal,
+        settings=settings,
         links=call_links(request, call_id),
         checks=scoring_views.checks_read(detail.score),
-        rep_label=detail.rep_label,
     )
 
 
-@api.get("/calls/{call_id}/transcript", name="api:transcript")
+@api.get(
+    "/calls/{call_id}/transcript",
+    name="api:transcript",
+    response_class=PlainTextResponse,
+    responses={
+        200: {
+            "description": "The transcript in the format asked for",
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/TranscriptRead"}},
+                "text/plain": {"schema": {"type": "string"}},
+                "text/vtt": {"schema": {"type": "string"}},
+            },
+        }
+    },
+)
 def transcript_api(
-    session: DB, principal: CurrentUser, call_id: Id, format: Annotated[str, Query()] = "json"
+    session: DB, principal: CurrentUser, call_id: Id, format: Annotated[TranscriptFormat, Query()] = "json"
 ) -> Response:
     """The transcript as JSON, plain text (`txt`) or WebVTT (`vtt`)."""
     return _transcript_response(session, principal, call_id, format, attachment=False)

@@ -12,8 +12,9 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from qc.calls import service
 from qc.calls.models import ChannelLayout, Direction
 from qc.calls.schemas import CallMeta, CallRead, call_read
+from qc.calls.service import MAX_EXTERNAL_ID
 from qc.kit.ranges import ranged_response
-from qc.kit.timeutil import parse_datetime
+from qc.kit.timeutil import Instant
 from qc.kit.web import DB, Id, SettingsDep, StorageDep, render
 from qc.users import service as users
 from qc.users.models import Role
@@ -58,7 +59,7 @@ def call_audio(
     request: Request, session: DB, principal: CurrentUser, storage: StorageDep, call_id: Id
 ) -> Response:
     call = service.get_call(session, principal, call_id)
-    return ranged_response(request, storage, call.storage_key, filename=None)
+    return ranged_response(request, storage, call.recording_to_play(), filename=None)
 
 
 @pages.get("/calls/{call_id}/peaks.json", name="calls:peaks")
@@ -88,17 +89,26 @@ def create_call(
     storage: StorageDep,
     file: Annotated[UploadFile, File(description="The recording: wav, mp3, ogg/opus, flac, m4a...")],
     rep: Annotated[str, Form(description="The rep's email or external id")],
-    started_at: Annotated[str, Form(description="ISO 8601 with offset, e.g. 2026-11-22T09:30:00+02:00")],
-    direction: Annotated[str, Form(description="inbound or outbound")],
-    channels: Annotated[str, Form(description="agent-left, agent-right or mono")],
+    started_at: Annotated[Instant, Form(description="ISO 8601 with offset, e.g. 2026-11-22T09:30:00+02:00")],
+    direction: Annotated[str, Form(json_schema_extra={"enum": [d.value for d in Direction]})],
+    channels: Annotated[
+        str,
+        Form(
+            description="Which channel the agent is on",
+            json_schema_extra={"enum": [c.value for c in ChannelLayout]},
+        ),
+    ],
     language: Annotated[str | None, Form(description="ISO 639-1; else the team's, else detected")] = None,
-    external_id: Annotated[str | None, Form(description="Your system's id for the call")] = None,
+    external_id: Annotated[
+        str | None,
+        Form(description="Your system's id for the call", json_schema_extra={"maxLength": MAX_EXTERNAL_ID}),
+    ] = None,
     metadata: Annotated[str | None, Form(description='A JSON object, e.g. {"campaign": "spring"}')] = None,
 ) -> Response:
     """Upload a call recording. Returns 201 with the new call, or 200 with the existing one."""
     meta = CallMeta(
         rep=rep,
-        started_at=parse_datetime(started_at, field="started_at"),
+        started_at=started_at,
         direction=service.parse_direction(direction),
         channels=service.parse_layout(channels),
         language=language,
@@ -115,12 +125,14 @@ def create_call(
         storage=storage,
     )
     call = service.get_call(session, principal, result.call.id)
-    body = call_read(call, links=call_links(request, call.id))  # uploaders always see the rep
+    body = call_read(call, viewer=principal, settings=settings, links=call_links(request, call.id))
     return JSONResponse(body.model_dump(mode="json"), status_code=201 if result.created else 200)
 
 
 @api.post("/calls/{call_id}/retry", response_model=CallRead, name="api:call_retry")
-def retry_call_api(request: Request, session: DB, principal: CurrentUser, call_id: Id) -> CallRead:
+def retry_call_api(
+    request: Request, session: DB, principal: CurrentUser, settings: SettingsDep, call_id: Id
+) -> CallRead:
     """Send a failed call through the pipeline again."""
     call = service.retry_call(session, principal, call_id)
-    return call_read(call, links=call_links(request, call.id))
+    return call_read(call, viewer=principal, settings=settings, links=call_links(request, call.id))

@@ -19,11 +19,13 @@ from qc.calls.schemas import CallMeta
 from qc.config import Settings
 from qc.db import after_rollback, utcnow
 from qc.errors import Conflict, Forbidden, InvalidInput, NotFound
+from qc.kit import scratch
+from qc.kit.filenames import safe_filename
 from qc.kit.languages import clean_language
 from qc.kit.pagination import Page, PageRequest
 from qc.kit.storage import Storage
 from qc.kit.uploads import SpooledFile, spool
-from qc.users import access
+from qc.users import access, identity
 from qc.users import service as users
 from qc.users.models import Role
 from qc.users.schemas import Principal
@@ -74,7 +76,11 @@ def ingest_recording(
     suffix = _extension(filename)
     limit = settings.max_upload_bytes
     with spool(source, tmp_dir=settings.tmp_dir, max_bytes=limit, suffix=suffix) as upload:
-        info = audio.probe_audio(upload.path, max_duration_s=settings.max_call_duration_s)
+        info = audio.probe_audio(
+            upload.path,
+            max_duration_s=settings.max_call_duration_s,
+            timeout_s=settings.audio_check_timeout_s,
+        )
         key = f"calls/{utcnow():%Y/%m}/{uuid.uuid4().hex}{suffix or '.' + info.container_format}"
         storage.put_file(key, upload.path)
     try:
@@ -148,7 +154,7 @@ def _record_call(
         call_metadata=meta.metadata,
         sha256=upload.sha256,
         storage_key=key,
-        original_filename=PurePath(filename or "recording").name[:300],
+        original_filename=safe_filename(filename),
         container_format=info.container_format[:40],
         codec=info.codec[:40],
         size_bytes=upload.size,
@@ -181,7 +187,7 @@ def _visible_duplicate(principal: Principal, call: Call) -> Call:
 
 
 def _extension(filename: str) -> str:
-    suffix = PurePath(filename or "").suffix.lower()
+    suffix = PurePath(safe_filename(filename)).suffix.lower()
     return suffix if suffix in _KNOWN_EXTENSIONS else ""
 
 
@@ -242,34 +248,21 @@ def list_calls(
     session: Session,
     principal: Principal,
     *,
+    settings: Settings,
     rep: str | None = None,
     team_id: int | None = None,
     day: date | None = None,
     status: CallStatus | None = None,
     page: PageRequest,
 ) -> Page[Call]:
-    """Calls `principal` may see, newest first, filtered."""
-    return repo.list_page(
-        session, _filter_for(session, principal, rep=rep, team_id=team_id, day=day, status=status), page
-    )
-
-
-def _filter_for(
-    session: Session,
-    principal: Principal,
-    *,
-    rep: str | None = None,
-    team_id: int | None = None,
-    day: date | None = None,
-    status: CallStatus | None = None,
-) -> repo.CallFilter:
-    rep_id = None
-    if rep:
-        person = users.find_person(session, rep)
-        rep_id = person.id if person else -1  # an unknown rep matches no calls
+    """Calls `principal` may see, newest first, filtered; `rep` is an email or external id, or
+    under blind review the alias shown (see `qc.users.identity.match_rep`)."""
+    match = identity.match_rep(session, principal, rep, settings=settings) if rep else None
     is_rep = principal.role is Role.REP
-    return repo.CallFilter(
-        rep_id=rep_id,
+    f = repo.CallFilter(
+        rep_id=match.rep_id if match else None,
+        rep_team_ids=match.hidden_teams if match else frozenset(),
+        rep_in_teams=match.in_hidden_teams if match else False,
         team_id=team_id,
         day=day,
         status=status,
@@ -277,6 +270,7 @@ def _filter_for(
         visible_team_ids=None if is_rep else access.visible_team_ids(principal),
         only_rep_id=principal.id if is_rep else None,
     )
+    return repo.list_page(session, f, page)
 
 
 # Changing --------------------------------------------------------------------------
@@ -340,14 +334,13 @@ def _waveform(call: Call, *, storage: Storage, settings: Settings) -> bytes:
     if storage.exists(key):
         with storage.local_copy(key) as path:
             return bytes(path.read_bytes())
-    with storage.local_copy(call.storage_key) as path:
+    with storage.local_copy(call.waveform_source()) as path:
         peaks = audio.waveform_peaks(path, duration_s=call.duration_s)
     body = json.dumps(
         {"duration": call.duration_s, "layout": call.channel_layout.value, "peaks": peaks},
         separators=(",", ":"),
     ).encode()
-    settings.tmp_dir.mkdir(parents=True, exist_ok=True)
-    draft = settings.tmp_dir / f"peaks-{uuid.uuid4().hex}.json"
+    draft = scratch.own_dir(settings.tmp_dir) / f"peaks-{uuid.uuid4().hex}.json"
     try:
         draft.write_bytes(body)
         storage.put_file(key, draft)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
@@ -27,6 +27,7 @@ from qc.feedback.schemas import (
     summary_read,
 )
 from qc.kit.pagination import PageRequest
+from qc.kit.timeutil import Day
 from qc.kit.web import DB, Id, PageNumber, SettingsDep, is_htmx_fragment, render
 from qc.users import service as users
 from qc.users.web import CurrentUser
@@ -302,15 +303,6 @@ def save_policy(
 # API --------------------------------------------------------------------------------------------------------
 
 
-def _day(value: str | None, field: str) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise InvalidInput(f"{field} must look like 2026-11-22", field=field) from exc
-
-
 def _links(request: Request, evaluation_id: int, call_id: int) -> dict[str, str]:
     return {
         "self": str(request.url_for("api:evaluation", evaluation_id=evaluation_id)),
@@ -326,14 +318,14 @@ def list_evaluations_api(
     principal: CurrentUser,
     settings: SettingsDep,
     rep: Annotated[str | None, Query(description="The rep's email or external id")] = None,
-    from_: Annotated[str | None, Query(alias="from", description="Submitted on or after (UTC day)")] = None,
-    to: Annotated[str | None, Query(description="Submitted on or before (UTC day)")] = None,
+    from_: Annotated[Day | None, Query(alias="from", description="Submitted on or after (UTC day)")] = None,
+    to: Annotated[Day | None, Query(description="Submitted on or before (UTC day)")] = None,
     page: PageNumber = 1,
     size: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> EvaluationList:
     """Submitted reviews, newest first: a rep gets their own released ones, a manager their
     teams', QC leads and administrators everyone's. With acknowledgement and disputes."""
-    start, end = _day(from_, "from"), _day(to, "to")
+    start, end = from_, to
     cards, total = service.list_evaluations(
         session,
         principal,
@@ -345,7 +337,7 @@ def list_evaluations_api(
     )
     request_page = PageRequest(page, size)
     return EvaluationList(
-        items=[summary_read(c, _links(request, c.evaluation.id, c.call.id)) for c in cards],
+        items=[summary_read(c, _links(request, c.evaluation.id, c.call.id), viewer=principal) for c in cards],
         total=total,
         page=page,
         pages=max(1, -(-total // request_page.size)),
@@ -373,7 +365,7 @@ def open_dispute_api(
     """Dispute items of your released review (window, cap and one open dispute enforced)."""
     items = [DisputedItem(i.item_id, i.comment, i.proposed_answer) for i in body.items]
     dispute = disputes.open_dispute(session, principal, evaluation_id, items=items, settings=settings)
-    return dispute_read(dispute, now=utcnow())
+    return dispute_read(dispute, viewer=principal, now=utcnow())
 
 
 @api.get("/disputes", response_model=list[DisputeRead], name="api:disputes")
@@ -381,13 +373,13 @@ def list_disputes_api(
     session: DB,
     principal: CurrentUser,
     settings: SettingsDep,
-    status: Annotated[str | None, Query(description="open, withdrawn or resolved")] = None,
+    status: Annotated[DisputeStatus | None, Query(description="open, withdrawn or resolved")] = None,
 ) -> list[DisputeRead]:
     """Disputes you may see: open first, overdue first among them."""
     now = utcnow()
     return [
-        dispute_read(r.dispute, now=now)
-        for r in disputes.list_disputes(session, principal, status=_status(status), settings=settings)
+        dispute_read(r.dispute, viewer=principal, now=now)
+        for r in disputes.list_disputes(session, principal, status=status, settings=settings)
     ]
 
 
@@ -405,13 +397,15 @@ def dispute_stats_api(session: DB, principal: CurrentUser) -> DisputeStatsRead:
 @api.get("/disputes/{dispute_id}", response_model=DisputeRead, name="api:dispute")
 def dispute_api(session: DB, principal: CurrentUser, settings: SettingsDep, dispute_id: Id) -> DisputeRead:
     view = disputes.dispute_view(session, principal, dispute_id, settings=settings)
-    return dispute_read(view.dispute, now=utcnow())
+    return dispute_read(view.dispute, viewer=principal, now=utcnow())
 
 
 @api.post("/disputes/{dispute_id}/withdraw", response_model=DisputeRead, name="api:dispute_withdraw")
 def withdraw_api(session: DB, principal: CurrentUser, dispute_id: Id) -> DisputeRead:
     """The rep takes back their open dispute."""
-    return dispute_read(disputes.withdraw_dispute(session, principal, dispute_id), now=utcnow())
+    return dispute_read(
+        disputes.withdraw_dispute(session, principal, dispute_id), viewer=principal, now=utcnow()
+    )
 
 
 @api.post("/disputes/{dispute_id}/resolve", response_model=DisputeRead, name="api:dispute_resolve")
@@ -422,4 +416,4 @@ def resolve_api(
     409 when someone else resolved it first."""
     decisions = [ItemDecision(i.item_id, i.decision, i.answer, i.reason, i.cause) for i in body.items]
     dispute = disputes.resolve_dispute(session, principal, dispute_id, decisions=decisions, settings=settings)
-    return dispute_read(dispute, now=utcnow())
+    return dispute_read(dispute, viewer=principal, now=utcnow())

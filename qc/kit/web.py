@@ -10,12 +10,13 @@ from typing import Annotated, Any
 from fastapi import Depends, Path, Query, Request
 from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
+from pydantic import Field
 from sqlalchemy.orm import Session
 from starlette.datastructures import URL, URLPath
 from starlette.responses import Response
 
 from qc.config import Settings, get_settings
-from qc.db import session_scope
+from qc.db import Work, session_scope
 from qc.kit.charts import polylines
 from qc.kit.storage import Storage, get_storage
 from qc.kit.timeutil import format_clock
@@ -25,9 +26,14 @@ CSRF_COOKIE = "csrftoken"
 CSRF_HEADER = "x-csrftoken"
 
 
-def get_db() -> Iterator[Session]:
-    """One transaction per request: commit on success, roll back on error."""
-    with session_scope() as session:
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    """One transaction per request: commit on success, roll back on error. A safe request
+    (GET) reads without SQLite's write lock, so it never waits for a writer."""
+    work = Work.READ if request.method in SAFE_METHODS else Work.WRITE
+    with session_scope(work=work) as session:
         yield session
 
 
@@ -40,6 +46,7 @@ StorageDep = Annotated[Storage, Depends(get_storage)]
 
 _MAX_ID = 2**31 - 1  # the largest id every backend stores; bigger ones are refused, not 500s
 Id = Annotated[int, Path(ge=1, le=_MAX_ID)]
+RowId = Annotated[int, Field(ge=1, le=_MAX_ID)]  # an id inside a request body
 PageNumber = Annotated[int, Query(ge=1, le=100_000)]
 
 
@@ -105,6 +112,9 @@ def _url_for(context: dict[str, Any], name: str, /, **path_params: Any) -> URL:
 def build_templates(settings: Settings) -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(settings.web_dir / "templates"))
     env = templates.env
+    # Checking every template file's time on each render costs a page a dozen stat() calls,
+    # each a hand-over of the GIL under load; templates change only with a new release.
+    env.auto_reload = settings.env == "development"
     env.filters["clock"] = format_clock
     env.filters["dt"] = _datetime
     env.filters["iso"] = _iso

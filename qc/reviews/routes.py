@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from qc.db import utcnow
 from qc.errors import InvalidInput, QCError
 from qc.kit.forms import parse_id, parse_int, parse_number
+from qc.kit.timeutil import Day
 from qc.kit.web import DB, Id, SettingsDep, render
 from qc.reviews import access, builder, coverage, reading, service
 from qc.reviews.models import Assignment
@@ -34,13 +35,17 @@ LANGUAGE_CHOICES = ("en", "ru", "ro", "it", "sr", "uk")
 
 def _day(value: str | None, settings: Any) -> date:
     if not value:
-        return local_today(service.default_policy(settings), utcnow())
+        return _today(settings)
     try:
         day = date.fromisoformat(value)
     except ValueError as exc:
         raise InvalidInput("date must look like 2026-11-23", field="date") from exc
     builder.check_day(day)
     return day
+
+
+def _today(settings: Any) -> date:
+    return local_today(service.default_policy(settings), utcnow())
 
 
 def _redirect(request: Request, name: str, **params: Any) -> Response:
@@ -216,7 +221,9 @@ def save_reviewer(
     capacity: Annotated[str, Form()] = "",
     languages: Annotated[list[str] | None, Form()] = None,
     available: Annotated[bool, Form()] = False,
+    locked: Annotated[bool, Form()] = False,
 ) -> Response:
+    manager = principal.role in access.QUEUE_MANAGERS
     try:
         service.update_reviewer(
             session,
@@ -225,6 +232,7 @@ def save_reviewer(
             capacity=capacity,
             languages=languages or [],
             available=available,
+            locked=locked if manager else None,
         )
     except InvalidInput as exc:
         if principal.role not in access.QUEUE_MANAGERS:
@@ -237,7 +245,7 @@ def save_reviewer(
             "errors": {user_id: exc.message},
         }
         return render(request, "reviews/reviewers.html", context, status_code=exc.status_code)
-    return _redirect(request, "reviews:reviewers", query={"saved": "true"})
+    return _redirect(request, "reviews:reviewers" if manager else "reviews:mine", query={"saved": "true"})
 
 
 # API ----------------------------------------------------------------------------------------------
@@ -248,11 +256,11 @@ def queue_api(
     session: DB,
     principal: CurrentUser,
     settings: SettingsDep,
-    date: Annotated[str | None, Query(description="The day, YYYY-MM-DD (default: today)")] = None,
+    date: Annotated[Day | None, Query(description="The day, YYYY-MM-DD (default: today)")] = None,
     team: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
 ) -> QueueRead:
     """Per rep: target, picked, assigned, done, shortfall and its reason; per reviewer: load."""
-    day = _day(date, settings)
+    day = date or _today(settings)
     result = coverage.coverage(session, principal, day=day, settings=settings, team_id=team)
     return queue_read(result)
 
@@ -262,14 +270,14 @@ def build_api(
     session: DB,
     principal: CurrentUser,
     settings: SettingsDep,
-    date: Annotated[str | None, Query(description="The day, YYYY-MM-DD (default: today)")] = None,
+    date: Annotated[Day | None, Query(description="The day, YYYY-MM-DD (default: today)")] = None,
     now: Annotated[
         bool, Query(description="Draw every remaining pick now from the calls already in")
     ] = False,
 ) -> BuildRead:
     """Build (or top up) the day's queue; idempotent. A day that is over is also closed."""
     report = builder.build_queue(
-        session, day=_day(date, settings), settings=settings, draw_now=now, principal=principal
+        session, day=date or _today(settings), settings=settings, draw_now=now, principal=principal
     )
     return BuildRead(
         date=report.day,

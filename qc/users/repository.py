@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from qc.users.models import ApiToken, LoginFailure, Role, Team, User, UserSession, manager_team
@@ -26,6 +26,15 @@ def get_user_by_external_id(session: Session, external_id: str) -> User | None:
 def get_user_by_reference(session: Session, reference: str) -> User | None:
     """A user by email (case-insensitive), else by the external id an integration knows."""
     return get_user_by_email(session, reference) or get_user_by_external_id(session, reference)
+
+
+def blind_review_team_ids(session: Session) -> frozenset[int]:
+    return frozenset(session.scalars(select(Team.id).where(Team.blind_review)))
+
+
+def rep_ids(session: Session) -> list[int]:
+    """Every rep's id, former reps included (their calls keep them)."""
+    return list(session.scalars(select(User.id).where(User.role == Role.REP).order_by(User.id)))
 
 
 def get_team_by_name(session: Session, name: str) -> Team | None:
@@ -76,6 +85,14 @@ def get_session_by_hash(session: Session, token_hash: str) -> UserSession | None
     return session.scalar(select(UserSession).where(UserSession.token_hash == token_hash))
 
 
+def mark_session_seen(session: Session, *, session_id: int, now: datetime) -> None:
+    session.execute(update(UserSession).where(UserSession.id == session_id).values(last_seen_at=now))
+
+
+def mark_token_used(session: Session, *, token_id: int, now: datetime) -> None:
+    session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
+
+
 def delete_session_by_hash(session: Session, token_hash: str) -> None:
     session.execute(delete(UserSession).where(UserSession.token_hash == token_hash))
 
@@ -89,9 +106,13 @@ def delete_expired_sessions(session: Session, now: datetime) -> int:
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-def count_login_failures(session: Session, email: str, since: datetime) -> int:
-    query = select(func.count()).where(LoginFailure.email == email, LoginFailure.created_at >= since)
-    return int(session.scalar(query) or 0)
+def login_failures_since(session: Session, email: str, since: datetime) -> tuple[int, datetime | None]:
+    """How many failed sign-ins `email` had since `since`, and when the last was."""
+    query = select(func.count(), func.max(LoginFailure.created_at)).where(
+        LoginFailure.email == email, LoginFailure.created_at >= since
+    )
+    count, last = session.execute(query).one()
+    return int(count or 0), last
 
 
 def forget_login_failures(session: Session, email: str, before: datetime | None = None) -> None:

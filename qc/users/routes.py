@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Annotated, Any
 from urllib.parse import urlparse
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from qc.errors import QCError
@@ -14,6 +14,7 @@ from qc.kit.web import DB, SESSION_COOKIE, Id, SettingsDep, render
 from qc.users import service
 from qc.users.models import Role, User
 from qc.users.schemas import TeamRead, UserRead
+from qc.users.throttle import AddressThrottle, address_throttle, client_address
 from qc.users.web import CurrentUser, MaybeUser
 
 pages = APIRouter(include_in_schema=False)
@@ -45,15 +46,21 @@ def login(
     request: Request,
     session: DB,
     settings: SettingsDep,
+    throttle: Annotated[AddressThrottle, Depends(address_throttle)],
     email: Annotated[str, Form()] = "",
     password: Annotated[str, Form()] = "",
     next: Annotated[str, Form()] = "/",
 ) -> Response:
     try:
-        user = service.authenticate(session, email=email, password=password)
+        user = service.authenticate(
+            session, email=email, password=password, address=client_address(request), throttle=throttle
+        )
     except QCError as exc:
         context = {"next": _safe_next(next), "form": {"email": email}, "error": exc.message}
-        return render(request, "auth/login.html", context, status_code=exc.status_code)
+        response = render(request, "auth/login.html", context, status_code=exc.status_code)
+        if exc.retry_after_s is not None:
+            response.headers["Retry-After"] = str(exc.retry_after_s)
+        return response
     token = service.start_session(
         session,
         user=user,

@@ -2,26 +2,34 @@
 
 from __future__ import annotations
 
+import functools
+import math
 import re
 from datetime import datetime, timedelta
 
+import structlog
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from qc.db import utcnow
+from qc.db import utcnow, write_aside
 from qc.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, NotFound, TooManyRequests
 from qc.kit.languages import clean_language
 from qc.kit.security import hash_password, new_token, token_hash, verify_password
-from qc.users import access
+from qc.users import access, identity
 from qc.users import repository as repo
 from qc.users.models import ApiToken, LoginFailure, Role, Team, User, UserSession
 from qc.users.schemas import Principal
+from qc.users.throttle import AddressThrottle
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD_LENGTH = 10
-MAX_LOGIN_FAILURES = 10
-LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
+LOGIN_FREE_FAILURES = 5  # wrong passwords in a row before each attempt waits (2 s, 4 s, 8 s...)
+LOGIN_MAX_DELAY = timedelta(minutes=15)
+LOGIN_FAILURE_MEMORY = timedelta(hours=24)  # failures older than this no longer count
+TOUCH_EVERY = timedelta(minutes=5)  # how often a session's or token's last use is written
 API_TOKEN_PREFIX = "qc_"  # noqa: S105 - a prefix, not a secret
+
+signin_log = structlog.get_logger("qc.users.signin")
 
 
 def principal_for(session: Session, user: User, *, via_token: bool = False) -> Principal:
@@ -35,6 +43,7 @@ def principal_for(session: Session, user: User, *, via_token: bool = False) -> P
         team_id=user.team_id,
         managed_team_ids=managed,
         via_token=via_token,
+        blind_team_ids=identity.blind_team_ids(session, user.role),
     )
 
 
@@ -221,27 +230,75 @@ def require_admin(principal: Principal) -> None:
 # Logins --------------------------------------------------------------------
 
 
-def authenticate(session: Session, *, email: str, password: str) -> User:
-    """The active user with these credentials, or NotAuthenticated.
+def authenticate(
+    session: Session, *, email: str, password: str, address: str, throttle: AddressThrottle
+) -> User:
+    """The active user with these credentials, or NotAuthenticated; TooManyRequests while the
+    client's address is over its failure limits or the account's delay has not passed.
 
-    After MAX_LOGIN_FAILURES wrong passwords for an email within LOGIN_FAILURE_WINDOW,
-    further attempts are refused until the window has passed (TooManyRequests); the
-    caller must commit so that failures are counted.
+    After LOGIN_FREE_FAILURES wrong passwords for an email, each further attempt waits twice as
+    long as the one before (capped at LOGIN_MAX_DELAY): a delay, not a lock, so a stranger
+    cannot keep the owner out for long, and the right password works once it has passed. The
+    caller must commit so that failures are counted. Every attempt is logged, never the password.
     """
     email = email.strip().lower()[:254]
+    if not email or not password:  # nothing to check, so nothing counted against anyone
+        _log_attempt("failed: empty form", email, address)
+        raise NotAuthenticated("Enter your email and password")
     now = utcnow()
-    if repo.count_login_failures(session, email, now - LOGIN_FAILURE_WINDOW) >= MAX_LOGIN_FAILURES:
-        raise TooManyRequests("Too many failed sign-ins for this email; wait 15 minutes and try again")
+    wait = throttle.retry_after(address)
+    if wait is not None:
+        _log_attempt("refused: address over its limit", email, address)
+        raise TooManyRequests(
+            f"Too many failed sign-ins from your network; try again in {_duration(wait)}", retry_after_s=wait
+        )
+    wait = _account_wait(session, email, now)
+    if wait is not None:
+        _log_attempt("refused: account delay", email, address)
+        raise TooManyRequests(
+            f"Too many failed sign-ins for this account; wait {_duration(wait)} and try again, "
+            "or ask an administrator to set a new password",
+            retry_after_s=wait,
+        )
     user = repo.get_user_by_email(session, email)
-    valid = verify_password(password, user.password_hash if user else None)
-    if user is None or not valid:
-        repo.forget_login_failures(session, email, before=now - LOGIN_FAILURE_WINDOW)
+    if user is None or not verify_password(password, user.password_hash if user else None):
+        repo.forget_login_failures(session, email, before=now - LOGIN_FAILURE_MEMORY)
         session.add(LoginFailure(email=email, created_at=now))
+        throttle.record_failure(address)
+        _log_attempt("failed: unknown account" if user is None else "failed: wrong password", email, address)
         raise NotAuthenticated("Email or password is incorrect")
     repo.forget_login_failures(session, email)
     if not user.is_active:
+        _log_attempt("failed: account deactivated", email, address)
         raise NotAuthenticated("This account is deactivated; ask an administrator")
+    _log_attempt("succeeded", email, address)
     return user
+
+
+def login_delay(failures: int) -> timedelta:
+    """How long the next sign-in to an account waits after `failures` wrong passwords in a row."""
+    if failures < LOGIN_FREE_FAILURES:
+        return timedelta(0)
+    return min(timedelta(seconds=2 ** (failures - LOGIN_FREE_FAILURES + 1)), LOGIN_MAX_DELAY)
+
+
+def _account_wait(session: Session, email: str, now: datetime) -> int | None:
+    failures, last = repo.login_failures_since(session, email, now - LOGIN_FAILURE_MEMORY)
+    if last is None:
+        return None
+    remaining = (last + login_delay(failures) - now).total_seconds()
+    return math.ceil(remaining) if remaining > 0 else None
+
+
+def _duration(seconds: int) -> str:
+    if seconds < 90:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    return f"{math.ceil(seconds / 60)} minutes"
+
+
+def _log_attempt(outcome: str, email: str, address: str) -> None:
+    shown = "".join(ch if ch.isprintable() else "?" for ch in email)  # no forged log lines
+    signin_log.info("sign-in", outcome=outcome, email=shown, address=address)
 
 
 def start_session(session: Session, *, user: User, lifetime: timedelta, user_agent: str | None = None) -> str:
@@ -271,8 +328,9 @@ def resolve_session(session: Session, token: str) -> Principal | None:
     user = repo.get_user(session, record.user_id)
     if user is None or not user.is_active:
         return None
-    if now - record.last_seen_at > timedelta(minutes=5):
-        record.last_seen_at = now
+    if now - record.last_seen_at > TOUCH_EVERY:
+        mark = functools.partial(repo.mark_session_seen, session_id=record.id, now=now)
+        write_aside(session, mark, what="a session's last-seen time")
     return principal_for(session, user)
 
 
@@ -306,8 +364,9 @@ def resolve_api_token(session: Session, token: str, *, now: datetime | None = No
     if user is None or not user.is_active:
         return None
     now = now or utcnow()
-    if record.last_used_at is None or now - record.last_used_at > timedelta(minutes=5):
-        record.last_used_at = now
+    if record.last_used_at is None or now - record.last_used_at > TOUCH_EVERY:
+        mark = functools.partial(repo.mark_token_used, token_id=record.id, now=now)
+        write_aside(session, mark, what="an API token's last-used time")
     return principal_for(session, user, via_token=True)
 
 
