@@ -194,6 +194,25 @@ def server(backend: Backend, port: int, *, worker: bool, label: str) -> Iterator
         log.close()
 
 
+@contextmanager
+def worker_process(backend: Backend) -> Iterator[None]:
+    """`qc worker` in a process of its own (the scaled-out layout), until the block ends."""
+    log = (backend.data_dir / "worker-apart.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "qc.cli", "worker"], cwd=ROOT, env=backend.env, stdout=log, stderr=log
+    )
+    try:
+        yield
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
 # People ----------------------------------------------------------------------------------------
 
 
@@ -349,7 +368,10 @@ async def uploader(base: str, token: str, every_s: float, stop: float, uploads: 
     template = bytearray(await asyncio.to_thread(upload_wav))
     data_at = template.index(b"data") + 8
     headers = {"authorization": f"Bearer {token}"}
-    async with httpx.AsyncClient(base_url=base, timeout=120, headers=headers) as http:
+    # A connection per upload: one kept idle for the 5 s between uploads meets the server's
+    # keep-alive timeout (5 s) half-way and fails with no answer, which a browser would retry.
+    fresh = httpx.Limits(max_keepalive_connections=0)
+    async with httpx.AsyncClient(base_url=base, timeout=120, headers=headers, limits=fresh) as http:
         while time.monotonic() < stop:
             began = time.monotonic()
             template[data_at : data_at + 8] = os.urandom(8)  # a different recording each time
@@ -508,18 +530,28 @@ def bench_backend(name: str, args: argparse.Namespace) -> list[Result]:
                 stress = argparse.Namespace(**{**vars(args), "seconds": args.stress_seconds})
                 results.append(measure(name, "stress", base, people, stress, think=False, writer=None))
         with server(backend, args.port, worker=True, label="writer") as base:
-            result = measure(
-                name, "writer", base, people, args, think=True, writer=(token, args.upload_every)
-            )
-            if result.uploads is not None:
-                result.worker = asyncio.run(processed(base, token, result.uploads.call_ids))
-            results.append(result)
+            results.append(run_writer(name, "writer", base, people, args, token))
+        if args.separate_worker:
+            with (
+                server(backend, args.port, worker=False, label="writer-apart") as base,
+                worker_process(backend),
+            ):
+                results.append(run_writer(name, "writer, qc worker apart", base, people, args, token))
         return results
     finally:
         if args.keep:
             print(f"{name}: kept {data_dir}")
         else:
             shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def run_writer(
+    name: str, scenario: str, base: str, people: list[Person], args: argparse.Namespace, token: str
+) -> Result:
+    result = measure(name, scenario, base, people, args, think=True, writer=(token, args.upload_every))
+    if result.uploads is not None:
+        result.worker = asyncio.run(processed(base, token, result.uploads.call_ids))
+    return result
 
 
 def measure(
@@ -552,6 +584,11 @@ def main() -> None:
     parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/14")
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument(
+        "--separate-worker",
+        action="store_true",
+        help="also the writer with the worker in a process of its own (`qc worker`, no embedded worker)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the data dirs (server logs)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
@@ -568,10 +605,11 @@ def main() -> None:
         f"(clients and uploader; the servers and the seeding run in other processes)"
     )
     for result in results:
-        if result.scenario == "writer" and result.backend == "sqlite":
+        if result.scenario.startswith("writer") and result.backend == "sqlite":
             f = figures(result.samples)
             verdict = "met" if f["errors"] == 0 and f["p95"] < P95_TARGET_MS else "MISSED"
-            print(f"goal (SQLite, writer active: no errors, p95 < {P95_TARGET_MS:.0f} ms): {verdict}")
+            goal = f"no errors, p95 < {P95_TARGET_MS:.0f} ms"
+            print(f"goal (SQLite, {result.scenario}: {goal}): {verdict}")
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2))
 
