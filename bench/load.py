@@ -3,7 +3,7 @@ and the review page, on embedded SQLite and on PostgreSQL + Redis, without and w
 
     python bench/load.py [--seconds 120] [--clients 50] [--backend sqlite|postgresql|both]
                          [--upload-every 5] [--stress-seconds 30] [--warmup 10]
-                         [--pg URL] [--redis URL] [--port 8765]
+                         [--separate-worker] [--pg URL] [--redis URL] [--port 8765] [--keep]
 
 For each backend a throw-away data dir gets the demo organisation (`qc demo --no-transcribe`:
 14 people, 263 calls, a month of reviews), then a real `qc serve` (uvicorn, loopback only) is
@@ -16,6 +16,8 @@ started for each scenario:
   off the demo's 15 unprocessed calls first. Its writes (leases, transcripts, scores,
   events, queue refreshes) and the uploads' are what the readers run beside.
 - `stress` (with --stress-seconds): the baseline server with no think time, for throughput.
+- `writer, qc worker apart` (with --separate-worker): the same writer, with the worker in a
+  process of its own (`qc serve --no-worker` and `qc worker`), as when scaled out.
 
 Client model: a closed loop per person, as someone clicking through pages: request a page,
 read the whole answer, think 1 s +- 0.5 s (uniform), next page. Each client signs in once
