@@ -99,10 +99,12 @@ def test_a_call_is_read_through_the_api_while_a_writer_holds_the_database(
 
     with held_lock() as lock:
         response = client.get(f"/api/calls/{call.id}", headers=headers)
+        health = client.get("/healthz")
         assert lock.still_held()
 
     assert response.status_code == 200, response.text
     assert response.json()["id"] == call.id
+    assert health.status_code == 200
 
 
 def test_pages_answer_while_a_writer_holds_the_database_and_the_last_seen_mark_waits(
