@@ -128,13 +128,15 @@ def backend_env(name: str, data_dir: Path, pg: str, redis_url: str) -> dict[str,
     return env
 
 
-def fresh_postgres(url: str) -> str:
+def fresh_postgres(url: str, *, create: bool = True) -> str:
+    """The bench's database, dropped and (unless `create` is false) made again."""
     import psycopg
 
     parsed = urlparse(url)
     with psycopg.connect(urlunparse(parsed._replace(path="/postgres")), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{PG_DATABASE}"')
+        if create:
+            conn.execute(f'CREATE DATABASE "{PG_DATABASE}"')
     return urlunparse(parsed._replace(path=f"/{PG_DATABASE}"))
 
 
@@ -542,9 +544,14 @@ def bench_backend(name: str, args: argparse.Namespace) -> list[Result]:
         return results
     finally:
         if args.keep:
-            print(f"{name}: kept {data_dir}")
+            print(
+                f"{name}: kept {data_dir}" + (f" and database {PG_DATABASE}" if name == "postgresql" else "")
+            )
         else:
             shutil.rmtree(data_dir, ignore_errors=True)
+            if name == "postgresql":
+                fresh_postgres(args.pg, create=False)
+                fresh_redis(args.redis)
 
 
 def run_writer(
