@@ -108,7 +108,7 @@ def test_a_rep_reads_and_opens_notices_on_a_phone(phone: Any, db: Session, org: 
     phone.screenshot(path=str(SCREENSHOTS / "inbox_phone.png"), full_page=True)
 
     phone.locator("article.notification").first.locator("text=Mark read").click()
-    phone.wait_for_function("document.querySelectorAll('article.notification.unread').length === 1")
+    phone.wait_for_function("() => document.querySelectorAll('article.notification.unread').length === 1")
     assert "1 unread" in phone.inner_text("#unread-count")
 
     phone.locator("article.notification").first.locator("text=Open").click()
