@@ -11,7 +11,7 @@ from qc.calls import service as calls
 from qc.calls.models import Call, CallStatus
 from qc.config import Settings
 from qc.evaluations import service as evaluations
-from qc.evaluations.models import Evaluation, EvaluationStatus
+from qc.evaluations.models import Evaluation
 from qc.kit.pagination import Page, PageRequest
 from qc.reviews import reading
 from qc.scoring import service as scoring
@@ -19,7 +19,6 @@ from qc.scoring.models import CallScore
 from qc.transcription import service as transcription
 from qc.transcription.models import Transcript
 from qc.users import identity
-from qc.users.models import Role
 from qc.users.schemas import Principal
 
 
@@ -88,15 +87,5 @@ def list_calls(
         result,
         scoring.scores_for(session, ids),
         reading.rep_labels(session, principal, result.items, settings=settings),
-        _readable_reviews(principal, evaluations.reviews_by_call(session, ids)),
+        evaluations.readable_reviews_by_call(session, principal, list(result.items)),
     )
-
-
-def _readable_reviews(principal: Principal, reviews: dict[int, Evaluation]) -> dict[int, Evaluation]:
-    """Submitted reviews; a rep's only once released to them."""
-    return {
-        call_id: review
-        for call_id, review in reviews.items()
-        if review.status is EvaluationStatus.SUBMITTED
-        and (principal.role is not Role.REP or review.released_at is not None)
-    }

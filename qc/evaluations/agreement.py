@@ -15,7 +15,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from qc.errors import NotFound
+from qc.errors import Forbidden, NotFound
 from qc.evaluations import repository as repo
 from qc.evaluations.kappa import cohen_kappa_counts
 from qc.reviews import access
@@ -103,7 +103,8 @@ def item_agreement(
     overrides_shown: int = OVERRIDES_SHOWN,
 ) -> AgreementReport:
     """Per item of a scorecard (all its revisions): reviewers against the automatic check."""
-    access.require_queue_manager(principal)
+    if principal.role not in access.QUEUE_MANAGERS:
+        raise Forbidden("Only administrators and QC leads see how reviewers agree with the automatic checks")
     version = scoring.get_current(session, scorecard_id)
     card = scoring.definition(version)
     items = _items(card)

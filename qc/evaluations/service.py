@@ -539,6 +539,21 @@ def reviews_by_call(session: Session, call_ids: list[int]) -> dict[int, Evaluati
     return {e.call_id: e for e in repo.reviews_of_calls(session, call_ids)}
 
 
+def readable_reviews_by_call(
+    session: Session, principal: Principal, listed: list[Call]
+) -> dict[int, Evaluation]:
+    """The submitted QC review of each listed call that `principal` may open (for lists)."""
+    by_id = {call.id: call for call in listed}
+    return {
+        call_id: review
+        for call_id, review in reviews_by_call(session, list(by_id)).items()
+        if review.status is EvaluationStatus.SUBMITTED
+        and access.can_view(
+            principal, review, team_id=by_id[call_id].team_id, rep_id=by_id[call_id].rep_id, revealed=False
+        )
+    }
+
+
 @dataclass(frozen=True)
 class ReviewPanel:
     """What the call page says about the call's review, and what `principal` may do."""

@@ -357,3 +357,41 @@ def test_calls_list_shows_the_review_score_and_an_undecided_automatic_one(
     cells = _score_cells(browser.page("/calls"))
     assert cells[reviewed.call_id][1] == str(round(reviewed.final_score))
     assert cells[held_back.call_id][1] == ""  # the rep sees it once released
+
+
+def test_a_review_score_links_to_the_review_only_for_those_who_may_open_it(
+    browser: Any, db: Any, org: Any, settings: Any
+) -> None:
+    from tests.factories import make_reviewer
+    from tests.feedback.conftest import submit_review
+
+    review = submit_review(db, org, settings)
+    colleague = make_reviewer(db)
+    db.commit()
+
+    def review_cell(user: Any) -> Any:
+        browser.login_as(user)
+        for row in browser.page("/calls").select("table.calls tbody tr"):
+            if row.select_one("td:first-child a")["href"].rstrip("/").endswith(f"/{review.call_id}"):
+                return row.select("td")[-1]
+        raise AssertionError(f"call {review.call_id} is not listed for {user.email}")
+
+    detail = f"/evaluations/{review.id}"
+    for user in (org.reviewer, org.qc_lead, org.manager):
+        link = review_cell(user).select_one("a")
+        assert link is not None and link["href"].endswith(detail), user.email
+        assert browser.get(detail).status_code == 200, user.email
+    # Another reviewer cannot open a colleague's review: the list shows no score or link for it.
+    assert review_cell(colleague).select_one("a") is None
+    browser.login_as(colleague)
+    assert browser.get(detail).status_code == 404
+
+
+def test_scorecard_page_offers_agreement_only_to_those_who_may_open_it(browser: Any, org: Any) -> None:
+    browser.login_as(org.reviewer)
+    page = browser.page("/scorecards/outbound-sales")
+    assert not page.select("a[href*='/agreement']")
+    refused = browser.get("/scorecards/outbound-sales/agreement")
+    assert refused.status_code == 403 and "agree" in refused.text
+    browser.login_as(org.qc_lead)
+    assert browser.page("/scorecards/outbound-sales").select("a[href*='/agreement']")
