@@ -49,13 +49,17 @@ def _settings_context(
         "grant_form": {"grantee": "", "reason": "", "expires_on": ""},
         "grant_errors": {},
         "policy_errors": {},
+        "retention_saved": False,
         **extra,
     }
 
 
 @pages.get("/admin/privacy", name="privacy:settings")
-def settings_page(request: Request, session: DB, principal: CurrentUser, settings: SettingsDep) -> Response:
-    return render(request, "privacy/settings.html", _settings_context(session, principal, settings))
+def settings_page(
+    request: Request, session: DB, principal: CurrentUser, settings: SettingsDep, saved: bool = False
+) -> Response:
+    context = _settings_context(session, principal, settings, retention_saved=saved)
+    return render(request, "privacy/settings.html", context)
 
 
 @pages.post("/admin/privacy/grants", name="privacy:grant")
@@ -110,7 +114,8 @@ def save_retention(
     except retention.PolicyInvalid as exc:
         context = _settings_context(session, principal, settings, policy_errors=exc.errors)
         return render(request, "privacy/settings.html", context, status_code=exc.status_code)
-    return _to(request, "privacy:settings")
+    saved = request.url_for("privacy:settings").include_query_params(saved="true")
+    return RedirectResponse(f"{saved.path}?{saved.query}#retention", status_code=303)
 
 
 def _days(value: str, field: str) -> int:

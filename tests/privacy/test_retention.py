@@ -234,6 +234,9 @@ def test_the_policy_form_checks_its_numbers_and_is_audited(browser: Browser, db:
         "/admin/privacy/retention", data={"original_audio_days": "30", "redacted_days": "400"}
     )
     assert saved.status_code == 303
+    after = browser.page(saved.headers["location"])
+    assert "Saved" in after.select_one("#retention .notice.success").text
+    assert browser.page("/admin/privacy").select_one("#retention .notice.success") is None
     form = browser.page("/admin/privacy").select_one("#retention form")
     assert form.select_one("[name=original_audio_days]")["value"] == "30"
     assert form.select_one("[name=redacted_days]")["value"] == "400"
