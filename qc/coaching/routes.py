@@ -83,9 +83,11 @@ def plan_page(
     session: DB,
     principal: CurrentUser,
     settings: SettingsDep,
-    rep: RepId,
+    rep: Annotated[int | None, Query(ge=1, le=MAX_ID, description="The rep's id")] = None,
     evaluation: EvaluationIds = [],  # noqa: B006 - FastAPI copies query defaults
 ) -> Response:
+    if rep is None:
+        raise InvalidInput("Open the plan form from a rep or a review: it names the rep", field="rep")
     ids = forms.evaluation_ids(evaluation)
     page = views.plan_page(session, principal, rep_id=rep, evaluation_ids=ids, settings=settings)
     form = PlanForm({"duration_minutes": "30"}, page.preticked, ids)

@@ -451,3 +451,10 @@ def test_the_navigation_offers_coaching_to_reps_and_coaches(browser_factory: Any
 
     assert "Coaching" in nav(org.rep) and "Coaching" in nav(org.manager) and "Coaching" in nav(org.admin)
     assert "Coaching" not in nav(org.reviewer)
+
+
+def test_the_plan_form_opened_without_a_rep_says_where_to_open_it(browser: Any, org: Any) -> None:
+    response = browser.login_as(org.manager).get("/coaching/new")
+    assert response.status_code == 422
+    message = BeautifulSoup(response.text, "html.parser").get_text(" ", strip=True)
+    assert "Open the plan form from a rep or a review" in message
