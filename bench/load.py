@@ -161,6 +161,16 @@ def qc(backend: Backend, *args: str) -> str:
     return done.stdout
 
 
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """Ask a `qc` process to stop as Ctrl-C would; kill it if it has not within a minute."""
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 @contextmanager
 def server(backend: Backend, port: int, *, worker: bool, label: str) -> Iterator[str]:
     """A `qc serve` process on loopback until the block ends; yields its base URL."""
@@ -189,12 +199,7 @@ def server(backend: Backend, port: int, *, worker: bool, label: str) -> Iterator
             time.sleep(0.25)
         yield base
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        _stop(process)
         log.close()
 
 
@@ -208,12 +213,7 @@ def worker_process(backend: Backend) -> Iterator[None]:
     try:
         yield
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        _stop(process)
         log.close()
 
 
