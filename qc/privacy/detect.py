@@ -29,10 +29,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from qc.privacy.email_shapes import email_spans
 from qc.privacy.normalise import normalise_words
 from qc.privacy.recognizers import (
     CARD,
     EMAIL,
+    GUESS,
     IBAN,
     NATIONAL_ID,
     PHONE,
@@ -195,6 +197,8 @@ def find_in_words(words: Sequence[str], language: str) -> list[WordFinding]:
         span = normalised.words(c.start, c.end)
         if span is not None:
             findings.append(WordFinding(_KIND_OF[c.entity], span[0], span[1], round(c.score, 3)))
+    # Addresses said aloud that the ASR broke past rebuilding: their shape, as a guess.
+    findings += [WordFinding(Kind.EMAIL, first, last, GUESS) for first, last in email_spans(words, lang)]
     return _merge(findings)
 
 

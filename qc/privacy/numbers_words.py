@@ -16,6 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from rapidfuzz.distance import Levenshtein
+
 
 class Part(enum.Enum):
     DIGIT = "digit"  # 0-9
@@ -194,9 +196,21 @@ def misheard_digit(folded: str, language: str) -> Morpheme | None:
     close = {
         m.value
         for word, m in LEXICONS.get(language, _EN).items()
-        if m.part is Part.DIGIT and len(word) >= 4 and _one_edit(folded, word)
+        if m.part is Part.DIGIT and _near(folded, word)
     }
     return Morpheme(Part.DIGIT, close.pop()) if len(close) == 1 else None
+
+
+def _near(heard: str, word: str) -> bool:
+    """Close enough to be a slip: one letter off a digit word of four letters or more; one
+    letter added to one of three ("dori" for "doi"); two letters off one of six or more
+    ("šetili" for "četiri")."""
+    if len(word) >= 6 and len(heard) >= 6:
+        return Levenshtein.distance(heard, word) <= 2
+    if len(word) == 3:
+        return len(heard) == 4 and _one_edit(heard, word)
+    return len(word) >= 4 and _one_edit(heard, word)
+
 
 
 def _one_edit(a: str, b: str) -> bool:

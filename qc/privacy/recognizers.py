@@ -119,10 +119,18 @@ def group_windows(text: str, match: re.Match[str], longest: int) -> Iterator[tup
 
 
 def choose(candidates: list[Candidate]) -> list[Candidate]:
-    """The best non-overlapping candidates: higher score first, then the longer one."""
+    """The best non-overlapping candidates: higher score first, then the longer one.
+
+    A guess (data the caller announced) that reaches past a checked finding inside it is
+    kept too: the checked part may be a fragment ("2 6 4 1 2 1 1 1" valid as a phone
+    number) of a longer number the ASR broke, and masking the fragment alone would leave
+    the rest readable. The caller merges the overlap into one masked span.
+    """
     chosen: list[Candidate] = []
     for c in sorted(candidates, key=lambda c: (-c.score, -(c.end - c.start), c.start)):
-        if all(c.end <= k.start or c.start >= k.end for k in chosen):
+        overlapping = [k for k in chosen if c.start < k.end and k.start < c.end]
+        reaches_past = c.score <= GUESS and any(c.start < k.start or c.end > k.end for k in overlapping)
+        if not overlapping or reaches_past:
             chosen.append(c)
     return sorted(chosen, key=lambda c: c.start)
 

@@ -7,6 +7,7 @@ from functools import lru_cache
 from typing import Any
 
 from presidio_analyzer import EntityRecognizer, RecognizerResult
+from rapidfuzz.distance import Levenshtein
 
 from qc.privacy.recognizers import CARD, GUESS, IBAN, NATIONAL_ID, PHONE
 
@@ -19,10 +20,14 @@ _ANNOUNCED = {
     PHONE: {
         "phone", "mobile", "telephone", "landline", "телефон", "телефона", "мобильный", "мобильного",
         "telefon", "telefonul", "mobil", "mobilni", "mobilnog", "fiksni", "telefono", "cellulare",
+        # "call me back on ...": the number follows the verb
+        "call", "ring", "перезвоните", "позвоните", "звоните", "sunati", "sunați", "pozvati", "pozovite",
+        "nazovite", "zovite", "chiamare", "richiamare", "chiamatemi", "richiamarmi",
     },
     IBAN: {"iban", "account", "счет", "счета", "cont", "contul", "racun", "conto"},
     NATIONAL_ID: {
         "insurance", "ssn", "снилс", "инн", "паспорт", "cnp", "jmbg", "maticni", "fiscale",
+        "numeric",  # "codul numeric personal", the CNP said in full
     },
 }  # fmt: skip
 _CODE_TOKEN = re.compile(r"\+?[0-9]+|[A-Z0-9]{1,8}")
@@ -46,15 +51,7 @@ def announced(word: str) -> str | None:
 
 def _close(a: str, b: str) -> bool:
     """At most two letters apart (Levenshtein), for words of similar length."""
-    if abs(len(a) - len(b)) > 2:
-        return False
-    previous = list(range(len(b) + 1))
-    for i, x in enumerate(a, 1):
-        current = [i]
-        for j, y in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x != y)))
-        previous = current
-    return previous[-1] <= 2
+    return abs(len(a) - len(b)) <= 2 and Levenshtein.distance(a, b) <= 2
 
 
 class AnnouncedRecognizer(EntityRecognizer):
@@ -78,23 +75,30 @@ class AnnouncedRecognizer(EntityRecognizer):
         results = []
         for i, (_, _, word) in enumerate(tokens):
             entity = announced(word.lower())
-            # The ASR often ends a sentence between the announcement and the data.
-            after = i + 2 if i + 1 < len(tokens) and tokens[i + 1][2] == "." else i + 1
-            span = self._span(tokens, after) if entity in entities else None
+            span = self._span(tokens, i + 1) if entity in entities else None
             if entity is not None and span is not None:
                 results.append(RecognizerResult(entity, span[0], span[1], GUESS))
         return results
 
     @staticmethod
     def _span(tokens: list[tuple[int, int, str]], i: int) -> tuple[int, int] | None:
-        """Letters and digits within three words after the announcement, up to the end of
-        the sentence, through at most two stray short words between them (a misheard
+        """Letters and digits within three words after the announcement (past one full stop:
+        the ASR often ends a sentence between the announcement and the data), up to the end
+        of the sentence, through at most two stray short words between them (a misheard
         letter or digit: "and", "fa"); a longer word ends the span ("3 times 1,250")."""
         code = lambda t: bool(_CODE_TOKEN.fullmatch(t))  # noqa: E731
         stray = lambda t: len(t) <= 3 and t not in _STOPS  # noqa: E731
-        skipped = 0
-        while i < len(tokens) and not code(tokens[i][2]) and skipped < 3 and tokens[i][2] not in _STOPS:
-            i, skipped = i + 1, skipped + 1
+        skipped, full_stops = 0, 0
+        while i < len(tokens) and not code(tokens[i][2]):
+            if tokens[i][2] in _STOPS:
+                if tokens[i][2] != "." or full_stops:
+                    break
+                full_stops += 1
+            elif skipped == 3:
+                break
+            else:
+                skipped += 1
+            i += 1
         if i >= len(tokens) or not code(tokens[i][2]):
             return None
         j, strays = i, 0
