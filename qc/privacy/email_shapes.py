@@ -110,7 +110,7 @@ def _first_dot(folded: list[str], words: Sequence[str], i: int) -> int | None:
 
 
 def _glued_domain(word: str) -> str | None:
-    """".com" or "3artoutlook.com": a word that carries the dot and the domain itself."""
+    """The domain of a word that carries the dot and the domain itself (".com", "3artoutlook.com")."""
     stripped = word.strip().rstrip(_STRIP.replace(".", ""))
     match = re.search(r"\.([^\W\d_]{2,3})$", stripped.rstrip("."))
     return match.group(1).lower() if match and _is_tld(match.group(1).lower()) else None
@@ -158,4 +158,3 @@ def _name_start(folded: list[str], ends_sentence: list[bool], first_dot: int) ->
             break
         start = before
     return start
-

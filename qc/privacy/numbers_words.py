@@ -212,7 +212,6 @@ def _near(heard: str, word: str) -> bool:
     return len(word) >= 4 and _one_edit(heard, word)
 
 
-
 def _one_edit(a: str, b: str) -> bool:
     """Whether two different words are one substitution, insertion or deletion apart."""
     if a == b or abs(len(a) - len(b)) > 1:
