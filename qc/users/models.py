@@ -97,6 +97,18 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None]
 
 
+class AddressFailure(Base):
+    """A failed sign-in from a client address, counted by the address throttle when no
+    Redis is configured: every web process of one server sees the same counts."""
+
+    __tablename__ = "login_address_failure"
+    __table_args__ = (Index("ix_login_address_failure_address_created", "address", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    address: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
 class LoginFailure(Base):
     """A failed sign-in, kept for a while to slow down password guessing."""
 

@@ -8,7 +8,16 @@ from datetime import datetime
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from qc.users.models import ApiToken, LoginFailure, Role, Team, User, UserSession, manager_team
+from qc.users.models import (
+    AddressFailure,
+    ApiToken,
+    LoginFailure,
+    Role,
+    Team,
+    User,
+    UserSession,
+    manager_team,
+)
 
 
 def get_user(session: Session, user_id: int) -> User | None:
@@ -113,6 +122,23 @@ def login_failures_since(session: Session, email: str, since: datetime) -> tuple
     )
     count, last = session.execute(query).one()
     return int(count or 0), last
+
+
+def add_address_failure(session: Session, address: str, now: datetime, *, forget_before: datetime) -> None:
+    """Count a failed sign-in from `address`, and drop every count too old to matter."""
+    session.execute(delete(AddressFailure).where(AddressFailure.created_at < forget_before))
+    session.add(AddressFailure(address=address, created_at=now))
+
+
+def nth_latest_address_failure(session: Session, address: str, n: int, since: datetime) -> datetime | None:
+    """When `address` failed for the n-th time counting back from now, if it did since `since`."""
+    return session.scalar(
+        select(AddressFailure.created_at)
+        .where(AddressFailure.address == address, AddressFailure.created_at >= since)
+        .order_by(AddressFailure.created_at.desc())
+        .offset(n - 1)
+        .limit(1)
+    )
 
 
 def forget_login_failures(session: Session, email: str, before: datetime | None = None) -> None:

@@ -246,7 +246,7 @@ def authenticate(
         _log_attempt("failed: empty form", email, address)
         raise NotAuthenticated("Enter your email and password")
     now = utcnow()
-    wait = throttle.retry_after(address)
+    wait = throttle.retry_after(session, address)
     if wait is not None:
         _log_attempt("refused: address over its limit", email, address)
         raise TooManyRequests(
@@ -264,7 +264,7 @@ def authenticate(
     if user is None or not verify_password(password, user.password_hash if user else None):
         repo.forget_login_failures(session, email, before=now - LOGIN_FAILURE_MEMORY)
         session.add(LoginFailure(email=email, created_at=now))
-        throttle.record_failure(address)
+        throttle.record_failure(session, address)
         _log_attempt("failed: unknown account" if user is None else "failed: wrong password", email, address)
         raise NotAuthenticated("Email or password is incorrect")
     repo.forget_login_failures(session, email)

@@ -193,17 +193,17 @@ def test_limits_that_cannot_be_read_are_refused_at_start() -> None:
     not os.environ.get("QC_TEST_REDIS_URL"), reason="the scale-out run sets QC_TEST_REDIS_URL"
 )
 def test_replicas_share_the_counts_through_redis() -> None:
-    from qc.users.throttle import AddressThrottle
+    from qc.users.throttle import SharedStoreThrottle
 
     url = os.environ["QC_TEST_REDIS_URL"]
-    replica_a, replica_b = AddressThrottle(url, "3/minute"), AddressThrottle(url, "3/minute")
+    replica_a, replica_b = SharedStoreThrottle(url, "3/minute"), SharedStoreThrottle(url, "3/minute")
     address = fresh_address()
     for _ in range(3):
-        assert replica_b.retry_after(address) is None
-        replica_a.record_failure(address)
-    wait = replica_b.retry_after(address)
+        assert replica_b.retry_after(None, address) is None  # type: ignore[arg-type]
+        replica_a.record_failure(None, address)  # type: ignore[arg-type]
+    wait = replica_b.retry_after(None, address)  # type: ignore[arg-type]
     assert wait is not None and 1 <= wait <= 60
-    assert replica_b.retry_after(fresh_address()) is None
+    assert replica_b.retry_after(None, fresh_address()) is None  # type: ignore[arg-type]
 
 
 def test_an_empty_form_is_refused_without_counting_against_anyone(client: Client, db: Session) -> None:
@@ -213,3 +213,24 @@ def test_an_empty_form_is_refused_without_counting_against_anyone(client: Client
         assert "Enter your email and password" in response.text
     assert client.sign_in("admin@example.test", "").status_code == 401
     assert db.scalars(select(LoginFailure)).all() == []
+
+
+def test_web_processes_share_the_address_counts_through_the_database(configure: Any, admin: User) -> None:
+    """`qc serve` runs several web processes: a guesser spread across them by the kernel
+    still meets one limit, counted in the database when no Redis is configured."""
+    from qc.app import create_app
+
+    settings = configure(rate_limit_url="", login_address_limits="3/minute")
+    address = fresh_address()
+    with (
+        Client(create_app(settings, run_worker=False), address) as first,
+        Client(create_app(settings, run_worker=False), address) as second,
+    ):
+        for n, process in enumerate((first, second, first)):
+            assert process.sign_in(f"nobody{n}@example.test", "guess").status_code == 401
+        refused = second.sign_in(admin.email, PASSWORD)
+        assert refused.status_code == 429
+        assert "from your network" in refused.text
+        assert 1 <= int(refused.headers["retry-after"]) <= 60
+        with Client(create_app(settings, run_worker=False), fresh_address()) as elsewhere:
+            assert elsewhere.sign_in(admin.email, PASSWORD).status_code == 303
