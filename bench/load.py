@@ -3,19 +3,24 @@ and the review page, on embedded SQLite and on PostgreSQL + Redis, without and w
 
     python bench/load.py [--seconds 120] [--clients 50] [--backend sqlite|postgresql|both]
                          [--upload-every 5] [--stress-seconds 30] [--warmup 10]
-                         [--separate-worker] [--pg URL] [--redis URL] [--port 8765] [--keep]
+                         [--separate-worker] [--one-process] [--pg URL] [--redis URL] [--port 8765] [--keep]
 
 For each backend a throw-away data dir gets the demo organisation (`qc demo --no-transcribe`:
 14 people, 263 calls, a month of reviews), then a real `qc serve` (uvicorn, loopback only) is
 started for each scenario:
 - `baseline`: no writer; the server runs without its worker.
-- `writer`: an office at work. The embedded worker runs, and an uploader posts a new
+- `writer`: an office at work. `qc serve` as shipped: two web processes, the worker's quick
+  lane in the process that started them, its pipeline in a child process at a lower CPU
+  priority; and an uploader posts a new
   24-second stereo recording through `POST /api/calls` every --upload-every seconds (a
   50-seat call centre finishes a call every few seconds); the worker transcribes (tiny.en,
   one thread: the other core stays with the web), scores and queues each one, and works
   off the demo's 15 unprocessed calls first. Its writes (leases, transcripts, scores,
   events, queue refreshes) and the uploads' are what the readers run beside.
 - `stress` (with --stress-seconds): the baseline server with no think time, for throughput.
+- `writer, all in one process` (with --one-process): the same writer with one web process
+  running the whole worker in its threads (`QC_WEB_PROCESSES=1`, `QC_PIPELINE_IN=thread`),
+  the layout before `qc serve` started several web processes and a pipeline child.
 - `writer, qc worker apart` (with --separate-worker): the same writer, with the worker in a
   process of its own (`qc serve --no-worker` and `qc worker`), as when scaled out.
 
@@ -172,14 +177,16 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def server(backend: Backend, port: int, *, worker: bool, label: str) -> Iterator[str]:
+def server(
+    backend: Backend, port: int, *, worker: bool, label: str, env: dict[str, str] | None = None
+) -> Iterator[str]:
     """A `qc serve` process on loopback until the block ends; yields its base URL."""
     log = (backend.data_dir / f"serve-{label}.log").open("w")
     args = [sys.executable, "-m", "qc.cli", "serve", "--port", str(port)]
     process = subprocess.Popen(
         [*args, "--worker" if worker else "--no-worker"],
         cwd=ROOT,
-        env=backend.env,
+        env={**backend.env, **(env or {})},
         stdout=log,
         stderr=subprocess.STDOUT,
     )
@@ -535,6 +542,10 @@ def bench_backend(name: str, args: argparse.Namespace) -> list[Result]:
                 results.append(measure(name, "stress", base, people, stress, think=False, writer=None))
         with server(backend, args.port, worker=True, label="writer") as base:
             results.append(run_writer(name, "writer", base, people, args, token))
+        if args.one_process:
+            one = {"QC_PIPELINE_IN": "thread", "QC_WEB_PROCESSES": "1"}
+            with server(backend, args.port, worker=True, label="writer-one-process", env=one) as base:
+                results.append(run_writer(name, "writer, all in one process", base, people, args, token))
         if args.separate_worker:
             with (
                 server(backend, args.port, worker=False, label="writer-apart") as base,
@@ -597,6 +608,11 @@ def main() -> None:
         "--separate-worker",
         action="store_true",
         help="also the writer with the worker in a process of its own (`qc worker`, no embedded worker)",
+    )
+    parser.add_argument(
+        "--one-process",
+        action="store_true",
+        help="also the writer with everything in one process (QC_WEB_PROCESSES=1, QC_PIPELINE_IN=thread)",
     )
     parser.add_argument("--keep", action="store_true", help="keep the data dirs (server logs)")
     parser.add_argument("--json", type=Path, help="also write the figures here")

@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from qc.config import Settings, get_settings
@@ -104,25 +105,36 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     # A web process killed mid-upload left its files: remove them whether or not a worker
     # runs here (the worker sweeps its own at start).
     leftovers.sweep_leftovers(settings, get_storage())
-    worker = None
+    jobs = None
     if app.state.run_worker:
-        from qc.wiring import worker as embedded_worker
+        from qc.wiring import EmbeddedJobs
 
-        worker = embedded_worker()
-        worker.start()
-        log.info(
-            "embedded worker started: %d pipeline thread(s), %d quick thread(s)",
-            settings.workers,
-            settings.quick_workers,
-        )
+        jobs = EmbeddedJobs(settings).start()
+        app.state.pipeline_worker = jobs.pipeline
     # What is alive now (modules, templates, metadata) lives as long as the process: keep the
     # collector from rescanning it on every full collection a request's objects trigger.
     gc.freeze()
     try:
         yield
     finally:
-        if worker is not None:
-            worker.stop()
+        if jobs is not None:
+            jobs.stop()
+
+
+class _App(FastAPI):
+    """The app, with the security headers outermost: outside even Starlette's last-resort
+    error handler, which sits outside every middleware added, so a 500 carries them too."""
+
+    security_headers: dict[str, Any]
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeaders(super().build_middleware_stack(), **self.security_headers)
+
+
+def web_app() -> FastAPI:
+    """One of several web processes of `qc serve` (QC_WEB_PROCESSES > 1): pages and the API
+    only; the process that started them runs the job worker."""
+    return create_app(get_settings(), run_worker=False)
 
 
 def create_app(settings: Settings | None = None, *, run_worker: bool | None = None) -> FastAPI:
@@ -133,7 +145,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     configure_logging(settings)
     wire()
     settings.ensure_dirs()
-    app = FastAPI(
+    app = _App(
         title="qc",
         summary="Call quality control: recordings in, transcripts, automatic checks, daily reviews",
         version="0.1.0",
@@ -167,11 +179,10 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     app.add_middleware(DisplayHeaders)
     # The client's address (sign-in throttling, logs) from X-Forwarded-For of trusted proxies only.
     app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxy_list)
-    app.add_middleware(
-        SecurityHeaders,
-        hsts=settings.cookie_secure,
-        wall_frame_ancestors=settings.wall_frame_ancestor_list,
-    )
+    app.security_headers = {
+        "hsts": settings.cookie_secure,
+        "wall_frame_ancestors": settings.wall_frame_ancestor_list,
+    }
 
     from qc.board import routes as board
     from qc.browse import routes as browse

@@ -6,7 +6,7 @@ import logging
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -84,20 +84,39 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
     worker: Annotated[
-        bool, typer.Option("--worker/--no-worker", help="Run the job worker inside the web process")
+        bool, typer.Option("--worker/--no-worker", help="Run the job worker as well (see QC_PIPELINE_IN)")
     ] = True,
+    processes: Annotated[
+        int | None, typer.Option(min=1, max=64, help="Web processes (default QC_WEB_PROCESSES)")
+    ] = None,
 ) -> None:
-    """Run the web app (and, unless --no-worker, the embedded job worker)."""
+    """Run the web app (and, unless --no-worker, the embedded job worker).
+
+    With one web process the worker's quick lane runs inside it; with several (the
+    default), this process starts them, runs the quick lane itself and stops them all
+    together. The pipeline lane runs in a child process either way (QC_PIPELINE_IN).
+    """
     import uvicorn
 
     from qc.app import create_app
+    from qc.wiring import EmbeddedJobs
 
     _migrate()
     settings = get_settings()
-    application = create_app(settings, run_worker=worker and settings.embedded_worker)
+    processes = processes or settings.web_processes
+    run_worker = worker and settings.embedded_worker
     typer.echo(f"qc is listening on http://{host}:{port}  (data: {settings.data_dir.resolve()})")
     # The app reads X-Forwarded-For itself, from QC_TRUSTED_PROXIES only.
-    uvicorn.run(application, host=host, port=port, log_config=None, proxy_headers=False)
+    options: dict[str, Any] = {"host": host, "port": port, "log_config": None, "proxy_headers": False}
+    if processes == 1:
+        uvicorn.run(create_app(settings, run_worker=run_worker), **options)
+        return
+    jobs = EmbeddedJobs(settings).start() if run_worker else None
+    try:
+        uvicorn.run("qc.app:web_app", factory=True, workers=processes, **options)
+    finally:
+        if jobs is not None:
+            jobs.stop()
 
 
 @app.command()
@@ -112,8 +131,15 @@ def worker(
         ),
     ] = "pipeline,quick",
     periodic: Annotated[bool, typer.Option(help="Run periodic tasks (on the quick lane)")] = True,
+    nice: Annotated[
+        int, typer.Option(min=0, max=19, help="Lower this process's CPU priority by this much (Unix nice)")
+    ] = 0,
+    stop_with_stdin: Annotated[
+        bool, typer.Option(hidden=True, help="Stop when stdin closes (the parent `qc serve` is gone)")
+    ] = False,
 ) -> None:
     """Run a job worker for the chosen lanes until stopped."""
+    import os
     import signal
     import threading
 
@@ -129,10 +155,16 @@ def worker(
     settings = get_settings()
     if workers:
         settings = settings.model_copy(update={"workers": workers})
+    if nice:
+        os.nice(nice)
     handle = make_worker(lanes, periodic=periodic, workers=settings.workers)
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
+    if stop_with_stdin:
+        from qc.jobs.child import watch_stdin
+
+        watch_stdin(stop.set)
     handle.start()
     typer.echo(f"qc worker serving {', '.join(lanes)}; stop with Ctrl-C")
     stop.wait()

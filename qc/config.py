@@ -47,6 +47,15 @@ class Settings(BaseSettings):
     cookie_secure: bool = False
     public_url: str = "http://127.0.0.1:8000"  # how people reach the app: links printed by `qc`
     embedded_worker: bool = True
+    # Web processes `qc serve` starts: Python runs one request at a time per process, so a
+    # second process lets the pages use a second core. Counters shared between them (the
+    # sign-in throttle) live in the database, or in Redis with QC_RATE_LIMIT_URL.
+    web_processes: int = Field(default=2, ge=1, le=64)
+    # How `qc serve` runs the embedded worker's pipeline lane (transcription, scoring):
+    # "process", a child process it supervises at a lower CPU priority (pipeline_nice), so
+    # pages stay quick while calls transcribe; or "thread", inside the web process.
+    pipeline_in: Literal["process", "thread"] = "process"
+    pipeline_nice: int = Field(default=10, ge=0, le=19)
     log_level: str = "INFO"
     log_json: bool = False
     # Addresses (or networks) of the reverse proxies whose X-Forwarded-For names the client;
@@ -54,8 +63,8 @@ class Settings(BaseSettings):
     trusted_proxies: str = "127.0.0.1,::1"
     # Failed sign-ins allowed per client address (limits' syntax), then 429 until they age out.
     login_address_limits: str = "10/minute;50/hour"
-    # Where those counts live: memory:// (one process) unless a Redis URL is set here, which
-    # scaled-out replicas need so that they share the counts.
+    # Where those counts live: the database unless a Redis URL is set here, which scaled-out
+    # replicas need so that they share the counts without a write to the database each.
     rate_limit_url: SecretStr = SecretStr("")
     # Sites (CSP sources, e.g. https://signage.example.com; several separated by spaces or
     # commas) that may frame the wall board; "" lets none, as for every other page.
@@ -189,10 +198,6 @@ class Settings(BaseSettings):
     def queue_dsn(self) -> str:
         url = self.queue_url.get_secret_value()
         return url or f"sqlite:///{self.data_dir.resolve() / 'queue.sqlite3'}"
-
-    @property
-    def rate_limit_dsn(self) -> str:
-        return self.rate_limit_url.get_secret_value() or "memory://"
 
     @property
     def trusted_proxy_list(self) -> list[str]:

@@ -15,7 +15,7 @@ from typing import Any
 
 from qc.calls import pipeline
 from qc.coaching import service as coaching
-from qc.config import get_settings
+from qc.config import Settings, get_settings
 from qc.db import session_scope, utcnow
 from qc.digest import delivery as digest_delivery
 from qc.feedback import disputes
@@ -238,6 +238,41 @@ def on_worker_start() -> None:
     # Dispatched by the quick lane as its first task: a long backlog after an outage must
     # not hold up the web server's start.
     queue.enqueue(events.DISPATCH_TASK)
+
+
+class EmbeddedJobs:
+    """The job worker `qc serve` runs: the quick lane in threads of the calling process, the
+    pipeline lane in a supervised child process (`QC_PIPELINE_IN=process`) or in threads
+    beside the quick lane (`thread`)."""
+
+    def __init__(self, settings: Settings) -> None:
+        from qc.jobs.child import ChildWorker, pipeline_command
+
+        self.pipeline: ChildWorker | None = None
+        if settings.pipeline_in == "process":
+            command = pipeline_command(workers=settings.workers, nice=settings.pipeline_nice)
+            self.pipeline = ChildWorker(command)
+            self.handle = worker([Lane.QUICK])
+        else:
+            self.handle = worker()
+        self.settings = settings
+
+    def start(self) -> EmbeddedJobs:
+        if self.pipeline is not None:
+            self.pipeline.start()
+        self.handle.start()
+        log.info(
+            "embedded worker started: %d pipeline thread(s) in %s, %d quick thread(s)",
+            self.settings.workers,
+            "a child process" if self.pipeline is not None else "this process",
+            self.settings.quick_workers,
+        )
+        return self
+
+    def stop(self) -> None:
+        self.handle.stop()
+        if self.pipeline is not None:
+            self.pipeline.stop()
 
 
 def worker(

@@ -134,3 +134,26 @@ def test_hsts_is_sent_when_cookies_are_secure(configure: Any, browser: Browser) 
     assert "strict-transport-security" not in browser.get("/login").headers
     with Browser(create_app(configure(cookie_secure=True), run_worker=False)) as secure:
         assert secure.get("/login").headers["strict-transport-security"].startswith("max-age=31536000")
+
+
+def test_an_unexpected_error_still_carries_the_headers(configure: Any) -> None:
+    """Starlette's last-resort handler sits outside every middleware added to the app; the
+    headers are outside it, so a 500 page is framed, sniffed and cached no more than any."""
+    from fastapi.testclient import TestClient
+
+    from qc.app import create_app
+
+    app = create_app(configure(), run_worker=False)
+
+    @app.get("/boom-for-test")
+    def boom() -> None:
+        raise RuntimeError("a bug")
+
+    with TestClient(app, raise_server_exceptions=False) as client:
+        answer = client.get("/boom-for-test")
+    assert answer.status_code == 500
+    assert "a bug" not in answer.text
+    assert answer.headers["x-frame-options"] == "DENY"
+    assert answer.headers["x-content-type-options"] == "nosniff"
+    assert answer.headers["cache-control"] == "no-store"
+    assert "script-src 'self'" in answer.headers["content-security-policy"]
