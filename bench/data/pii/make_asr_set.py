@@ -26,6 +26,11 @@ The part made after the detector was tuned (asr_holdout.jsonl) came from
 
     .venv/bin/python bench/data/pii/make_asr_set.py --seed 12 --per-kind 1 --negatives 2 \
         --out bench/data/pii/asr_holdout.jsonl
+
+and the second one, made after the detector was tuned on both of those, from
+
+    .venv/bin/python bench/data/pii/make_asr_set.py --seed 13 --per-kind 2 --negatives 2 --vary \
+        --out bench/data/pii/asr_holdout2.jsonl
 """
 
 from __future__ import annotations
@@ -439,15 +444,18 @@ def national_id(rng: random.Random, language: str, n: int, frame: Frame) -> tupl
     return value, spelled(value)
 
 
-def utterances(seed: int, per_kind: int, negatives: int) -> list[Utterance]:
+def utterances(seed: int, per_kind: int, negatives: int, *, vary: bool = False) -> list[Utterance]:
+    """`vary`: frames, names and domains drawn at random rather than in turn (the parts
+    made before it always began with the first frame, name and domain)."""
     rng = random.Random(seed)
     out: list[Utterance] = []
     for language, kinds in FRAMES.items():
         for kind, frames in kinds.items():
             count = per_kind if kind != "iban" or language in {"ro", "it", "en"} else max(1, per_kind // 2)
             for n in range(count):
-                frame = frames[n % len(frames)]
-                value, spoken = entity_value(rng, language, kind, n, frame)
+                pick = rng.randrange(6 * len(frames)) if vary else n
+                frame = frames[pick % len(frames)]
+                value, spoken = entity_value(rng, language, kind, pick, frame)
                 out.append(
                     Utterance(f"asr-{language}-{kind}-{n}", language, frame[0], spoken, frame[1], kind, value)
                 )
@@ -593,12 +601,13 @@ def main() -> None:
     )
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--relabel", action="store_true", help="label --out again; no speech, no ASR")
+    parser.add_argument("--vary", action="store_true", help="draw frames, names and domains at random")
     args = parser.parse_args()
     if args.relabel:
         relabel(args.out)
         return
     model, spec = load_whisper()
-    items = utterances(args.seed, args.per_kind, args.negatives)
+    items = utterances(args.seed, args.per_kind, args.negatives, vary=args.vary)
     with tempfile.TemporaryDirectory(prefix="pii-asr-") as tmp, args.out.open("w") as out:
         for n, utterance in enumerate(items, 1):
             path, window = synthesise(utterance, Path(tmp))
