@@ -127,10 +127,11 @@ def test_an_empty_transcript_has_nothing_to_mask() -> None:
 
 
 # Recall floors per part of the set. The hand-written parts meet the 0.99. The
-# ASR parts (espeak-ng speech through Whisper base) are kept at what was measured (17 of
-# 23, and 5 of 10 on the part made after tuning): their misses are data Whisper garbled
-# past any check or name, listed in bench/RESULTS.md.
-RECALL_FLOORS = {"hand": 0.99, "hand-holdout": 0.99, "asr": 0.73, "asr-holdout": 0.5}
+# ASR parts (espeak-ng speech through Whisper base) are kept at what was measured (22 of
+# 23 and 9 of 10 after the second tuning; 16 of 20 on asr-holdout2, made after it and
+# scored once): their misses are data Whisper garbled past any check or name, listed in
+# bench/RESULTS.md.
+RECALL_FLOORS = {"hand": 0.99, "hand-holdout": 0.99, "asr": 0.95, "asr-holdout": 0.9, "asr-holdout2": 0.8}
 
 
 def test_the_labelled_set_meets_the_recall_and_precision_floor() -> None:
