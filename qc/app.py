@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 import re
+import signal
+import threading
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -134,7 +138,23 @@ class _App(FastAPI):
 def web_app() -> FastAPI:
     """One of several web processes of `qc serve` (QC_WEB_PROCESSES > 1): pages and the API
     only; the process that started them runs the job worker."""
+    _stop_with_parent()
     return create_app(get_settings(), run_worker=False)
+
+
+def _stop_with_parent(every_s: float = 1.0) -> None:
+    """uvicorn's web processes outlive a `qc serve` killed with SIGKILL (or by the OOM
+    killer): they would keep the port and serve without a job worker. When the parent is
+    gone, this process stops as on Ctrl-C (finishing the requests it has)."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(every_s)
+        log.warning("qc serve (pid %d) is gone; this web process stops", parent)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="parent watch", daemon=True).start()
 
 
 def create_app(settings: Settings | None = None, *, run_worker: bool | None = None) -> FastAPI:

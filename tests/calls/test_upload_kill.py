@@ -53,8 +53,9 @@ def slow_to_check(path: Path, seconds: float = 30) -> Path:
 
 
 def serve(port: int, log: Path) -> subprocess.Popen[bytes]:
+    # One web process: the process killed is the one receiving the upload.
     server = subprocess.Popen(
-        [sys.executable, "-m", "qc.cli", "serve", "--no-worker", "--port", str(port)],
+        [sys.executable, "-m", "qc.cli", "serve", "--no-worker", "--processes", "1", "--port", str(port)],
         env={**os.environ, "QC_LOG_LEVEL": "INFO"},
         stdout=log.open("ab"),
         stderr=subprocess.STDOUT,

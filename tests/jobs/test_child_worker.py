@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from qc.jobs.child import ChildWorker, pipeline_command
 
@@ -133,3 +134,58 @@ def test_serve_runs_the_pipeline_in_its_child_and_stops_it_on_shutdown(configure
         pid = child.pid
         assert wait_for(lambda: alive(pid) and os.getpriority(os.PRIO_PROCESS, pid) == 3, timeout=30)
     assert not alive(pid)
+
+
+def children_of(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.append(int(stat.parent.name))
+    return found
+
+
+def test_web_processes_stop_when_serve_is_killed(tmp_path: Path) -> None:
+    """`qc serve --processes 2` killed with SIGKILL: its web processes notice and stop,
+    rather than keeping the port and serving without a worker."""
+    import socket
+
+    import httpx
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    log = (tmp_path / "serve.log").open("wb")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "qc", "serve", "--no-worker", "--processes", "2", "--port", str(port)],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        assert wait_for(lambda: _answers(httpx, port), timeout=60), (tmp_path / "serve.log").read_text()[
+            -2000:
+        ]
+        web = [
+            pid for pid in children_of(server.pid) if "spawn_main" in Path(f"/proc/{pid}/cmdline").read_text()
+        ]
+        assert len(web) == 2
+        server.kill()
+        server.wait()
+        assert wait_for(lambda: not any(alive(pid) for pid in web), timeout=20)
+        assert not _answers(httpx, port)
+    finally:
+        if server.poll() is None:
+            server.kill()
+        for pid in children_of(server.pid):
+            os.kill(pid, 9)
+
+
+def _answers(httpx: Any, port: int) -> bool:
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
+    except httpx.TransportError:
+        return False
