@@ -4,7 +4,7 @@ audit log with its CSV export, and the retention policy with its runs (administr
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import PlainTextResponse, RedirectResponse, Response
@@ -33,6 +33,12 @@ def _to(request: Request, name: str, **params: Any) -> Response:
     return RedirectResponse(str(request.url_for(name, **params).path), status_code=303)
 
 
+def _back_to_settings(request: Request, section: str, **query: str) -> Response:
+    """The privacy settings again, at the section just changed, saying what was done."""
+    url = request.url_for("privacy:settings").include_query_params(**query)
+    return RedirectResponse(f"{url.path}?{url.query}#{section}", status_code=303)
+
+
 # Administration: grants, retention -----------------------------------------------------------------
 
 
@@ -50,15 +56,21 @@ def _settings_context(
         "grant_errors": {},
         "policy_errors": {},
         "retention_saved": False,
+        "grants_done": None,
         **extra,
     }
 
 
 @pages.get("/admin/privacy", name="privacy:settings")
 def settings_page(
-    request: Request, session: DB, principal: CurrentUser, settings: SettingsDep, saved: bool = False
+    request: Request,
+    session: DB,
+    principal: CurrentUser,
+    settings: SettingsDep,
+    saved: bool = False,
+    grants: Literal["granted", "revoked"] | None = None,
 ) -> Response:
-    context = _settings_context(session, principal, settings, retention_saved=saved)
+    context = _settings_context(session, principal, settings, retention_saved=saved, grants_done=grants)
     return render(request, "privacy/settings.html", context)
 
 
@@ -79,7 +91,7 @@ def grant(
         shown = {"grantee": grantee, "reason": reason, "expires_on": expires_on}
         context = _settings_context(session, principal, settings, grant_form=shown, grant_errors=exc.errors)
         return render(request, "privacy/settings.html", context, status_code=exc.status_code)
-    return _to(request, "privacy:settings")
+    return _back_to_settings(request, "grants", grants="granted")
 
 
 @pages.post("/admin/privacy/grants/{grant_id}/revoke", name="privacy:revoke")
@@ -91,7 +103,7 @@ def revoke(
     reason: Annotated[str, Form(max_length=4000)] = "",
 ) -> Response:
     originals.revoke(session, principal, grant_id, reason=reason, client_address=_address(request))
-    return _to(request, "privacy:settings")
+    return _back_to_settings(request, "grants", grants="revoked")
 
 
 @pages.post("/admin/privacy/retention", name="privacy:retention_save")
@@ -114,8 +126,7 @@ def save_retention(
     except retention.PolicyInvalid as exc:
         context = _settings_context(session, principal, settings, policy_errors=exc.errors)
         return render(request, "privacy/settings.html", context, status_code=exc.status_code)
-    saved = request.url_for("privacy:settings").include_query_params(saved="true")
-    return RedirectResponse(f"{saved.path}?{saved.query}#retention", status_code=303)
+    return _back_to_settings(request, "retention", saved="true")
 
 
 def _days(value: str, field: str) -> int:

@@ -129,6 +129,8 @@ def test_revoking_ends_access_at_once_and_is_audited(
         f"/admin/privacy/grants/{grant_id}/revoke", data={"reason": "Audit finished, access no longer needed"}
     )
     assert revoked.status_code == 303
+    assert revoked.headers["location"] == "/admin/privacy?grants=revoked#grants"
+    assert "Access revoked. It is in the audit log." in admin.get(revoked.headers["location"]).text
     assert lead.get(opened.headers["location"]).status_code == 403
     assert _open(lead, call.id).status_code == 403
     assert [e.action for e in _audit(db)] == [
