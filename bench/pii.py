@@ -97,13 +97,15 @@ def load_set() -> list[Transcript]:
     """The whole set. The "holdout" parts were made after the detector was tuned on the
     parts before them and are reported apart as well: hand-holdout and asr-holdout after
     the first tuning, asr-holdout2 (drawn with --vary, names and frames the others never
-    used) after the second, which had tuned on asr-holdout too."""
+    used) after the second, which had tuned on asr-holdout too; asr-holdout3 (seed 14,
+    --vary) after the third, which had tuned on asr-holdout2."""
     return [
         *load_hand(),
         *load_hand(DATA / "hand_holdout.txt", "hand-holdout"),
         *load_asr(),
         *load_asr(DATA / "asr_holdout.jsonl", "asr-holdout"),
         *load_asr(DATA / "asr_holdout2.jsonl", "asr-holdout2"),
+        *load_asr(DATA / "asr_holdout3.jsonl", "asr-holdout3"),
     ]
 
 

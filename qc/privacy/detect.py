@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from qc.privacy.email_shapes import email_spans
+from qc.privacy.long_numbers import account_number_spans
 from qc.privacy.normalise import normalise_words
 from qc.privacy.recognizers import (
     CARD,
@@ -199,6 +200,10 @@ def find_in_words(words: Sequence[str], language: str) -> list[WordFinding]:
             findings.append(WordFinding(_KIND_OF[c.entity], span[0], span[1], round(c.score, 3)))
     # Addresses said aloud that the ASR broke past rebuilding: their shape, as a guess.
     findings += [WordFinding(Kind.EMAIL, first, last, GUESS) for first, last in email_spans(words, lang)]
+    # Account numbers with a misheard digit: too long to be anything else.
+    findings += [
+        WordFinding(Kind.IBAN, first, last, GUESS) for first, last in account_number_spans(normalised)
+    ]
     return _merge(findings)
 
 

@@ -20,6 +20,7 @@ from functools import lru_cache
 
 from rapidfuzz.distance import Levenshtein
 
+from qc.privacy.normalise_email import INTRO_WORDS
 from qc.privacy.numbers_words import fold
 
 _DOTS = {"dot", "точка", "punct", "tacka", "punto", "tocka"}
@@ -33,13 +34,8 @@ _ANNOUNCE = (
     "email", "e-mail", "mail", "adresa", "adresse", "address", "адрес", "почта", "почту", "мейл",
     "indirizzo", "mejl", "imejl", "majl",
 )  # fmt: skip
-_INTRO = {
-    "my", "is", "to", "at", "the", "me", "and", "address", "email", "mail", "it's",
-    "мой", "моя", "мою", "это", "на", "почта", "адрес", "и",
-    "meu", "mea", "este", "e", "la", "pe", "adresa", "si",
-    "moj", "moja", "je", "na", "i", "adresu",
-    "mio", "mia", "il", "a", "indirizzo", "ed", "è",
-}  # fmt: skip
+# Words that introduce an address rather than belong to it.
+_INTRO = INTRO_WORDS | {"it's", "è", "adresu"}
 _WEB = {"www", "http", "https", "site", "website", "сайт", "sajt", "sito", "web"}
 _SENTENCE_END = re.compile(r"[.!?]$")
 _STRIP = ",.;:!?\"'«»()"
@@ -72,6 +68,17 @@ def _is_tld(word: str) -> bool:
     if len(word) != 3 or not word.isalpha():
         return False
     return any(len(t) == 3 and Levenshtein.distance(word, t) <= 1 for t in _TLDS)
+
+
+def _near_tld(folded: list[str], words: Sequence[str], n: int) -> bool:
+    """A two-letter word one letter off a top-level domain ("id" for "it") that ends the
+    phrase, as the domain ends an address: followed by a pause mark or nothing."""
+    word = folded[n]
+    if len(word) != 2 or not word.isalpha():
+        return False
+    if n + 1 < len(words) and not words[n].strip().endswith(tuple(",.;!?")):
+        return False
+    return any(len(t) == 2 and t.isascii() and Levenshtein.distance(word, t) == 1 for t in _TLDS)
 
 
 def _has_provider(word: str) -> bool:
@@ -127,7 +134,7 @@ def _address_from(
             dots, end = dots + 1, n
         elif _is_dot(word):
             dots += 1
-            if n + 1 < len(folded) and _is_tld(folded[n + 1]):
+            if n + 1 < len(folded) and (_is_tld(folded[n + 1]) or _near_tld(folded, words, n + 1)):
                 end = n + 1
             elif any(_has_provider(w) for w in folded[first_dot:n]):
                 end = n  # "libero punto" and the domain lost

@@ -99,14 +99,15 @@ def _tokens(words: Sequence[str], language: str) -> list[Token]:
 def _misheard(tokens: list[Token], language: str) -> list[Token]:
     """A word one letter away from a digit word ("noră" for "nouă") is that digit when it
     sits among digits: a number on one side, and a number or the end of a sentence on the
-    other ("zero noră unu", "Zeră, doi")."""
+    other ("zero noră unu", "Zeră, doi"); two letters away between two numbers ("zero chase
+    zero")."""
     for n, token in enumerate(tokens):
         if token.kind is not Tok.WORD:
             continue
         sides = [_neighbour(tokens, n, -1, language), _neighbour(tokens, n, 1, language)]
         if Tok.NUM not in sides or Tok.WORD in sides:
             continue
-        digit = misheard_digit(token.text, language)
+        digit = misheard_digit(token.text, language, between_digits=sides == [Tok.NUM, Tok.NUM])
         if digit is not None:
             tokens[n] = Token(Tok.NUMWORD, token.text, token.first, token.last, parts=(digit,))
     return tokens

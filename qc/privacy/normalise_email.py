@@ -114,7 +114,7 @@ def _local_part(tokens: list[Token], j: int) -> tuple[int, str] | None:
 
 
 # Words that introduce an address rather than begin it ("my email is john at ...").
-_INTRO = {
+INTRO_WORDS = {
     "my", "is", "its", "it", "to", "email", "mail", "address", "at", "me", "the", "and", "or", "send",
     "write",
     "мой", "моя", "мою", "это", "на", "почта", "почту", "адрес", "пишите", "напишите", "и", "или",
@@ -126,7 +126,10 @@ _INTRO = {
 
 def _name_word(token: Token) -> bool:
     return (
-        token.kind is Tok.WORD and token.text.isalpha() and len(token.text) > 1 and token.text not in _INTRO
+        token.kind is Tok.WORD
+        and token.text.isalpha()
+        and len(token.text) > 1
+        and token.text not in INTRO_WORDS
     )
 
 

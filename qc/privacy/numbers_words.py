@@ -185,27 +185,31 @@ _SOUNDALIKES = {"en": {"free": 3, "tree": 3}}
 
 
 @lru_cache(maxsize=4096)
-def misheard_digit(folded: str, language: str) -> Morpheme | None:
+def misheard_digit(folded: str, language: str, *, between_digits: bool = False) -> Morpheme | None:
     """The digit word of four letters or more that a word is one letter away from
     ("noră" for "nouă", "zeră" for "zero"), or sounds like: the ASR's slip inside a
-    dictated number."""
+    dictated number. With a digit on both sides, also a longer slip ("chase" for "șase").
+    The nearest digit word wins; a tie between two digits is no digit."""
     if folded in _SOUNDALIKES.get(language, {}):
         return Morpheme(Part.DIGIT, _SOUNDALIKES[language][folded])
     if len(folded) < 4 or not folded.isalpha():
         return None
-    close = {
-        m.value
+    close = [
+        (Levenshtein.distance(folded, word), m.value)
         for word, m in LEXICONS.get(language, _EN).items()
-        if m.part is Part.DIGIT and _near(folded, word)
-    }
-    return Morpheme(Part.DIGIT, close.pop()) if len(close) == 1 else None
+        if m.part is Part.DIGIT and _near(folded, word, loose=between_digits)
+    ]
+    nearest = {value for distance, value in close if distance == min(close)[0]} if close else set()
+    return Morpheme(Part.DIGIT, nearest.pop()) if len(nearest) == 1 else None
 
 
-def _near(heard: str, word: str) -> bool:
+def _near(heard: str, word: str, *, loose: bool = False) -> bool:
     """Close enough to be a slip: one letter off a digit word of four letters or more; one
     letter added to one of three ("dori" for "doi"); two letters off one of six or more
-    ("šetili" for "četiri")."""
-    if len(word) >= 6 and len(heard) >= 6:
+    ("šetili" for "četiri"); with `loose`, two letters off one of four or five when the
+    heard word is a letter longer: a sound spelled with two letters ("chase" for "șase"),
+    never a word of its own length ("цена" stays "price", not "одна")."""
+    if (len(word) >= 6 and len(heard) >= 6) or (loose and len(word) >= 4 and len(heard) == len(word) + 1):
         return Levenshtein.distance(heard, word) <= 2
     if len(word) == 3:
         return len(heard) == 4 and _one_edit(heard, word)

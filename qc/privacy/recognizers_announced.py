@@ -26,7 +26,7 @@ _ANNOUNCED = {
     },
     IBAN: {"iban", "account", "счет", "счета", "cont", "contul", "racun", "conto"},
     NATIONAL_ID: {
-        "insurance", "ssn", "снилс", "инн", "паспорт", "cnp", "jmbg", "maticni", "fiscale",
+        "insurance", "social", "ssn", "снилс", "инн", "паспорт", "cnp", "jmbg", "maticni", "fiscale",
         "numeric",  # "codul numeric personal", the CNP said in full
     },
 }  # fmt: skip
