@@ -219,6 +219,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     from qc.reports import routes as reports
     from qc.reports import trends, trends_routes
     from qc.reviews import routes as reviews
+    from qc.scoring import editor_routes
     from qc.scoring import routes as scoring
     from qc.training import routes as training
     from qc.users import routes as users
@@ -233,6 +234,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         scoring.pages,
         scoring.api,
         scoring.score_api,
+        editor_routes.api,
         reviews.pages,
         reviews.api,
         evaluations.pages,

@@ -19,7 +19,7 @@ from qc.jobs.models import Event, EventHandled
 from qc.notifications.models import Notification, WebhookDelivery, WebhookEndpoint
 from qc.privacy.models import AccessGrant, AuditEntry, OriginalTranscript, RetentionPolicy, RetentionRun
 from qc.reviews.models import Assignment, QueueDay, RepDay, ReviewerProfile, ReviewPolicy
-from qc.scoring.models import CallScore, CheckResult, ScorecardVersion
+from qc.scoring.models import CallScore, CheckResult, ScorecardChange, ScorecardDraft, ScorecardVersion
 from qc.training.models import TrainingAssignment, TrainingModule, TrainingModuleVersion, TrainingRule
 from qc.transcription.models import Transcript, TranscriptSegment
 from qc.users.models import ApiToken, LoginFailure, Team, User, UserSession
@@ -63,6 +63,8 @@ __all__ = [
     "RetentionRun",
     "ReviewPolicy",
     "ReviewerProfile",
+    "ScorecardChange",
+    "ScorecardDraft",
     "ScorecardVersion",
     "Team",
     "TrainingAssignment",

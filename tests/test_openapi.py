@@ -64,6 +64,9 @@ REFUSES_VALID: dict[str, str] = {
     "POST /api/coaching/sessions/{session_id}/complete": _OTHER_OBJECTS,
     "POST /api/coaching/sessions/{session_id}/cancel": _OTHER_OBJECTS,
     "POST /api/coaching/actions/{action_id}": _OTHER_OBJECTS,
+    "POST /api/scorecards": "an id not taken yet; items an item refers to must exist and carry a check; "
+    "every declared language needs phrases in every phrase list (across fields)",
+    "PUT /api/scorecards/{scorecard_id}/draft": "as creating a scorecard, with the id of the path",
     "GET /api/reports/coverage": "`to` on or after `from`, at most a year apart (two fields)",
     "GET /api/digest/{team_id}/preview": "the day must be today or before (moves every day)",
     "POST /api/digest/{team_id}/send": "the day must be today or before (moves every day)",

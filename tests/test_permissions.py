@@ -545,6 +545,27 @@ TABLE: list[Row] = [
     Row("api:scorecards", "GET", expect(200, anonymous=401)),
     Row("api:scorecard", "GET", expect(200, anonymous=401)),
     Row("api:score", "POST", expect(422, anonymous=401), body={"json": SCORE_REQUEST}),
+    # The scorecard editor: QC leads and administrators. Everyone signed in may export.
+    Row("api:scorecard_create", "POST", keepers(422, anonymous=401), body={"json": {}}),
+    Row(
+        "api:scorecard_copy",
+        "POST",
+        keepers(409, anonymous=401),  # the new id is taken
+        body={"json": {"id": "inbound-support", "title": "Copy"}},
+    ),
+    Row("api:scorecard_draft", "GET", keepers(404, anonymous=401)),  # no draft yet
+    Row("api:scorecard_draft_save", "PUT", keepers(422, anonymous=401), body={"json": {}}),
+    Row("api:scorecard_draft_discard", "DELETE", keepers(404, anonymous=401)),
+    Row("api:scorecard_publish", "POST", keepers(404, anonymous=401), body={"json": {}}),
+    Row(
+        "api:scorecard_restore",
+        "POST",
+        keepers(409, anonymous=401),  # r1 is the revision in use
+        body={"json": {}},
+        path=lambda w: {"revision": 1},
+    ),
+    Row("api:scorecard_export", "GET", expect(200, anonymous=401)),
+    Row("api:scorecard_changes", "GET", keepers(200, anonymous=401)),
     # The review queue.
     Row("reviews:mine", "GET", reviewers(200, anonymous=303)),
     # Taking the pick: its holder goes (back) to it, other reviewers find it taken.

@@ -63,6 +63,32 @@ class ErrorRead(BaseModel):
     )
 
 
+# Models a route reads from its raw body (several content types), added to the components.
+_BODY_MODELS: dict[str, type[BaseModel]] = {}
+
+
+def body_in(model: type[BaseModel], *, description: str, yaml: bool = False) -> dict[str, Any]:
+    """`openapi_extra` for a route that reads `model` from the raw body itself: as JSON,
+    and with `yaml` also as a YAML document (text)."""
+    _BODY_MODELS[model.__name__] = model
+    content: dict[str, Any] = {
+        "application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}
+    }
+    if yaml:
+        content["application/yaml"] = {
+            "schema": {"type": "string", "description": "The same, as a YAML file"}
+        }
+    return {"requestBody": {"required": True, "description": description, "content": content}}
+
+
+def _add_body_models(schema: dict[str, Any]) -> None:
+    schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+    for name, model in _BODY_MODELS.items():
+        found = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        schemas.update(found.pop("$defs", {}))
+        schemas[name] = found
+
+
 # Which operations can answer an error status.
 _Rule = Callable[[str, dict[str, Any]], bool]
 
@@ -87,8 +113,10 @@ def _changes(method: str, op: dict[str, Any]) -> bool:
     return method in _UNSAFE
 
 
-def _takes_files(method: str, op: dict[str, Any]) -> bool:
-    return "multipart/form-data" in op.get("requestBody", {}).get("content", {})
+def _reads_media(method: str, op: dict[str, Any]) -> bool:
+    """Operations that read an upload or choose what to do by the body's media type."""
+    content = op.get("requestBody", {}).get("content", {})
+    return "multipart/form-data" in content or "application/yaml" in content
 
 
 _ERRORS: dict[str, tuple[str, _Rule]] = {
@@ -99,7 +127,11 @@ _ERRORS: dict[str, tuple[str, _Rule]] = {
     "409": ("The request conflicts with the current state (e.g. already done, or closed)", _changes),
     "410": ("It existed, and was deleted under the retention policy", _names_an_object),
     "413": ("The body is larger than the upload limit (QC_MAX_UPLOAD_MB)", _has_body),
-    "415": ("The upload is not audio we can decode", _takes_files),
+    "415": (
+        "The body is not of a type this operation reads "
+        "(audio it cannot decode; a scorecard neither JSON nor YAML)",
+        _reads_media,
+    ),
     "422": (
         "The request is invalid; `problems` or `errors` name each field. Text may not contain U+0000 (NUL)",
         _has_input,
@@ -160,6 +192,7 @@ def install(app: FastAPI) -> None:
                 description=app.description,
                 routes=app.routes,
             )
+            _add_body_models(schema)
             _document_errors(schema)
             app.openapi_schema = schema
         return app.openapi_schema

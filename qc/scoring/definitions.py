@@ -369,20 +369,39 @@ def parse_scorecard(text: str, *, source: str) -> Scorecard:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise ScorecardFileError([Problem(source, "", f"not valid YAML: {exc}")]) from exc
+    card = validate_definition(data, source=source)
+    card._source_hash = _hash(data)
+    return card
+
+
+def validate_definition(data: Any, *, source: str) -> Scorecard:
+    """A scorecard from its data (a parsed file, an editor's JSON); ScorecardFileError
+    lists every problem, each located by section and item."""
     if not isinstance(data, dict):
-        raise ScorecardFileError(
-            [Problem(source, "", "the file must hold one mapping (id, title, sections...)")]
-        )
+        raise ScorecardFileError([Problem(source, "", "a scorecard is one mapping (id, title, sections...)")])
     try:
         card = Scorecard.model_validate(data)
     except ValidationError as exc:
-        problems = [Problem(source, _location(data, tuple(e["loc"])), e["msg"]) for e in exc.errors()]
+        problems = [
+            Problem(source, _location(data, tuple(e["loc"])), e["msg"].removeprefix("Value error, "))
+            for e in exc.errors()
+        ]
         raise ScorecardFileError(problems) from exc
     problems = [Problem(source, "", p) for p in _language_gaps(card)]
     if problems:
         raise ScorecardFileError(problems)
-    card._source_hash = _hash(data)
     return card
+
+
+def canonical(card: Scorecard) -> dict[str, Any]:
+    """The definition with every default spelled out: two cards that mean the same are equal."""
+    return card.model_dump(mode="json")
+
+
+def to_yaml(card: Scorecard) -> str:
+    """The scorecard as a file for `scorecards/`: defaults left out, in the schema's order."""
+    data = card.model_dump(mode="json", exclude_defaults=True)
+    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)
 
 
 def _hash(data: Any) -> str:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 from typing import Any
 
@@ -10,9 +11,16 @@ from qc.db import Base, str_enum, utcnow
 from qc.scoring.definitions import Status
 
 
+class Origin(enum.StrEnum):
+    """Where a revision came from: a file in `scorecards/` or a publish in the editor."""
+
+    FILE = "file"
+    EDITOR = "editor"
+
+
 class ScorecardVersion(Base):
-    """One revision of a scorecard file. Editing the file adds a revision; results keep
-    the revision they were computed with."""
+    """One revision of a scorecard. Editing its file, or publishing a draft, adds a
+    revision; results keep the revision they were computed with."""
 
     __tablename__ = "scorecard_version"
     __table_args__ = (
@@ -27,9 +35,70 @@ class ScorecardVersion(Base):
     title: Mapped[str] = mapped_column(String(200))
     content_hash: Mapped[str] = mapped_column(String(64))
     definition: Mapped[dict[str, Any]] = mapped_column(JSON)
-    source_file: Mapped[str] = mapped_column(String(300))
+    source_file: Mapped[str] = mapped_column(String(300))  # "" for a card made in the editor
     is_current: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    origin: Mapped[Origin] = mapped_column(str_enum(Origin), default=Origin.FILE)
+    # Who published it from the editor, copied in (no foreign key: a revision outlives its
+    # author's account, and reads the same for ever).
+    published_by_id: Mapped[int | None]
+    published_by: Mapped[str | None] = mapped_column(String(320))
+    change_note: Mapped[str | None] = mapped_column(String(500))
+
+
+class ScorecardDraft(Base):
+    """The edits to a scorecard not yet published: one draft per scorecard, shared by the
+    people who may edit it. `lock` grows with every save (optimistic concurrency)."""
+
+    __tablename__ = "scorecard_draft"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scorecard_id: Mapped[str] = mapped_column(String(60), unique=True)
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON)
+    base_revision: Mapped[int | None]  # the published revision the draft started from
+    lock: Mapped[int] = mapped_column(default=1)
+    saved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    saved_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ChangeAction(enum.StrEnum):
+    CREATED = "created"
+    DRAFT_SAVED = "draft_saved"
+    DRAFT_DISCARDED = "draft_discarded"
+    PUBLISHED = "published"
+    RESTORED = "restored"
+    FILE_LOADED = "file_loaded"
+    FILE_HELD_BACK = "file_held_back"
+
+    @property
+    def label(self) -> str:
+        return {
+            "created": "Created",
+            "draft_saved": "Saved the draft",
+            "draft_discarded": "Discarded the draft",
+            "published": "Published",
+            "restored": "Restored",
+            "file_loaded": "Loaded from its file",
+            "file_held_back": "File changed, not applied",
+        }[self.value]
+
+
+class ScorecardChange(Base):
+    """The scorecard audit log: every change to a scorecard, by whom and when. Rows are only
+    ever added; names are copied in so a row reads the same for ever."""
+
+    __tablename__ = "scorecard_change"
+    __table_args__ = (Index("ix_scorecard_change_card_at", "scorecard_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    scorecard_id: Mapped[str] = mapped_column(String(60))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    actor: Mapped[str] = mapped_column(String(320))  # "Name <email>", or "system"
+    action: Mapped[ChangeAction] = mapped_column(str_enum(ChangeAction))
+    revision: Mapped[int | None]
+    content_hash: Mapped[str | None] = mapped_column(String(64))
+    note: Mapped[str | None] = mapped_column(Text)
 
 
 class CallScore(Base):

@@ -19,6 +19,7 @@ api = APIRouter(prefix="/api", tags=["scorecards"])
 score_api = APIRouter(prefix="/api", tags=["scorecards"], max_body_size=5 * 1024 * 1024)
 
 ScorecardId = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=60)]
+RevisionQuery = Annotated[int | None, Query(ge=1, le=100_000, description="Default: the revision in use")]
 
 
 @pages.get("/scorecards", name="scorecards:list")
@@ -74,11 +75,11 @@ def get_scorecard(
     session: DB,
     principal: CurrentUser,
     scorecard_id: ScorecardId,
-    revision: Annotated[int | None, Query(ge=1, le=100_000, description="Default: the current one")] = None,
+    revision: RevisionQuery = None,
 ) -> ScorecardDetail:
     """A scorecard's full definition (sections, items, checks, phrases per language)."""
     version = service.get_scorecard(session, principal, scorecard_id, revision)
-    return ScorecardDetail(**views.summary_of(version).model_dump(), definition=version.definition)
+    return views.detail_of(version)
 
 
 @score_api.post("/score", response_model=ChecksRead, name="api:score")

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -110,3 +111,38 @@ class ScoreRequest(BaseModel):
     scorecard: str = Field(description="Scorecard id, e.g. outbound-sales")
     language: str | None = Field(default=None, description="Defaults to the scorecard's first language")
     transcript: TranscriptIn
+
+
+# The editor ------------------------------------------------------------------------------------------
+
+
+class ScorecardDraftRead(BaseModel):
+    scorecard_id: str
+    definition: dict[str, Any] = Field(description="The same shape GET /api/scorecards/{id} returns")
+    base_revision: int | None = Field(description="The published revision the draft started from")
+    published_revision: int | None = Field(description="The revision in use now; none if never published")
+    lock: int = Field(description="Send it back as If-Match when saving, so a save in between is not lost")
+    saved_by_id: int | None
+    saved_at: datetime
+
+
+class PublishRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    note: str | None = Field(default=None, max_length=500, description="What changed and why, for the log")
+
+
+class CopyRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=60, description="The new scorecard's id")
+    title: str = Field(min_length=1, max_length=200)
+
+
+class ScorecardChangeRead(BaseModel):
+    at: datetime
+    actor: str
+    action: str
+    action_label: str
+    revision: int | None
+    note: str | None

@@ -16,9 +16,10 @@ from qc.calls.models import Call, CallStatus
 from qc.db import session_scope
 from qc.errors import Forbidden, InvalidInput, NotFound
 from qc.jobs.events import emit
-from qc.scoring import engine
+from qc.scoring import editor, engine
+from qc.scoring import repository as repo
 from qc.scoring.definitions import Scorecard, Status, load_folder
-from qc.scoring.models import CallScore, CheckResult, ScorecardVersion
+from qc.scoring.models import CallScore, ChangeAction, CheckResult, Origin, ScorecardVersion
 from qc.scoring.transcript import segments_from
 from qc.transcription import service as transcription
 from qc.users.models import Role, Team
@@ -57,7 +58,8 @@ def sync_scorecards(session: Session, folder: Path) -> SyncReport:
         _sync_one(session, path, card, current.get(card.id), report)
     present = {card.id for _, card in loaded.cards}
     for scorecard_id, version in current.items():
-        if scorecard_id not in present and Path(version.source_file).name not in broken_files:
+        from_file = version.origin is Origin.FILE
+        if from_file and scorecard_id not in present and Path(version.source_file).name not in broken_files:
             version.is_current = False  # the file was removed: no longer applied
             report.retired.append(scorecard_id)
     for problem in report.problems:
@@ -81,6 +83,9 @@ def _sync_one(
     digest = card.content_hash()
     if current is not None and current.content_hash == digest:
         report.unchanged.append(f"{card.id} r{current.revision}")
+        return
+    if current is not None and current.origin is Origin.EDITOR:
+        _hold_back(session, path, card, current, report)
         return
     known = session.scalar(
         select(ScorecardVersion).where(
@@ -112,6 +117,31 @@ def _sync_one(
     )
     session.flush()
     report.added.append(f"{card.id} r{revision}")
+    editor.log_file_change(
+        session, card.id, ChangeAction.FILE_LOADED, revision=revision, content_hash=digest, note=path.name
+    )
+
+
+def _hold_back(
+    session: Session, path: Path, card: Scorecard, current: ScorecardVersion, report: SyncReport
+) -> None:
+    """A scorecard published from the editor is not replaced by its file: a file that
+    changed since it was last loaded is reported (once per content), never applied."""
+    digest = card.content_hash()
+    loaded = repo.last_from_file(session, card.id)
+    if (loaded is not None and loaded.content_hash == digest) or editor.same_content(current, card):
+        report.unchanged.append(f"{card.id} r{current.revision} (edited in the browser)")
+        return
+    message = (
+        f"{path.name} changed, but {card.id} r{current.revision} was published in the editor: the "
+        f"file was not applied. To use it, import it as the draft (PUT /api/scorecards/{card.id}/draft) "
+        "and publish"
+    )
+    report.problems.append(message)
+    if not repo.file_held_back(session, card.id, digest):
+        editor.log_file_change(
+            session, card.id, ChangeAction.FILE_HELD_BACK, revision=None, content_hash=digest, note=message
+        )
 
 
 def sync_from_settings(folder: Path) -> SyncReport:
@@ -393,11 +423,7 @@ def score_payload(
 
 
 def get_current(session: Session, scorecard_id: str) -> ScorecardVersion:
-    version = session.scalar(
-        select(ScorecardVersion).where(
-            ScorecardVersion.scorecard_id == scorecard_id, ScorecardVersion.is_current
-        )
-    )
+    version = repo.current(session, scorecard_id)
     if version is None:
         raise NotFound(f"No scorecard {scorecard_id!r}")
     return version
@@ -413,24 +439,14 @@ def get_scorecard(
 ) -> ScorecardVersion:
     if revision is None:
         return get_current(session, scorecard_id)
-    version = session.scalar(
-        select(ScorecardVersion).where(
-            ScorecardVersion.scorecard_id == scorecard_id, ScorecardVersion.revision == revision
-        )
-    )
+    version = repo.revision(session, scorecard_id, revision)
     if version is None:
         raise NotFound(f"No revision {revision} of scorecard {scorecard_id!r}")
     return version
 
 
 def revisions(session: Session, scorecard_id: str) -> list[ScorecardVersion]:
-    return list(
-        session.scalars(
-            select(ScorecardVersion)
-            .where(ScorecardVersion.scorecard_id == scorecard_id)
-            .order_by(ScorecardVersion.revision.desc())
-        )
-    )
+    return repo.revisions(session, scorecard_id)
 
 
 def rewrite_evidence(session: Session, call_id: int, text_for: Callable[[dict[str, Any]], str]) -> int:

@@ -140,6 +140,10 @@ def summary_of(version: ScorecardVersion) -> schemas.ScorecardSummary:
     )
 
 
+def detail_of(version: ScorecardVersion) -> schemas.ScorecardDetail:
+    return schemas.ScorecardDetail(**summary_of(version).model_dump(), definition=version.definition)
+
+
 @dataclass(frozen=True)
 class SectionChecks:
     title: str

@@ -91,10 +91,7 @@ def test_cli_check_reports_each_file(tmp_path: Path) -> None:
     result = qc("scorecards", "check", str(tmp_path), check=False)
     assert result.returncode == 1
     assert "ok  good.yaml: demo-card v1, 1 items (1 checked), languages en" in result.stdout
-    assert (
-        "err bad.yaml: section opening > item greeting > check.phrase.phrases: Value error, no phrases"
-        in result.stderr
-    )
+    assert "err bad.yaml: section opening > item greeting > check.phrase.phrases: no phrases" in result.stderr
 
 
 def test_cli_check_passes_on_the_bundled_scorecards() -> None:

@@ -1,0 +1,307 @@
+"""Scorecards shaped in the browser and the API: create or import, copy, save a draft,
+publish it as a new revision, restore an older one, export any revision as YAML.
+
+A scorecard has at most one draft, shared by the people who may edit it (QC leads and
+administrators). Publishing turns the draft into a revision; calls keep the revision they
+were scored with. Every change lands in the scorecard audit log (`scorecard_change`).
+
+Files in `scorecards/` stay the shipped starting point: `service.sync_scorecards` loads
+them at start-up, and once a scorecard has been published from the editor, a changed
+file is held back and reported instead of replacing that work (and the editor never
+writes the files).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+from sqlalchemy.orm import Session
+
+from qc.db import utcnow
+from qc.errors import Conflict, InvalidInput, NotFound
+from qc.scoring import access
+from qc.scoring import repository as repo
+from qc.scoring.definitions import Scorecard, ScorecardFileError, canonical, to_yaml, validate_definition
+from qc.scoring.models import ChangeAction, Origin, ScorecardChange, ScorecardDraft, ScorecardVersion
+from qc.users.schemas import Principal
+
+MAX_NOTE = 500
+
+
+# Reading input -----------------------------------------------------------------------------------
+
+
+def parse_upload(body: bytes, content_type: str) -> Scorecard:
+    """A scorecard sent as JSON or as a YAML file; every problem in one 422."""
+    kind = content_type.split(";")[0].strip().lower()
+    if kind not in ("application/json", "application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml"):
+        raise InvalidInput("Send the scorecard as application/json or as YAML (application/yaml)", 415)
+    try:
+        data = yaml.safe_load(body.decode("utf-8"))  # JSON is YAML too
+    except (UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise InvalidInput(
+            f"The scorecard is not valid {'JSON' if 'json' in kind else 'YAML'}: {exc}"
+        ) from exc
+    return validated(data)
+
+
+def validated(data: Any) -> Scorecard:
+    """The scorecard `data` describes, or InvalidInput listing every problem by field."""
+    try:
+        return validate_definition(data, source="scorecard")
+    except ScorecardFileError as exc:
+        problems = [{"field": p.location, "message": p.message} for p in exc.problems]
+        message = "; ".join(f"{p['field']}: {p['message']}" if p["field"] else p["message"] for p in problems)
+        raise InvalidInput(
+            f"The scorecard has {len(problems)} problem(s): {message}", details={"problems": problems}
+        ) from exc
+
+
+# Drafts ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DraftView:
+    draft: ScorecardDraft
+    card: Scorecard
+    published: ScorecardVersion | None  # the revision in use, None for a card never published
+
+
+def create_scorecard(session: Session, principal: Principal, card: Scorecard) -> DraftView:
+    """A new scorecard, as a draft to publish; its id must be free."""
+    access.require_editor(principal)
+    if repo.revisions(session, card.id) or repo.draft(session, card.id) is not None:
+        raise Conflict(
+            f"Scorecard {card.id!r} already exists: save your version as its draft "
+            f"(PUT /api/scorecards/{card.id}/draft), or choose another id",
+            field="id",
+        )
+    draft = _store_draft(session, principal, card, None, base_revision=None)
+    _log(session, principal, card.id, ChangeAction.CREATED, note=card.title)
+    return DraftView(draft, card, None)
+
+
+def copy_scorecard(
+    session: Session, principal: Principal, scorecard_id: str, *, new_id: str, title: str
+) -> DraftView:
+    """A new scorecard starting from the one in use (or its draft, if it has one)."""
+    access.require_editor(principal)
+    draft, published = repo.draft(session, scorecard_id), repo.current(session, scorecard_id)
+    source = draft.definition if draft is not None else published.definition if published else None
+    if source is None:
+        raise NotFound(f"No scorecard {scorecard_id!r}")
+    return create_scorecard(
+        session, principal, validated(source | {"id": new_id, "title": title, "version": 1})
+    )
+
+
+def get_draft(
+    session: Session, principal: Principal, scorecard_id: str, *, create: bool = False
+) -> DraftView:
+    """The scorecard's draft; with `create`, a fresh one from the revision in use if none."""
+    access.require_editor(principal)
+    published = repo.current(session, scorecard_id)
+    draft = repo.draft(session, scorecard_id)
+    if draft is not None:
+        return DraftView(draft, Scorecard.model_validate(draft.definition), published)
+    if published is None:
+        raise NotFound(f"No scorecard {scorecard_id!r}")
+    card = Scorecard.model_validate(published.definition)
+    if not create:
+        raise NotFound(
+            f"Scorecard {scorecard_id!r} has no draft: the revision in use is r{published.revision}"
+        )
+    return DraftView(
+        _store_draft(session, principal, card, None, base_revision=published.revision), card, published
+    )
+
+
+def save_draft(
+    session: Session, principal: Principal, scorecard_id: str, card: Scorecard, *, lock: int | None = None
+) -> DraftView:
+    """Replace the draft with `card`. `lock`: the draft's lock the editor started from; a
+    save since then by someone else is a conflict, not a silent overwrite."""
+    access.require_editor(principal)
+    if card.id != scorecard_id:
+        raise InvalidInput(
+            f"The id of a scorecard cannot change ({scorecard_id!r}, not {card.id!r}): "
+            "copy it to make a new one",
+            field="id",
+        )
+    published = repo.current(session, scorecard_id)
+    draft = repo.draft(session, scorecard_id)
+    if draft is None and published is None and not repo.revisions(session, scorecard_id):
+        raise NotFound(f"No scorecard {scorecard_id!r}: create it first (POST /api/scorecards)")
+    if draft is not None and lock is not None and lock != draft.lock:
+        raise Conflict(
+            f"The draft was saved again at {draft.saved_at:%Y-%m-%d %H:%M} UTC since you opened it: "
+            "reload it and make your change again"
+        )
+    base = draft.base_revision if draft else (published.revision if published else None)
+    draft = _store_draft(session, principal, card, draft, base_revision=base)
+    _log(session, principal, scorecard_id, ChangeAction.DRAFT_SAVED)
+    return DraftView(draft, card, published)
+
+
+def discard_draft(session: Session, principal: Principal, scorecard_id: str) -> None:
+    access.require_editor(principal)
+    draft = repo.draft(session, scorecard_id)
+    if draft is None:
+        raise NotFound(f"Scorecard {scorecard_id!r} has no draft")
+    session.delete(draft)
+    _log(session, principal, scorecard_id, ChangeAction.DRAFT_DISCARDED)
+
+
+def _store_draft(
+    session: Session,
+    principal: Principal,
+    card: Scorecard,
+    draft: ScorecardDraft | None,
+    *,
+    base_revision: int | None,
+) -> ScorecardDraft:
+    if draft is None:
+        draft = ScorecardDraft(scorecard_id=card.id, lock=0, base_revision=base_revision)
+        session.add(draft)
+    draft.definition = canonical(card)
+    draft.lock += 1
+    draft.saved_by_id = principal.id
+    draft.saved_at = utcnow()
+    session.flush()
+    return draft
+
+
+# Publishing --------------------------------------------------------------------------------------
+
+
+def publish(
+    session: Session, principal: Principal, scorecard_id: str, *, note: str | None = None
+) -> ScorecardVersion:
+    """The draft becomes the revision in use; an unchanged draft is refused, one equal to
+    an earlier revision brings that revision back."""
+    access.require_editor(principal)
+    draft = repo.draft(session, scorecard_id)
+    if draft is None:
+        raise NotFound(f"Scorecard {scorecard_id!r} has no draft to publish")
+    card = validated(draft.definition)
+    published = repo.current(session, scorecard_id)
+    if published is not None and same_content(published, card):
+        raise Conflict(
+            f"The draft is the same as r{published.revision}, the revision in use: nothing to publish"
+        )
+    earlier = next((v for v in repo.revisions(session, scorecard_id) if same_content(v, card)), None)
+    if earlier is not None:
+        version = earlier
+    else:
+        version = ScorecardVersion(
+            scorecard_id=scorecard_id,
+            revision=repo.next_revision(session, scorecard_id),
+            label=str(card.version),
+            title=card.title,
+            content_hash=card.content_hash(),
+            definition=canonical(card),
+            source_file=published.source_file if published else "",
+            origin=Origin.EDITOR,
+            published_by_id=principal.id,
+            published_by=_actor(principal),
+            change_note=_note(note),
+        )
+        session.add(version)
+        session.flush()
+    repo.make_current(session, version)
+    session.delete(draft)
+    action = ChangeAction.RESTORED if earlier is not None else ChangeAction.PUBLISHED
+    _log(session, principal, scorecard_id, action, revision=version.revision, note=_note(note))
+    return version
+
+
+def restore(
+    session: Session, principal: Principal, scorecard_id: str, revision: int, *, note: str | None = None
+) -> ScorecardVersion:
+    """An earlier revision becomes the one in use again (a draft, if any, is kept)."""
+    access.require_editor(principal)
+    version = repo.revision(session, scorecard_id, revision)
+    if version is None:
+        raise NotFound(f"No revision {revision} of scorecard {scorecard_id!r}")
+    if version.is_current:
+        raise Conflict(f"r{revision} is already the revision in use")
+    repo.make_current(session, version)
+    _log(session, principal, scorecard_id, ChangeAction.RESTORED, revision=revision, note=_note(note))
+    return version
+
+
+def same_content(version: ScorecardVersion, card: Scorecard) -> bool:
+    """Whether a revision means the same as `card` (however each was written)."""
+    return canonical(Scorecard.model_validate(version.definition)) == canonical(card)
+
+
+def _note(note: str | None) -> str | None:
+    return (note or "").strip()[:MAX_NOTE] or None
+
+
+# Export and history ------------------------------------------------------------------------------
+
+
+def export_yaml(session: Session, principal: Principal, scorecard_id: str, revision: int | None) -> str:
+    """A revision (default: the one in use) as a scorecard file."""
+    version = (
+        repo.revision(session, scorecard_id, revision) if revision else repo.current(session, scorecard_id)
+    )
+    if version is None:
+        raise NotFound(
+            f"No revision {revision} of scorecard {scorecard_id!r}"
+            if revision
+            else f"No scorecard {scorecard_id!r}"
+        )
+    return to_yaml(Scorecard.model_validate(version.definition))
+
+
+def history(session: Session, principal: Principal, scorecard_id: str) -> list[ScorecardChange]:
+    """The scorecard's audit log, newest first."""
+    access.require_editor(principal)
+    if not repo.revisions(session, scorecard_id) and repo.draft(session, scorecard_id) is None:
+        raise NotFound(f"No scorecard {scorecard_id!r}")
+    return repo.changes(session, scorecard_id)
+
+
+def _log(
+    session: Session,
+    principal: Principal | None,
+    scorecard_id: str,
+    action: ChangeAction,
+    *,
+    revision: int | None = None,
+    content_hash: str | None = None,
+    note: str | None = None,
+) -> None:
+    session.add(
+        ScorecardChange(
+            at=utcnow(),
+            scorecard_id=scorecard_id,
+            actor_id=principal.id if principal else None,
+            actor=_actor(principal) if principal else "system",
+            action=action,
+            revision=revision,
+            content_hash=content_hash,
+            note=note,
+        )
+    )
+
+
+def _actor(principal: Principal) -> str:
+    return f"{principal.name} <{principal.email}>"[:320]
+
+
+def log_file_change(
+    session: Session,
+    scorecard_id: str,
+    action: ChangeAction,
+    *,
+    revision: int | None,
+    content_hash: str,
+    note: str,
+) -> None:
+    """What loading the scorecard files did (by the system, at start-up)."""
+    _log(session, None, scorecard_id, action, revision=revision, content_hash=content_hash, note=note)
