@@ -123,6 +123,7 @@ def from_audio() -> list[Report]:
     from qc.scoring.definitions import load_folder
     from qc.scoring.engine import score_transcript
     from qc.scoring.transcript import segments_from
+    from qc.scoring.variables import with_defaults
     from qc.transcription import engine, weights
     from tests.scoring.labelled import all_calls
 
@@ -148,7 +149,7 @@ def from_audio() -> list[Report]:
             samples / item["file"],
             layout=ChannelLayout.AGENT_LEFT,
             language=call.language,
-            options=engine.AsrOptions(hotwords=card.hotwords.get(call.language)),
+            options=engine.AsrOptions(hotwords=with_defaults(card).hotwords.get(call.language)),
         )
         segments = segments_from(
             [

@@ -36,6 +36,7 @@ def main() -> None:
     from qc.calls.models import ChannelLayout
     from qc.config import get_settings
     from qc.scoring.definitions import load_folder
+    from qc.scoring.variables import with_defaults
     from qc.transcription import engine, weights
 
     settings = get_settings()
@@ -50,7 +51,7 @@ def main() -> None:
         if not mentions:
             continue
         language = item["language"]
-        hotwords = cards[item["direction"]].hotwords.get(language)
+        hotwords = with_defaults(cards[item["direction"]]).hotwords.get(language)
         spec = weights.resolve_model(weights.choose_model_name("auto", language), settings.model_cache_dir)
         model = weights.load_model(spec, device="cpu", compute_type="int8", cpu_threads=0)
         for with_hotwords in (False, True):

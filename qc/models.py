@@ -19,7 +19,14 @@ from qc.jobs.models import Event, EventHandled
 from qc.notifications.models import Notification, WebhookDelivery, WebhookEndpoint
 from qc.privacy.models import AccessGrant, AuditEntry, OriginalTranscript, RetentionPolicy, RetentionRun
 from qc.reviews.models import Assignment, QueueDay, RepDay, ReviewerProfile, ReviewPolicy
-from qc.scoring.models import CallScore, CheckResult, ScorecardChange, ScorecardDraft, ScorecardVersion
+from qc.scoring.models import (
+    CallScore,
+    CheckResult,
+    ScorecardChange,
+    ScorecardDraft,
+    ScorecardVariable,
+    ScorecardVersion,
+)
 from qc.training.models import TrainingAssignment, TrainingModule, TrainingModuleVersion, TrainingRule
 from qc.transcription.models import Transcript, TranscriptSegment
 from qc.users.models import ApiToken, LoginFailure, Team, User, UserSession
@@ -65,6 +72,7 @@ __all__ = [
     "ReviewerProfile",
     "ScorecardChange",
     "ScorecardDraft",
+    "ScorecardVariable",
     "ScorecardVersion",
     "Team",
     "TrainingAssignment",

@@ -67,6 +67,8 @@ REFUSES_VALID: dict[str, str] = {
     "POST /api/scorecards": "an id not taken yet; items an item refers to must exist and carry a check; "
     "every declared language needs phrases in every phrase list (across fields)",
     "PUT /api/scorecards/{scorecard_id}/draft": "as creating a scorecard, with the id of the path",
+    "PUT /api/scorecard-variables": "variable names and languages as the schema's `propertyNames` state "
+    "(Schemathesis draws object keys without them); every variable a scorecard in use needs keeps a value",
     "GET /api/reports/coverage": "`to` on or after `from`, at most a year apart (two fields)",
     "GET /api/digest/{team_id}/preview": "the day must be today or before (moves every day)",
     "POST /api/digest/{team_id}/send": "the day must be today or before (moves every day)",

@@ -566,6 +566,8 @@ TABLE: list[Row] = [
     ),
     Row("api:scorecard_export", "GET", expect(200, anonymous=401)),
     Row("api:scorecard_changes", "GET", keepers(200, anonymous=401)),
+    Row("api:scorecard_variables", "GET", expect(200, anonymous=401)),
+    Row("api:scorecard_variables_save", "PUT", keepers(200, anonymous=401), body={"json": {"variables": {}}}),
     # The review queue.
     Row("reviews:mine", "GET", reviewers(200, anonymous=303)),
     # Taking the pick: its holder goes (back) to it, other reviewers find it taken.

@@ -209,6 +209,9 @@ class Scorecard(_Strict):
     applies_to: AppliesTo = AppliesTo()
     # Brand and product names given to the speech model so it spells them right.
     hotwords: dict[str, str] = Field(default_factory=dict)
+    # Values of the {variables} its phrases and hotwords use, when the organisation has not
+    # set them (Scorecards > Variables): per language, "*" for any; several names each.
+    variables: dict[str, dict[str, list[str]]] = Field(default_factory=dict)
     sections: list[Section] = Field(min_length=1)
 
     _source_hash: str = PrivateAttr(default="")
@@ -217,6 +220,29 @@ class Scorecard(_Strict):
     @classmethod
     def _lower(cls, value: list[str]) -> list[str]:
         return [v.strip().lower() for v in value]
+
+    @field_validator("hotwords")
+    @classmethod
+    def _hotword_placeholders(cls, value: dict[str, str]) -> dict[str, str]:
+        for text in value.values():
+            _placeholders_in(text)
+        return value
+
+    @field_validator("variables", mode="before")
+    @classmethod
+    def _variable_values(cls, value: Any) -> Any:
+        """`company: Acme` and `company: {ru: Акме}` are short for lists per language."""
+        if not isinstance(value, dict):
+            return value
+        out: dict[Any, Any] = {}
+        for name, values in value.items():
+            if not isinstance(name, str) or not VARIABLE_NAME.match(name) or name == PERSON:
+                raise ValueError(
+                    f"{name!r} is not a variable name (lower-case letters, digits, _; not 'name')"
+                )
+            per_language = values if isinstance(values, dict) else {"*": values}
+            out[name] = {language: [v] if isinstance(v, str) else v for language, v in per_language.items()}
+        return out
 
     @model_validator(mode="after")
     def _consistent(self) -> Scorecard:
@@ -287,16 +313,28 @@ def _cycle(items: list[Item]) -> list[str]:
     return []
 
 
-_PLACEHOLDER = re.compile(r"\{[^}]*\}")
+PLACEHOLDER = re.compile(r"\{([^}]*)\}")
+VARIABLE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+PERSON = "name"  # {name}: a person's name, matched at scoring time, never a variable
 
 
 def _check_placeholders(value: Phrases) -> Phrases:
     for phrases in value.values():
         for phrase in phrases:
-            wrong = [p for p in _PLACEHOLDER.findall(phrase) if p != "{name}"]
-            if wrong:
-                raise ValueError(f"unknown placeholder {wrong[0]} in {phrase!r}; the only one is {{name}}")
+            _placeholders_in(phrase)
     return value
+
+
+def _placeholders_in(text: str) -> list[str]:
+    """The variable names in `text` (`{company}`); a malformed one is an error."""
+    found = PLACEHOLDER.findall(text)
+    for name in found:
+        if not VARIABLE_NAME.match(name):
+            raise ValueError(
+                f"{{{name}}} in {text!r} is not a variable: use {{name}} for a person's name, or a "
+                "variable such as {company} (lower-case letters, digits and _)"
+            )
+    return [n for n in found if n != PERSON]
 
 
 def references(item: Item) -> list[str]:

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from qc.db import utcnow
 from qc.errors import Conflict, InvalidInput, NotFound
-from qc.scoring import access
+from qc.scoring import access, variables
 from qc.scoring import repository as repo
 from qc.scoring.definitions import Scorecard, ScorecardFileError, canonical, to_yaml, validate_definition
 from qc.scoring.models import ChangeAction, Origin, ScorecardChange, ScorecardDraft, ScorecardVersion
@@ -52,11 +52,30 @@ def validated(data: Any) -> Scorecard:
     try:
         return validate_definition(data, source="scorecard")
     except ScorecardFileError as exc:
-        problems = [{"field": p.location, "message": p.message} for p in exc.problems]
-        message = "; ".join(f"{p['field']}: {p['message']}" if p["field"] else p["message"] for p in problems)
-        raise InvalidInput(
-            f"The scorecard has {len(problems)} problem(s): {message}", details={"problems": problems}
-        ) from exc
+        raise _invalid([{"field": p.location, "message": p.message} for p in exc.problems]) from exc
+
+
+def _invalid(problems: list[dict[str, str]]) -> InvalidInput:
+    message = "; ".join(f"{p['field']}: {p['message']}" if p["field"] else p["message"] for p in problems)
+    return InvalidInput(
+        f"The scorecard has {len(problems)} problem(s): {message}", details={"problems": problems}
+    )
+
+
+def _require_variables(session: Session, card: Scorecard) -> None:
+    """Every {variable} the card uses has a value, from the organisation or the card."""
+    missing = variables.undefined(card, repo.variable_values(session))
+    if missing:
+        raise _invalid(
+            [
+                {
+                    "field": "variables",
+                    "message": f"{{{name}}} has no value: set it under Scorecards > Variables, "
+                    "or give the scorecard a default in its variables",
+                }
+                for name in missing
+            ]
+        )
 
 
 # Drafts ------------------------------------------------------------------------------------------
@@ -78,6 +97,7 @@ def create_scorecard(session: Session, principal: Principal, card: Scorecard) ->
             f"(PUT /api/scorecards/{card.id}/draft), or choose another id",
             field="id",
         )
+    _require_variables(session, card)
     draft = _store_draft(session, principal, card, None, base_revision=None)
     _log(session, principal, card.id, ChangeAction.CREATED, note=card.title)
     return DraftView(draft, card, None)
@@ -139,6 +159,7 @@ def save_draft(
             f"The draft was saved again at {draft.saved_at:%Y-%m-%d %H:%M} UTC since you opened it: "
             "reload it and make your change again"
         )
+    _require_variables(session, card)
     base = draft.base_revision if draft else (published.revision if published else None)
     draft = _store_draft(session, principal, card, draft, base_revision=base)
     _log(session, principal, scorecard_id, ChangeAction.DRAFT_SAVED)
@@ -186,6 +207,7 @@ def publish(
     if draft is None:
         raise NotFound(f"Scorecard {scorecard_id!r} has no draft to publish")
     card = validated(draft.definition)
+    _require_variables(session, card)
     published = repo.current(session, scorecard_id)
     if published is not None and same_content(published, card):
         raise Conflict(
@@ -305,3 +327,54 @@ def log_file_change(
 ) -> None:
     """What loading the scorecard files did (by the system, at start-up)."""
     _log(session, None, scorecard_id, action, revision=revision, content_hash=content_hash, note=note)
+
+
+# Variables ---------------------------------------------------------------------------------------
+
+
+def get_variables(session: Session, principal: Principal) -> dict[str, dict[str, list[str]]]:
+    """The organisation's values of the scorecard variables (everyone signed in may read them)."""
+    return repo.variable_values(session)
+
+
+def set_variables(
+    session: Session, principal: Principal, values: dict[str, dict[str, list[str]]]
+) -> dict[str, dict[str, list[str]]]:
+    """Replace the organisation's variables; a variable a published scorecard uses without a
+    default of its own cannot be removed."""
+    access.require_editor(principal)
+    cleaned = {
+        name: {language: [n.strip() for n in names if n.strip()] for language, names in per_language.items()}
+        for name, per_language in values.items()
+    }
+    cleaned = {name: {lang: names for lang, names in v.items() if names} for name, v in cleaned.items()}
+    cleaned = {name: v for name, v in cleaned.items() if v}
+    in_use = [
+        (version.scorecard_id, name)
+        for version in repo.current_versions(session)
+        for name in variables.undefined(Scorecard.model_validate(version.definition), cleaned)
+    ]
+    if in_use:
+        raise _invalid(
+            [
+                {"field": f"variables.{name}", "message": f"{card} uses {{{name}}}: give it a value"}
+                for card, name in in_use
+            ]
+        )
+    before = repo.variable_values(session)
+    if before != cleaned:
+        repo.replace_variables(session, cleaned)
+        _log(session, principal, "*", ChangeAction.VARIABLES_CHANGED, note=_describe_change(before, cleaned))
+    return cleaned
+
+
+def _describe_change(before: dict[str, dict[str, list[str]]], after: dict[str, dict[str, list[str]]]) -> str:
+    def show(values: dict[str, list[str]] | None) -> str:
+        if not values:
+            return "(not set)"
+        return "; ".join(f"{lang}: {' | '.join(names)}" for lang, names in sorted(values.items()))
+
+    changed = sorted(name for name in {*before, *after} if before.get(name) != after.get(name))
+    return "\n".join(f"{{{name}}}: {show(before.get(name))} -> {show(after.get(name))}" for name in changed)[
+        :4000
+    ]

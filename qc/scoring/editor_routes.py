@@ -19,6 +19,7 @@ from qc.scoring.schemas import (
     ScorecardChangeRead,
     ScorecardDetail,
     ScorecardDraftRead,
+    ScorecardVariables,
 )
 from qc.users.web import CurrentUser
 
@@ -190,3 +191,16 @@ def changes(session: DB, principal: CurrentUser, scorecard_id: ScorecardId) -> l
         )
         for c in editor.history(session, principal, scorecard_id)
     ]
+
+
+@api.get("/scorecard-variables", response_model=ScorecardVariables, name="api:scorecard_variables")
+def get_variables(session: DB, principal: CurrentUser) -> ScorecardVariables:
+    """The organisation's {company}, {brand}, {product}... as phrases and hotwords use them."""
+    return ScorecardVariables(variables=editor.get_variables(session, principal))
+
+
+@api.put("/scorecard-variables", response_model=ScorecardVariables, name="api:scorecard_variables_save")
+def save_variables(session: DB, principal: CurrentUser, body: ScorecardVariables) -> ScorecardVariables:
+    """Replace the organisation's variables (QC leads and administrators). Calls scored from
+    now on use the new values; a variable a scorecard in use needs cannot be removed."""
+    return ScorecardVariables(variables=editor.set_variables(session, principal, body.variables))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from qc.scoring import checks
+from qc.scoring import checks, variables
 from qc.scoring.definitions import (
     Item,
     ObjectionCheck,
@@ -32,7 +32,9 @@ CRITICAL_CONFIDENCE = 0.8  # a critical item fails the whole call only when this
 def score_transcript(
     card: Scorecard, *, language: str, segments: Sequence[Segment], duration_s: float = 0.0
 ) -> ScoreResult:
-    """Run every check of `card` on a transcript in `language`."""
+    """Run every check of `card` on a transcript in `language` ({variables} the caller has
+    not filled in take the card's own defaults)."""
+    card = variables.with_defaults(card)
     call = read_call(card, language, list(segments), duration_s)
     results: dict[str, ItemResult] = {}
     for item in _dependency_order(card):

@@ -69,6 +69,7 @@ class ChangeAction(enum.StrEnum):
     RESTORED = "restored"
     FILE_LOADED = "file_loaded"
     FILE_HELD_BACK = "file_held_back"
+    VARIABLES_CHANGED = "variables_changed"
 
     @property
     def label(self) -> str:
@@ -80,6 +81,7 @@ class ChangeAction(enum.StrEnum):
             "restored": "Restored",
             "file_loaded": "Loaded from its file",
             "file_held_back": "File changed, not applied",
+            "variables_changed": "Changed the variables",
         }[self.value]
 
 
@@ -157,3 +159,16 @@ class CheckResult(Base):
     value: Mapped[float | None]
 
     call_score: Mapped[CallScore] = relationship(back_populates="checks", lazy="raise")
+
+
+class ScorecardVariable(Base):
+    """One value of an organisation-wide scorecard variable ({company}) in one language
+    ("*": any language without its own); `names` holds one name or several."""
+
+    __tablename__ = "scorecard_variable"
+    __table_args__ = (UniqueConstraint("name", "language"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(40))
+    language: Mapped[str] = mapped_column(String(8))
+    names: Mapped[list[str]] = mapped_column(JSON)

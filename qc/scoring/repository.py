@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from qc.scoring.models import ChangeAction, Origin, ScorecardChange, ScorecardDraft, ScorecardVersion
+from qc.scoring.models import (
+    ChangeAction,
+    Origin,
+    ScorecardChange,
+    ScorecardDraft,
+    ScorecardVariable,
+    ScorecardVersion,
+)
 
 
 def current(session: Session, scorecard_id: str) -> ScorecardVersion | None:
@@ -90,3 +97,33 @@ def file_held_back(session: Session, scorecard_id: str, content_hash: str) -> bo
         )
     )
     return found is not None
+
+
+def variable_values(session: Session) -> dict[str, dict[str, list[str]]]:
+    """The organisation's values of the scorecard variables: name -> language -> names."""
+    values: dict[str, dict[str, list[str]]] = {}
+    for row in session.scalars(
+        select(ScorecardVariable).order_by(ScorecardVariable.name, ScorecardVariable.language)
+    ):
+        values.setdefault(row.name, {})[row.language] = list(row.names)
+    return values
+
+
+def replace_variables(session: Session, values: dict[str, dict[str, list[str]]]) -> None:
+    session.execute(delete(ScorecardVariable))
+    session.add_all(
+        ScorecardVariable(name=name, language=language, names=names)
+        for name, per_language in values.items()
+        for language, names in per_language.items()
+    )
+    session.flush()
+
+
+def current_versions(session: Session) -> list[ScorecardVersion]:
+    return list(
+        session.scalars(
+            select(ScorecardVersion)
+            .where(ScorecardVersion.is_current)
+            .order_by(ScorecardVersion.scorecard_id)
+        )
+    )

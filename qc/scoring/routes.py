@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from qc.kit.web import DB, render
-from qc.scoring import describe, service, views
+from qc.scoring import describe, editor, service, variables, views
 from qc.scoring.schemas import ChecksRead, ScorecardDetail, ScorecardSummary, ScoreRequest
 from qc.users.models import Role
 from qc.users.web import CurrentUser
@@ -38,9 +38,11 @@ def scorecard_page(
     queued: Annotated[int | None, Query(ge=0)] = None,
 ) -> Response:
     version = service.get_scorecard(session, principal, scorecard_id, revision)
+    card = service.definition(version)
     context = {
         "version": version,
-        "card": service.definition(version),
+        "card": card,
+        "names": variables.effective(card, editor.get_variables(session, principal)),
         "summary": views.summary_of(version),
         "revisions": service.revisions(session, scorecard_id),
         "describe": describe,

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from qc.scoring.definitions import Status
 from qc.transcription.models import Speaker
@@ -146,3 +146,18 @@ class ScorecardChangeRead(BaseModel):
     action_label: str
     revision: int | None
     note: str | None
+
+
+VariableName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+VariableLanguage = Annotated[str, StringConstraints(pattern=r"^(\*|[a-z]{2,8})$")]
+VariableNames = Annotated[list[Annotated[str, StringConstraints(max_length=200)]], Field(max_length=20)]
+
+
+class ScorecardVariables(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    variables: dict[VariableName, dict[VariableLanguage, VariableNames]] = Field(
+        description="Variable -> language ('*' for any language without its own) -> one or more names, "
+        "e.g. {'company': {'*': ['Acme Telecom'], 'ru': ['Акме Телеком']}}. {name} is reserved "
+        "(a person's name)."
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from qc.calls.models import Call, CallStatus
 from qc.db import session_scope
 from qc.errors import Forbidden, InvalidInput, NotFound
 from qc.jobs.events import emit
-from qc.scoring import editor, engine
+from qc.scoring import editor, engine, variables
 from qc.scoring import repository as repo
 from qc.scoring.definitions import Scorecard, Status, load_folder
 from qc.scoring.models import CallScore, ChangeAction, CheckResult, Origin, ScorecardVersion
@@ -153,6 +154,20 @@ def definition(version: ScorecardVersion) -> Scorecard:
     return _definition(version.id, version.content_hash, version.definition)
 
 
+def scoring_card(session: Session, version: ScorecardVersion) -> Scorecard:
+    """The revision as the checks and the speech model use it: {variables} filled in."""
+    values = repo.variable_values(session)
+    key = (version.id, version.content_hash, json.dumps(values, sort_keys=True))
+    if key not in _resolved:
+        if len(_resolved) > 256:
+            _resolved.clear()
+        _resolved[key] = variables.resolve(definition(version), values)
+    return _resolved[key]
+
+
+_resolved: dict[tuple[int, str, str], Scorecard] = {}
+
+
 _cards: dict[tuple[int, str], Scorecard] = {}
 
 
@@ -218,13 +233,7 @@ def choose_version(session: Session, facts: CallFacts) -> ScorecardVersion | Non
 
 
 def current_versions(session: Session) -> list[ScorecardVersion]:
-    return list(
-        session.scalars(
-            select(ScorecardVersion)
-            .where(ScorecardVersion.is_current)
-            .order_by(ScorecardVersion.scorecard_id)
-        )
-    )
+    return repo.current_versions(session)
 
 
 def item_labels(session: Session) -> dict[tuple[str, str], str]:
@@ -250,7 +259,7 @@ def hotwords_for(session: Session, call_id: int, language: str | None) -> str | 
     version = choose_version(session, facts_of(session, call_id))
     if version is None:
         return None
-    words = definition(version).hotwords
+    words = scoring_card(session, version).hotwords
     return words.get(language or "") or None
 
 
@@ -277,7 +286,7 @@ def score_call(call_id: int) -> ScoringOutput:
         transcript = transcription.get_transcript(session, call_id)
         if transcript is None:
             raise pipeline.PermanentFailure("The call has no transcript to score")
-        card = definition(version)
+        card = scoring_card(session, version)
         segments = segments_from(transcript.segments)
         duration = transcript.audio_duration_s
         language = _scorecard_language(transcript.language, card)
@@ -410,7 +419,7 @@ def score_payload(
     session: Session, *, scorecard_id: str, language: str | None, segments: list[Any]
 ) -> tuple[ScorecardVersion, engine.ScoreResult]:
     version = get_current(session, scorecard_id)
-    card = definition(version)
+    card = scoring_card(session, version)
     language = language or card.languages[0]
     if language not in card.languages:
         raise InvalidInput(

@@ -17,7 +17,7 @@ from qc.config import get_settings
 from qc.db import get_engine, utcnow
 from qc.scoring import service
 from qc.scoring.definitions import canonical, load_folder, parse_scorecard, to_yaml
-from qc.scoring.models import CallScore, Origin, ScorecardVersion
+from qc.scoring.models import CallScore, ChangeAction, Origin, ScorecardChange, ScorecardVersion
 from tests.factories import api_token, bearer, make_scored_call
 
 SHIPPED = sorted(get_settings().scorecards_dir.glob("*.yaml"))
@@ -347,3 +347,95 @@ def test_an_untouched_scorecard_still_follows_its_file(db: Any, folder: Path) ->
     assert any(a.startswith("inbound-support r") for a in report.added)
     assert report.problems == []
     assert load_folder(folder).problems == []
+
+
+# Variables ---------------------------------------------------------------------------------------
+
+
+def _company_check(client: Any, headers: dict[str, str], text: str, language: str = "en") -> str:
+    transcript = {"segments": [{"speaker": "agent", "start": 0.5, "end": 4.0, "text": text, "words": []}]}
+    answer = client.post(
+        "/api/score",
+        headers=headers,
+        json={"scorecard": "outbound-sales", "language": language, "transcript": transcript},
+    )
+    assert answer.status_code == 200, answer.text
+    return {c["item_id"]: c["status"] for c in answer.json()["checks"]}["company_name"]
+
+
+def test_the_organisations_names_replace_the_shipped_ones_in_checks_and_hotwords(
+    client: Any, db: Any, org: Any, lead: dict[str, str]
+) -> None:
+    from qc.calls.models import Direction
+    from tests.factories import make_call
+
+    call = make_call(db, rep=org.rep, direction=Direction.OUTBOUND)
+    db.commit()
+    assert _company_check(client, lead, "Good morning, this is Rex from Acme Telecom.") == "pass"
+    assert service.hotwords_for(db, call.id, "en") == "Acme Telecom"  # the card's own default
+    saved = client.put(
+        "/api/scorecard-variables",
+        json={
+            "variables": {
+                "company": {"*": ["Contoso Mobile"], "ru": ["Контосо Мобайл"]},
+                "brand": {"*": ["Contoso"]},
+            }
+        },
+        headers=lead,
+    )
+    assert saved.status_code == 200, saved.text
+    assert _company_check(client, lead, "Good morning, this is Rex from Contoso Mobile.") == "pass"
+    assert _company_check(client, lead, "Good morning, this is Rex from Acme Telecom.") == "fail"
+    assert _company_check(client, lead, "Добрый день, это Рекс из Контосо Мобайл.", "ru") == "pass"
+    assert service.hotwords_for(db, call.id, "en") == "Contoso Mobile"
+    assert service.hotwords_for(db, call.id, "ru") == "Контосо Мобайл"
+    # The organisation's, so logged apart from any one scorecard, with what changed.
+    assert client.get("/api/scorecards/outbound-sales/changes", headers=lead).json() == []
+    [change] = db.scalars(select(ScorecardChange).where(ScorecardChange.scorecard_id == "*")).all()
+    assert (change.action, change.actor_id) == (ChangeAction.VARIABLES_CHANGED, org.qc_lead.id)
+    assert "{company}: (not set) -> *: Contoso Mobile; ru: Контосо Мобайл" in change.note
+    assert client.get("/api/scorecard-variables", headers=lead).json()["variables"]["brand"] == {
+        "*": ["Contoso"]
+    }
+
+
+def test_a_variable_without_a_value_is_a_problem_of_the_draft(client: Any, lead: dict[str, str]) -> None:
+    card = new_card()
+    card["sections"][0]["items"][0]["check"]["phrases"]["en"].append("welcome to {product}")
+    answer = client.post("/api/scorecards", json=card, headers=lead)
+    assert answer.status_code == 422
+    assert [p["field"] for p in answer.json()["problems"]] == ["variables"]
+    assert "{product} has no value" in answer.json()["problems"][0]["message"]
+    client.put("/api/scorecard-variables", json={"variables": {"product": {"*": ["FiberMax"]}}}, headers=lead)
+    assert client.post("/api/scorecards", json=card, headers=lead).status_code == 201
+    assert client.post("/api/scorecards/retention/publish", json={}, headers=lead).status_code == 200
+    # Now a scorecard in use needs {product}: it cannot be removed.
+    removed = client.put("/api/scorecard-variables", json={"variables": {}}, headers=lead)
+    assert removed.status_code == 422
+    assert removed.json()["problems"] == [
+        {"field": "variables.product", "message": "retention uses {product}: give it a value"}
+    ]
+
+
+def test_a_malformed_placeholder_is_refused(client: Any, lead: dict[str, str]) -> None:
+    card = new_card()
+    card["sections"][0]["items"][0]["check"]["phrases"]["en"].append("welcome to {Product Name}")
+    answer = client.post("/api/scorecards", json=card, headers=lead)
+    assert answer.status_code == 422
+    assert "is not a variable" in answer.json()["detail"]
+
+
+def test_the_scorecard_page_shows_which_names_the_phrases_use(
+    browser: Any, org: Any, lead: dict[str, str]
+) -> None:
+    browser.login_as(org.rep)
+    names = browser.page("/scorecards/outbound-sales").select_one("#scorecard-names")
+    rows = {
+        dt.code.get_text(): dt.find_next_sibling("dd").get_text(" ", strip=True) for dt in names.select("dt")
+    }
+    assert set(rows) == {"{company}", "{brand}"}
+    assert "Acme Telecom" in rows["{company}"] and "ru : Акме Телеком" in rows["{company}"]
+    assert "scorecard default" in names.get_text()
+    browser.put("/api/scorecard-variables", json={"variables": {"company": {"*": ["Contoso"]}}}, headers=lead)
+    names = browser.page("/scorecards/outbound-sales").select_one("#scorecard-names")
+    assert "Contoso" in names.get_text() and "organisation" in names.get_text()

@@ -1,5 +1,6 @@
 """scorecards edited in the browser: where each revision came from (origin, who published it,
-why), one draft per scorecard, and the scorecard audit log (scorecard_change)
+why), one draft per scorecard, the scorecard audit log (scorecard_change) and the
+organisation's scorecard variables ({company})
 
 Revision ID: 0016
 Revises: 0015
@@ -60,9 +61,19 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_scorecard_change")),
     )
     op.create_index("ix_scorecard_change_card_at", "scorecard_change", ["scorecard_id", "at"])
+    op.create_table(
+        "scorecard_variable",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=40), nullable=False),
+        sa.Column("language", sa.String(length=8), nullable=False),
+        sa.Column("names", sa.JSON(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_scorecard_variable")),
+        sa.UniqueConstraint("name", "language", name=op.f("uq_scorecard_variable_name_language")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("scorecard_variable")
     op.drop_table("scorecard_change")
     op.drop_table("scorecard_draft")
     with op.batch_alter_table("scorecard_version") as batch:
