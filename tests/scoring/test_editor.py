@@ -43,7 +43,9 @@ def _published_revisions_are_undone() -> Iterator[None]:
 
 @pytest.fixture
 def lead(client: Any, db: Any, org: Any) -> dict[str, str]:
-    return bearer(api_token(db, org.qc_lead))
+    headers = bearer(api_token(db, org.qc_lead))
+    db.commit()
+    return headers
 
 
 def definition_of(scorecard_id: str) -> dict[str, Any]:
