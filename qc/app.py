@@ -210,7 +210,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     from qc.coaching import routes as coaching
     from qc.coaching import views as coaching_views
     from qc.digest import routes as digest
-    from qc.evaluations import calibration_routes
+    from qc.evaluations import backtest_routes, calibration_routes
     from qc.evaluations import routes as evaluations
     from qc.feedback import routes as feedback
     from qc.notifications import routes as notifications
@@ -235,6 +235,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         scoring.api,
         scoring.score_api,
         editor_routes.api,
+        backtest_routes.api,
         reviews.pages,
         reviews.api,
         evaluations.pages,

@@ -107,7 +107,7 @@ def item_agreement(
         raise Forbidden("Only administrators and QC leads see how reviewers agree with the automatic checks")
     version = scoring.get_current(session, scorecard_id)
     card = scoring.definition(version)
-    items = _items(card)
+    items = empty_items(card)
     evaluations: set[int] = set()
     for (
         item_id,
@@ -123,13 +123,14 @@ def item_agreement(
         if stats is None or answer is None or status is None:
             continue
         evaluations.add(evaluation_id)
-        _add(stats, status, suggested, answer)
+        tally(stats, status, suggested, answer)
         if suggested is not None and answer != suggested and len(stats.overrides) < overrides_shown:
             stats.overrides.append(Override(evaluation_id, call_id, suggested, answer, reason, submitted))
     return AgreementReport(version, list(items.values()), len(evaluations))
 
 
-def _items(card: Scorecard) -> dict[str, ItemAgreement]:
+def empty_items(card: Scorecard) -> dict[str, ItemAgreement]:
+    """A zeroed tally per item of `card`, in its order."""
     result: dict[str, ItemAgreement] = {}
     for section in card.sections:
         for item in section.items:
@@ -138,7 +139,8 @@ def _items(card: Scorecard) -> dict[str, ItemAgreement]:
     return result
 
 
-def _add(stats: ItemAgreement, status: Status, suggested: str | None, answer: str, times: int = 1) -> None:
+def tally(stats: ItemAgreement, status: Status, suggested: str | None, answer: str, times: int = 1) -> None:
+    """Count one automatic verdict against a reviewer's answer."""
     stats.reviewed += times
     if suggested is None:  # the check left it to a person
         stats.left_to_person += times
@@ -170,11 +172,11 @@ def tally_counts(
     """Per item of `card`: (item, automatic status, suggested, answer, how many) rows counted
     as `item_agreement` counts them, for read-models that select and group the answers
     their own way (a team, a period). Overrides are not listed."""
-    items = _items(card)
+    items = empty_items(card)
     for item_id, status, suggested, answer, times in rows:
         stats = items.get(item_id)
         if stats is not None and answer is not None and status is not None:
-            _add(stats, status, suggested, answer, times)
+            tally(stats, status, suggested, answer, times)
     return list(items.values())
 
 

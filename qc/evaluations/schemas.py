@@ -111,3 +111,50 @@ def evaluation_read(detail: Any) -> EvaluationRead:
             for h in detail.history
         ],
     )
+
+
+# Backtest --------------------------------------------------------------------------------------------
+
+
+class AgreementFigures(BaseModel):
+    reviewed: int = Field(description="Reviews that answered the item")
+    decided: int = Field(description="... where the check gave a verdict")
+    agreed: int
+    agreement: float | None = Field(description="agreed / decided")
+    fail_precision: float | None = Field(description="Share of the check's fails reviewers confirmed")
+    fail_recall: float | None = Field(
+        description="Share of the failures reviewers found that the check flagged"
+    )
+    left_to_person: int
+
+
+class ItemBacktestRead(BaseModel):
+    item_id: str
+    label: str
+    section: str
+    check: str
+    published: AgreementFigures = Field(description="The revision in use (the agreement page's figures)")
+    draft: AgreementFigures
+    changed: int = Field(description="Reviewed calls whose verdict on this item the draft changes")
+
+
+class BacktestChangeRead(BaseModel):
+    call_id: int
+    evaluation_id: int
+    item_id: str
+    published: Status
+    draft: Status
+    answer: str = Field(description="The reviewer's final answer (after disputes)")
+    published_agreed: bool
+    draft_agrees: bool
+
+
+class BacktestRead(BaseModel):
+    scorecard_id: str
+    revision: int = Field(description="The revision in use the draft is compared with")
+    calls: int = Field(description="Reviewed calls run again")
+    skipped: int = Field(description="Reviewed calls whose transcript is gone (retention)")
+    changed_calls: int
+    seconds: float
+    items: list[ItemBacktestRead]
+    changes: list[BacktestChangeRead] = Field(description="Up to 500, newest review first")

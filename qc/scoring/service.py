@@ -23,6 +23,7 @@ from qc.scoring.definitions import Scorecard, Status, load_folder
 from qc.scoring.models import CallScore, ChangeAction, CheckResult, Origin, ScorecardVersion
 from qc.scoring.transcript import segments_from
 from qc.transcription import service as transcription
+from qc.transcription.models import Transcript
 from qc.users.models import Role, Team
 from qc.users.schemas import Principal
 
@@ -168,6 +169,20 @@ def scoring_card(session: Session, version: ScorecardVersion) -> Scorecard:
 _resolved: dict[tuple[int, str, str], Scorecard] = {}
 
 
+def with_organisation_names(session: Session, card: Scorecard) -> Scorecard:
+    """An unpublished card (a draft) with {variables} filled in as scoring would."""
+    return variables.resolve(card, repo.variable_values(session))
+
+
+def prepare_check(card: Scorecard, transcript: Transcript) -> Callable[[], engine.ScoreResult]:
+    """Running `card` on a stored transcript as the pipeline's scoring stage does: what it
+    needs is read now (in the transaction), the checks run when the result is called for."""
+    language = _scorecard_language(transcript.language, card)
+    segments = segments_from(transcript.segments)
+    duration = transcript.audio_duration_s
+    return lambda: engine.score_transcript(card, language=language, segments=segments, duration_s=duration)
+
+
 _cards: dict[tuple[int, str], Scorecard] = {}
 
 
@@ -287,12 +302,9 @@ def score_call(call_id: int) -> ScoringOutput:
         if transcript is None:
             raise pipeline.PermanentFailure("The call has no transcript to score")
         card = scoring_card(session, version)
-        segments = segments_from(transcript.segments)
-        duration = transcript.audio_duration_s
-        language = _scorecard_language(transcript.language, card)
+        run = prepare_check(card, transcript)
         version_id = version.id
-    result = engine.score_transcript(card, language=language, segments=segments, duration_s=duration)
-    return ScoringOutput(version_id, result, None)
+    return ScoringOutput(version_id, run(), None)
 
 
 MAX_NOTE = 500
