@@ -14,6 +14,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -23,7 +24,7 @@ from qc.evaluations import repository as repo
 from qc.reviews import access
 from qc.scoring import editor
 from qc.scoring import service as scoring
-from qc.scoring.definitions import Scorecard, Status
+from qc.scoring.definitions import Item, Scorecard, Status, canonical, references
 from qc.transcription import service as transcription
 from qc.users.schemas import Principal
 
@@ -79,28 +80,23 @@ def backtest(
     started = time.perf_counter()
     version = scoring.get_current(session, scorecard_id)
     draft = scoring.with_organisation_names(session, card)
+    rerun = changed_items(draft, scoring.scoring_card(session, version))
+    runner = _subset(draft, rerun)
     reviews = _reviews(session, scorecard_id, since)
     report = BacktestReport(scorecard_id, version.revision)
     before, after = agreement.empty_items(draft), agreement.empty_items(draft)
     changed: defaultdict[str, int] = defaultdict(int)
     changed_calls: set[int] = set()
-    results: dict[int, dict[str, Status] | None] = {}
+    verdicts = _verdicts(session, runner, sorted({call_id for _, call_id, _ in reviews}), report)
     for evaluation_id, call_id, answers in reviews:
-        if call_id not in results:
-            transcript = transcription.get_transcript(session, call_id)
-            run = scoring.prepare_check(draft, transcript) if transcript is not None else None
-            results[call_id] = {r.item_id: r.status for r in run().items} if run else None
-            report.calls += run is not None
-            report.skipped += run is None
-        verdicts = results[call_id]
-        if verdicts is None:
+        if call_id not in verdicts:
             continue
         for item_id, (status, suggested, answer) in answers.items():
-            new = verdicts.get(item_id)
-            if item_id not in after or status is None or new is None:
+            if item_id not in after or status is None:
                 continue
             agreement.tally(before[item_id], status, suggested, answer)
-            now = form.suggested(draft.item(item_id), new)
+            new = verdicts[call_id].get(item_id, status) if item_id in rerun else status
+            now = form.suggested(draft.item(item_id), new) if item_id in rerun else suggested
             agreement.tally(after[item_id], new, now, answer)
             if new != status:
                 changed[item_id] += 1
@@ -122,6 +118,69 @@ def backtest(
     report.changed_calls = len(changed_calls)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def changed_items(draft: Scorecard, published: Scorecard) -> set[str]:
+    """Items whose verdict the draft may change: a check changed or added, and the items
+    whose windows or conditions refer to those; each with what it refers to, to run it."""
+    old = {item.id: item for item in published.items}
+    changed = {
+        item.id
+        for item in draft.items
+        if item.check is not None and (item.id not in old or _rule(item) != _rule(old[item.id]))
+    }
+    grew = True
+    while grew:  # items that refer to a changed item may change too
+        dependants = {item.id for item in draft.items if set(references(item)) & changed} - changed
+        changed |= dependants
+        grew = bool(dependants)
+    return changed
+
+
+def _rule(item: Item) -> tuple[Any, ...]:
+    """What decides an item's verdict (not its label, guidance or weight)."""
+    return (item.check, item.answer, item.not_applicable_when)
+
+
+def _subset(card: Scorecard, item_ids: set[str]) -> Scorecard | None:
+    """`card` with only `item_ids` and the items they refer to; None when nothing is to run."""
+    if not item_ids:
+        return None
+    needed, frontier = set(item_ids), set(item_ids)
+    while frontier:
+        frontier = {ref for i in frontier for ref in references(card.item(i))} - needed
+        needed |= frontier
+    data = canonical(card)
+    data["sections"] = [
+        section | {"items": [i for i in section["items"] if i["id"] in needed]}
+        for section in data["sections"]
+        if any(i["id"] in needed for i in section["items"])
+    ]
+    return Scorecard.model_validate(data)
+
+
+def _verdicts(
+    session: Session, runner: Scorecard | None, call_ids: list[int], report: BacktestReport
+) -> dict[int, dict[str, Status]]:
+    """The draft's verdicts on the items it may change, per call with a transcript left."""
+    verdicts: dict[int, dict[str, Status]] = {}
+    for start in range(0, len(call_ids), BATCH):
+        batch = call_ids[start : start + BATCH]
+        transcripts = transcription.get_transcripts(session, batch)
+        for call_id in batch:
+            transcript = transcripts.get(call_id)
+            if transcript is None:
+                report.skipped += 1
+                continue
+            report.calls += 1
+            result = scoring.prepare_check(runner, transcript)() if runner is not None else None
+            verdicts[call_id] = {r.item_id: r.status for r in result.items} if result else {}
+        for transcript in transcripts.values():
+            session.expunge(transcript)  # with its segments: a batch done with, memory stays flat
+    return verdicts
+
+
+BATCH = 200  # transcripts read at a time
 
 
 def _reviews(

@@ -114,6 +114,18 @@ def get_transcript(session: Session, call_id: int, *, unredacted: bool = False) 
     return session.scalar(query)
 
 
+def get_transcripts(session: Session, call_ids: list[int]) -> dict[int, Transcript]:
+    """The masked transcripts of several calls (those that have one), by call id."""
+    if not call_ids:
+        return {}
+    query = (
+        select(Transcript)
+        .where(Transcript.call_id.in_(call_ids), Transcript.redacted_at.is_not(None))
+        .options(selectinload(Transcript.segments))
+    )
+    return {t.call_id: t for t in session.scalars(query)}
+
+
 def delete_transcript(session: Session, call_id: int) -> bool:
     """Delete the call's transcript (the retention policy); True if there was one."""
     return bool(session.execute(delete(Transcript).where(Transcript.call_id == call_id)).rowcount)  # type: ignore[attr-defined]

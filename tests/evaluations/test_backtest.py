@@ -47,22 +47,43 @@ def test_the_published_figures_are_the_agreement_pages(
     arrange(db, org, settings)
     headers = lead_headers(db, org)
     card = client.get("/api/scorecards/outbound-sales", headers=headers).json()["definition"]
-    client.put("/api/scorecards/outbound-sales/draft", json=card, headers=headers)
+    client.put(
+        "/api/scorecards/outbound-sales/draft",
+        json=card | {"title": "Only the title changed"},
+        headers=headers,
+    )
     answer = client.post("/api/scorecards/outbound-sales/draft/backtest", headers=headers)
     assert answer.status_code == 200, answer.text
     report = answer.json()
     page = agreement.item_agreement(db, principal_for(db, org.qc_lead), "outbound-sales")
-    assert {i["item_id"]: i["published"] for i in report["items"]} == {
-        i.item_id: figures(i) for i in page.items
-    }
-    assert (report["calls"], report["skipped"]) == (4, 0)
+    expected = {i.item_id: figures(i) for i in page.items}
+    assert {i["item_id"]: i["published"] for i in report["items"]} == expected
+    # No rule changed: the draft would decide every reviewed call as it was decided.
+    assert {i["item_id"]: i["draft"] for i in report["items"]} == expected
+    assert (report["calls"], report["skipped"], report["changed_calls"], report["changes"]) == (4, 0, 0, [])
+
+
+def test_a_phrase_that_reviewers_kept_confirming_raises_the_items_agreement(
+    client: Any, db: Session, org: Org, settings: Any
+) -> None:
+    arrange(db, org, settings)
+    headers = lead_headers(db, org)
+    card = copy.deepcopy(client.get("/api/scorecards/outbound-sales", headers=headers).json()["definition"])
+    item = next(i for s in card["sections"] for i in s["items"] if i["id"] == "company_name")
+    item["check"]["phrases"]["en"].append("this is daniel from")
+    client.put("/api/scorecards/outbound-sales/draft", json=card, headers=headers)
+    report = client.post("/api/scorecards/outbound-sales/draft/backtest", headers=headers).json()
     company = next(i for i in report["items"] if i["item_id"] == "company_name")
-    # The checks, run again on the transcripts, hear "Acme Telecom" every time.
+    # The checks, run again with the draft, hear the company every time.
     assert (company["published"]["agreed"], company["draft"]["agreed"], company["changed"]) == (1, 4, 3)
-    changes = [c for c in report["changes"] if c["item_id"] == "company_name"]
-    assert {(c["published"], c["draft"], c["answer"], c["draft_agrees"]) for c in changes} == {
-        ("fail", "pass", "yes", True)
+    assert company["draft"]["agreement"] == 1.0
+    changes = report["changes"]
+    assert {(c["item_id"], c["published"], c["draft"], c["answer"], c["draft_agrees"]) for c in changes} == {
+        ("company_name", "fail", "pass", "yes", True)
     }
+    assert report["changed_calls"] == 3
+    price = next(i for i in report["items"] if i["item_id"] == "price")
+    assert price["changed"] == 0 and price["draft"] == price["published"]  # not run again
 
 
 def test_a_draft_that_drops_the_company_phrases_loses_agreement(
@@ -89,3 +110,24 @@ def test_a_draft_that_drops_the_company_phrases_loses_agreement(
 def test_without_a_draft_there_is_nothing_to_backtest(client: Any, db: Session, org: Org) -> None:
     answer = client.post("/api/scorecards/outbound-sales/draft/backtest", headers=lead_headers(db, org))
     assert answer.status_code == 404
+
+
+def test_items_whose_windows_refer_to_a_changed_item_are_run_again() -> None:
+    from qc.config import get_settings
+    from qc.evaluations.backtest import changed_items
+    from qc.scoring.definitions import Scorecard, canonical, parse_scorecard
+
+    path = get_settings().scorecards_dir / "outbound_sales.yaml"
+    published = parse_scorecard(path.read_text(), source=path.name)
+    data = canonical(published)
+    item = next(i for s in data["sections"] for i in s["items"] if i["id"] == "presentation")
+    item["check"]["phrases"]["en"].append("here is what it gives you")
+    # open_questions and price look before / after the presentation: their verdicts may move.
+    assert changed_items(Scorecard.model_validate(data), published) == {
+        "presentation",
+        "open_questions",
+        "price",
+    }
+    relabelled = canonical(published)
+    relabelled["sections"][0]["items"][0]["label"] = "Says hello"
+    assert changed_items(Scorecard.model_validate(relabelled), published) == set()
