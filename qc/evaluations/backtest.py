@@ -164,19 +164,19 @@ def _verdicts(
 ) -> dict[int, dict[str, Status]]:
     """The draft's verdicts on the items it may change, per call with a transcript left."""
     verdicts: dict[int, dict[str, Status]] = {}
+    if runner is None:  # no rule changed: nothing to read or run
+        kept = transcription.calls_with_transcripts(session, call_ids)
+        report.calls, report.skipped = len(kept), len(call_ids) - len(kept)
+        return {call_id: {} for call_id in kept}
     for start in range(0, len(call_ids), BATCH):
         batch = call_ids[start : start + BATCH]
-        transcripts = transcription.get_transcripts(session, batch)
-        for call_id in batch:
-            transcript = transcripts.get(call_id)
-            if transcript is None:
-                report.skipped += 1
-                continue
-            report.calls += 1
-            result = scoring.prepare_check(runner, transcript)() if runner is not None else None
-            verdicts[call_id] = {r.item_id: r.status for r in result.items} if result else {}
-        for transcript in transcripts.values():
-            session.expunge(transcript)  # with its segments: a batch done with, memory stays flat
+        transcripts = transcription.transcript_rows(session, batch)
+        report.calls += len(transcripts)
+        report.skipped += len(batch) - len(transcripts)
+        for call_id, transcript in transcripts.items():
+            verdicts[call_id] = {
+                r.item_id: r.status for r in scoring.prepare_check(runner, transcript)().items
+            }
     return verdicts
 
 

@@ -24,6 +24,7 @@ from qc.scoring.models import CallScore, ChangeAction, CheckResult, Origin, Scor
 from qc.scoring.transcript import segments_from
 from qc.transcription import service as transcription
 from qc.transcription.models import Transcript
+from qc.transcription.service import TranscriptRows
 from qc.users.models import Role, Team
 from qc.users.schemas import Principal
 
@@ -174,7 +175,9 @@ def with_organisation_names(session: Session, card: Scorecard) -> Scorecard:
     return variables.resolve(card, repo.variable_values(session))
 
 
-def prepare_check(card: Scorecard, transcript: Transcript) -> Callable[[], engine.ScoreResult]:
+def prepare_check(
+    card: Scorecard, transcript: Transcript | TranscriptRows
+) -> Callable[[], engine.ScoreResult]:
     """Running `card` on a stored transcript as the pipeline's scoring stage does: what it
     needs is read now (in the transaction), the checks run when the result is called for."""
     language = _scorecard_language(transcript.language, card)

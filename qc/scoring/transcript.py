@@ -51,6 +51,9 @@ def segments_from(items: Iterable[Any]) -> list[Segment]:
 
     result = []
     for item in items:
+        if isinstance(item, dict):  # stored JSON: the common path, read in bulk by the backtest
+            result.append(_segment_of(item))
+            continue
         # Whisper's words carry their leading space (" morning"): a phrase of several words
         # only matches words without it.
         words = tuple(
@@ -74,6 +77,22 @@ def segments_from(items: Iterable[Any]) -> list[Segment]:
             )
         )
     return sorted(result, key=lambda s: (s.start, s.end))
+
+
+def _segment_of(item: dict[str, Any]) -> Segment:
+    words = []
+    for w in item.get("words") or ():
+        text = str(w["word"]).strip()
+        if text:
+            words.append(Word(float(w["start"]), float(w["end"]), text, float(w["probability"])))
+    speaker = item["speaker"]
+    return Segment(
+        str(getattr(speaker, "value", speaker)),
+        float(item["start"]),
+        float(item["end"]),
+        str(item["text"]),
+        tuple(words),
+    )
 
 
 @dataclass(slots=True)  # not frozen: a 5-minute call makes ~1,000 of these, and speed counts

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, selectinload
@@ -114,16 +115,57 @@ def get_transcript(session: Session, call_id: int, *, unredacted: bool = False) 
     return session.scalar(query)
 
 
-def get_transcripts(session: Session, call_ids: list[int]) -> dict[int, Transcript]:
+@dataclass(frozen=True)
+class TranscriptRows:
+    """A stored transcript as plain values, for reading thousands at once (no ORM objects):
+    `segments` are dicts of the transcript JSON shape (speaker, start, end, text, words)."""
+
+    call_id: int
+    language: str
+    audio_duration_s: float
+    segments: list[dict[str, Any]]
+
+
+def transcript_rows(session: Session, call_ids: list[int]) -> dict[int, TranscriptRows]:
     """The masked transcripts of several calls (those that have one), by call id."""
     if not call_ids:
         return {}
-    query = (
-        select(Transcript)
-        .where(Transcript.call_id.in_(call_ids), Transcript.redacted_at.is_not(None))
-        .options(selectinload(Transcript.segments))
+    heads = {
+        transcript_id: TranscriptRows(call_id, language, duration, [])
+        for transcript_id, call_id, language, duration in session.execute(
+            select(Transcript.id, Transcript.call_id, Transcript.language, Transcript.audio_duration_s).where(
+                Transcript.call_id.in_(call_ids), Transcript.redacted_at.is_not(None)
+            )
+        )
+    }
+    segment = TranscriptSegment
+    rows = session.execute(
+        select(
+            segment.transcript_id, segment.speaker, segment.start, segment.end, segment.text, segment.words
+        )
+        .where(segment.transcript_id.in_(list(heads)))
+        .order_by(segment.transcript_id, segment.position)
     )
-    return {t.call_id: t for t in session.scalars(query)}
+    for transcript_id, speaker, start, end, text, words in rows:
+        heads[transcript_id].segments.append(
+            {"speaker": speaker.value, "start": start, "end": end, "text": text, "words": words}
+        )
+    return {head.call_id: head for head in heads.values()}
+
+
+def calls_with_transcripts(session: Session, call_ids: list[int]) -> set[int]:
+    """Which of the calls still have a (masked) transcript."""
+    found: set[int] = set()
+    for start in range(0, len(call_ids), 1000):
+        chunk = call_ids[start : start + 1000]
+        found |= set(
+            session.scalars(
+                select(Transcript.call_id).where(
+                    Transcript.call_id.in_(chunk), Transcript.redacted_at.is_not(None)
+                )
+            )
+        )
+    return found
 
 
 def delete_transcript(session: Session, call_id: int) -> bool:
