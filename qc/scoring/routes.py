@@ -43,6 +43,7 @@ def scorecard_page(
         "version": version,
         "card": card,
         "names": variables.effective(card, editor.get_variables(session, principal)),
+        "hotwords": service.scoring_card(session, version).hotwords,  # names filled in
         "summary": views.summary_of(version),
         "revisions": service.revisions(session, scorecard_id),
         "describe": describe,

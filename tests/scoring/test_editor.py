@@ -441,3 +441,11 @@ def test_the_scorecard_page_shows_which_names_the_phrases_use(
     browser.put("/api/scorecard-variables", json={"variables": {"company": {"*": ["Contoso"]}}}, headers=lead)
     names = browser.page("/scorecards/outbound-sales").select_one("#scorecard-names")
     assert "Contoso" in names.get_text() and "organisation" in names.get_text()
+
+
+def test_the_scorecard_page_lists_hotwords_with_the_names_filled_in(browser: Any, org: Any) -> None:
+    browser.login_as(org.rep)
+    page = browser.page("/scorecards/outbound-sales")
+    hotwords = next(a for a in page.select("aside article") if "speech model" in a.get_text())
+    assert "en : Acme Telecom" in hotwords.get_text(" ", strip=True)
+    assert "{company}" not in hotwords.get_text()
