@@ -269,3 +269,36 @@ def as_(db: Session) -> Any:
         return bearer(tokens[user.id])
 
     return headers
+
+
+@pytest.fixture
+def scorecard_revisions_restored() -> Iterator[None]:
+    """scorecard_version is kept between tests (`_KEPT_TABLES`): a test that publishes
+    revisions gets it back as the files left it, with what was scored or reviewed with them."""
+    from sqlalchemy import delete, select, update
+
+    from qc.evaluations.models import Evaluation
+    from qc.scoring.models import CallScore, ScorecardVersion
+
+    with get_engine().begin() as conn:
+        kept = {
+            row[0]: row[1] for row in conn.execute(select(ScorecardVersion.id, ScorecardVersion.is_current))
+        }
+    yield
+    with get_engine().begin() as conn:
+        added = ScorecardVersion.id.not_in(list(kept))
+        conn.execute(
+            delete(CallScore).where(
+                CallScore.scorecard_version_id.in_(select(ScorecardVersion.id).where(added))
+            )
+        )
+        conn.execute(
+            delete(Evaluation).where(
+                Evaluation.scorecard_version_id.in_(select(ScorecardVersion.id).where(added))
+            )
+        )
+        conn.execute(delete(ScorecardVersion).where(added))
+        for version_id, current in kept.items():
+            conn.execute(
+                update(ScorecardVersion).where(ScorecardVersion.id == version_id).values(is_current=current)
+            )

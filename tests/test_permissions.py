@@ -567,6 +567,12 @@ TABLE: list[Row] = [
     Row("api:scorecard_export", "GET", expect(200, anonymous=401)),
     Row("api:scorecard_changes", "GET", keepers(200, anonymous=401)),
     Row("api:scorecard_backtest", "POST", keepers(404, anonymous=401)),  # no draft yet
+    Row(
+        "api:scorecard_rescore",
+        "POST",
+        keepers(200, anonymous=401),  # a call that does not exist: nothing queued
+        body={"json": {"call_ids": [987654]}},
+    ),
     Row("api:scorecard_variables", "GET", expect(200, anonymous=401)),
     Row("api:scorecard_variables_save", "PUT", keepers(200, anonymous=401), body={"json": {"variables": {}}}),
     # The review queue.

@@ -10,12 +10,14 @@ from fastapi.responses import PlainTextResponse, Response
 from qc.errors import InvalidInput
 from qc.kit.openapi import body_in
 from qc.kit.web import DB
-from qc.scoring import access, editor, views
+from qc.scoring import access, editor, service, views
 from qc.scoring.definitions import Scorecard
 from qc.scoring.routes import RevisionQuery, ScorecardId
 from qc.scoring.schemas import (
     CopyRequest,
     PublishRequest,
+    RescoreRead,
+    RescoreRequest,
     ScorecardChangeRead,
     ScorecardDetail,
     ScorecardDraftRead,
@@ -204,3 +206,14 @@ def save_variables(session: DB, principal: CurrentUser, body: ScorecardVariables
     """Replace the organisation's variables (QC leads and administrators). Calls scored from
     now on use the new values; a variable a scorecard in use needs cannot be removed."""
     return ScorecardVariables(variables=editor.set_variables(session, principal, body.variables))
+
+
+@api.post("/scorecards/{scorecard_id}/rescore", response_model=RescoreRead, name="api:scorecard_rescore")
+def rescore_calls(
+    session: DB, principal: CurrentUser, scorecard_id: ScorecardId, body: RescoreRequest
+) -> RescoreRead:
+    """Score chosen calls again with the revision in use (they are not transcribed again);
+    calls not scored with this scorecard, or not scored yet, are left alone."""
+    return RescoreRead(
+        queued=service.rescore(session, principal, scorecard_id=scorecard_id, call_ids=body.call_ids)
+    )

@@ -5,6 +5,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from qc.kit.web import RowId
 from qc.scoring.definitions import Status
 from qc.transcription.models import Speaker
 
@@ -160,4 +161,18 @@ class ScorecardVariables(BaseModel):
         description="Variable -> language ('*' for any language without its own) -> one or more names, "
         "e.g. {'company': {'*': ['Acme Telecom'], 'ru': ['Акме Телеком']}}. {name} is reserved "
         "(a person's name)."
+    )
+
+
+class RescoreRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    call_ids: list[RowId] = Field(
+        min_length=1, max_length=1000, description="Calls to score again (e.g. those a backtest lists)"
+    )
+
+
+class RescoreRead(BaseModel):
+    queued: int = Field(
+        description="Calls sent back through scoring; others were not scored with this scorecard"
     )

@@ -17,7 +17,7 @@ from qc.calls.models import Call, CallStatus
 from qc.db import session_scope
 from qc.errors import Forbidden, InvalidInput, NotFound
 from qc.jobs.events import emit
-from qc.scoring import editor, engine, variables
+from qc.scoring import access, editor, engine, variables
 from qc.scoring import repository as repo
 from qc.scoring.definitions import Scorecard, Status, load_folder
 from qc.scoring.models import CallScore, ChangeAction, CheckResult, Origin, ScorecardVersion
@@ -393,15 +393,27 @@ def get_call_score(session: Session, call_id: int) -> CallScore | None:
 # Re-scoring -----------------------------------------------------------------------------------------
 
 
-def rescore(session: Session, principal: Principal | None, *, scorecard_id: str | None = None) -> int:
+def rescore(
+    session: Session,
+    principal: Principal | None,
+    *,
+    scorecard_id: str | None = None,
+    call_ids: list[int] | None = None,
+) -> int:
     """Send scored calls back through scoring (not transcription); the number queued.
 
     With `scorecard_id`, only calls scored with that scorecard and calls no scorecard
-    applied to (a changed rule may now cover them).
+    applied to (a changed rule may now cover them). With `call_ids` as well, only those
+    of them (the calls a backtest showed would change): QC leads may do that; re-scoring
+    everything is for administrators.
     """
-    if principal is not None and principal.role is not Role.ADMIN:
-        raise Forbidden("Only administrators can re-score calls")
+    chosen = call_ids is not None and scorecard_id is not None
+    allowed = principal is None or principal.role is Role.ADMIN or (chosen and access.can_edit(principal))
+    if not allowed:
+        raise Forbidden("Only administrators can re-score every call; QC leads re-score chosen calls")
     query = select(Call).join(CallScore, CallScore.call_id == Call.id).where(Call.status == CallStatus.SCORED)
+    if call_ids is not None:
+        query = query.where(Call.id.in_(call_ids))
     if scorecard_id is not None:
         if not session.scalar(
             select(ScorecardVersion.id).where(ScorecardVersion.scorecard_id == scorecard_id)

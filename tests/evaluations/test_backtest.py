@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+import pytest
 from sqlalchemy.orm import Session
 
 from qc.evaluations import agreement
@@ -131,3 +132,41 @@ def test_items_whose_windows_refer_to_a_changed_item_are_run_again() -> None:
     relabelled = canonical(published)
     relabelled["sections"][0]["items"][0]["label"] = "Says hello"
     assert changed_items(Scorecard.model_validate(relabelled), published) == set()
+
+
+@pytest.mark.usefixtures("scorecard_revisions_restored")
+def test_the_calls_a_backtest_lists_are_rescored_in_one_request(
+    client: Any, db: Session, org: Org, settings: Any
+) -> None:
+    from sqlalchemy import select
+
+    from qc.calls.models import Call, CallStatus
+    from qc.evaluations.models import Evaluation
+
+    arrange(db, org, settings)
+    headers = lead_headers(db, org)
+    card = copy.deepcopy(client.get("/api/scorecards/outbound-sales", headers=headers).json()["definition"])
+    item = next(i for s in card["sections"] for i in s["items"] if i["id"] == "company_name")
+    item["check"]["phrases"]["en"].append("this is daniel from")
+    client.put("/api/scorecards/outbound-sales/draft", json=card, headers=headers)
+    changed = sorted(
+        {
+            c["call_id"]
+            for c in client.post("/api/scorecards/outbound-sales/draft/backtest", headers=headers).json()[
+                "changes"
+            ]
+        }
+    )
+    assert client.post("/api/scorecards/outbound-sales/publish", json={}, headers=headers).status_code == 200
+    other = next(i for i in db.scalars(select(Evaluation.call_id)) if i not in changed)
+    answer = client.post(
+        "/api/scorecards/outbound-sales/rescore", json={"call_ids": changed}, headers=headers
+    )
+    assert answer.json() == {"queued": 3}
+    db.expire_all()
+    statuses = {c.id: c.status for c in db.scalars(select(Call))}
+    assert {statuses[i] for i in changed} == {CallStatus.TRANSCRIBED}  # back in the pipeline for scoring
+    assert statuses[other] is CallStatus.SCORED
+    # Re-scoring every call stays with administrators.
+    everything = client.post("/api/scorecards/outbound-sales/rescore", json={"call_ids": []}, headers=headers)
+    assert everything.status_code == 422

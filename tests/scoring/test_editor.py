@@ -5,40 +5,25 @@ from __future__ import annotations
 
 import copy
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from sqlalchemy import delete, select, update
+from sqlalchemy import select
 
 from qc.config import get_settings
-from qc.db import get_engine, utcnow
+from qc.db import utcnow
 from qc.scoring import service
 from qc.scoring.definitions import canonical, load_folder, parse_scorecard, to_yaml
-from qc.scoring.models import CallScore, ChangeAction, Origin, ScorecardChange, ScorecardVersion
+from qc.scoring.models import ChangeAction, Origin, ScorecardChange, ScorecardVersion
 from tests.factories import api_token, bearer, make_scored_call
 
 SHIPPED = sorted(get_settings().scorecards_dir.glob("*.yaml"))
 
 
-@pytest.fixture(autouse=True)
-def _published_revisions_are_undone() -> Iterator[None]:
-    """scorecard_version is kept between tests: put it back as the files left it."""
-    with get_engine().begin() as conn:
-        kept = {
-            row.id: row.is_current
-            for row in conn.execute(select(ScorecardVersion.id, ScorecardVersion.is_current))
-        }
-    yield
-    with get_engine().begin() as conn:
-        conn.execute(delete(CallScore).where(CallScore.scorecard_version_id.not_in(list(kept))))
-        conn.execute(delete(ScorecardVersion).where(ScorecardVersion.id.not_in(list(kept))))
-        for version_id, current in kept.items():
-            conn.execute(
-                update(ScorecardVersion).where(ScorecardVersion.id == version_id).values(is_current=current)
-            )
+# Publishing adds revisions to scorecard_version, which is kept between tests: undo them.
+pytestmark = pytest.mark.usefixtures("scorecard_revisions_restored")
 
 
 @pytest.fixture
