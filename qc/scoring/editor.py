@@ -117,10 +117,8 @@ def copy_scorecard(
     )
 
 
-def get_draft(
-    session: Session, principal: Principal, scorecard_id: str, *, create: bool = False
-) -> DraftView:
-    """The scorecard's draft; with `create`, a fresh one from the revision in use if none."""
+def get_draft(session: Session, principal: Principal, scorecard_id: str) -> DraftView:
+    """The scorecard's draft (NotFound when it has none)."""
     access.require_editor(principal)
     published = repo.current(session, scorecard_id)
     draft = repo.draft(session, scorecard_id)
@@ -128,14 +126,7 @@ def get_draft(
         return DraftView(draft, Scorecard.model_validate(draft.definition), published)
     if published is None:
         raise NotFound(f"No scorecard {scorecard_id!r}")
-    card = Scorecard.model_validate(published.definition)
-    if not create:
-        raise NotFound(
-            f"Scorecard {scorecard_id!r} has no draft: the revision in use is r{published.revision}"
-        )
-    return DraftView(
-        _store_draft(session, principal, card, None, base_revision=published.revision), card, published
-    )
+    raise NotFound(f"Scorecard {scorecard_id!r} has no draft: the revision in use is r{published.revision}")
 
 
 def save_draft(

@@ -33,6 +33,18 @@ def figures(stats: agreement.ItemAgreement) -> dict[str, Any]:
     }
 
 
+def save_company_phrases(
+    client: Any, headers: dict[str, str], phrases: list[str], *, append: bool
+) -> dict[str, Any]:
+    """Save as the draft the scorecard in use with the English phrases of company_name
+    extended (or replaced); the draft's definition."""
+    card = copy.deepcopy(client.get("/api/scorecards/outbound-sales", headers=headers).json()["definition"])
+    item = next(i for s in card["sections"] for i in s["items"] if i["id"] == "company_name")
+    item["check"]["phrases"]["en"] = [*item["check"]["phrases"]["en"], *phrases] if append else phrases
+    assert client.put("/api/scorecards/outbound-sales/draft", json=card, headers=headers).status_code == 200
+    return card
+
+
 def arrange(db: Session, org: Org, settings: Any) -> None:
     """Four reviewed calls where the agent names the company ("... from Acme Telecom"): the
     check was wrong on three (fail, the reviewer said yes), right on one."""
@@ -69,10 +81,7 @@ def test_a_phrase_that_reviewers_kept_confirming_raises_the_items_agreement(
 ) -> None:
     arrange(db, org, settings)
     headers = lead_headers(db, org)
-    card = copy.deepcopy(client.get("/api/scorecards/outbound-sales", headers=headers).json()["definition"])
-    item = next(i for s in card["sections"] for i in s["items"] if i["id"] == "company_name")
-    item["check"]["phrases"]["en"].append("this is daniel from")
-    client.put("/api/scorecards/outbound-sales/draft", json=card, headers=headers)
+    save_company_phrases(client, headers, ["this is daniel from"], append=True)
     report = client.post("/api/scorecards/outbound-sales/draft/backtest", headers=headers).json()
     company = next(i for i in report["items"] if i["item_id"] == "company_name")
     # The checks, run again with the draft, hear the company every time.
@@ -92,10 +101,7 @@ def test_a_draft_that_drops_the_company_phrases_loses_agreement(
 ) -> None:
     arrange(db, org, settings)
     headers = lead_headers(db, org)
-    card = copy.deepcopy(client.get("/api/scorecards/outbound-sales", headers=headers).json()["definition"])
-    item = next(i for s in card["sections"] for i in s["items"] if i["id"] == "company_name")
-    item["check"]["phrases"]["en"] = ["calling on behalf of"]
-    client.put("/api/scorecards/outbound-sales/draft", json=card, headers=headers)
+    card = save_company_phrases(client, headers, ["calling on behalf of"], append=False)
     report = client.post("/api/scorecards/outbound-sales/draft/backtest", headers=headers).json()
     company = next(i for i in report["items"] if i["item_id"] == "company_name")
     assert (company["published"]["agreed"], company["draft"]["agreed"]) == (1, 0)
@@ -145,10 +151,7 @@ def test_the_calls_a_backtest_lists_are_rescored_in_one_request(
 
     arrange(db, org, settings)
     headers = lead_headers(db, org)
-    card = copy.deepcopy(client.get("/api/scorecards/outbound-sales", headers=headers).json()["definition"])
-    item = next(i for s in card["sections"] for i in s["items"] if i["id"] == "company_name")
-    item["check"]["phrases"]["en"].append("this is daniel from")
-    client.put("/api/scorecards/outbound-sales/draft", json=card, headers=headers)
+    save_company_phrases(client, headers, ["this is daniel from"], append=True)
     changed = sorted(
         {
             c["call_id"]
