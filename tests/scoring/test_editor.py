@@ -434,3 +434,20 @@ def test_the_scorecard_page_lists_hotwords_with_the_names_filled_in(browser: Any
     hotwords = next(a for a in page.select("aside article") if "speech model" in a.get_text())
     assert "en : Acme Telecom" in hotwords.get_text(" ", strip=True)
     assert "{company}" not in hotwords.get_text()
+
+
+def test_the_revision_list_names_who_published_it_without_their_address(
+    browser: Any, org: Any, lead: dict[str, str]
+) -> None:
+    card = browser.get("/api/scorecards/inbound-support", headers=lead).json()["definition"]
+    browser.put("/api/scorecards/inbound-support/draft", json=card | {"title": "Support v2"}, headers=lead)
+    browser.post("/api/scorecards/inbound-support/publish", json={"note": "shorter"}, headers=lead)
+    browser.login_as(org.rep)
+    revisions = next(
+        a
+        for a in browser.page("/scorecards/inbound-support").select("aside article")
+        if "Revisions" in a.get_text()
+    )
+    text = revisions.get_text(" ", strip=True)
+    assert f"published in the editor by {org.qc_lead.name}: shorter" in text
+    assert org.qc_lead.email not in text
