@@ -219,7 +219,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     from qc.reports import routes as reports
     from qc.reports import trends, trends_routes
     from qc.reviews import routes as reviews
-    from qc.scoring import editor_routes
+    from qc.scoring import editor_pages, editor_routes
     from qc.scoring import routes as scoring
     from qc.training import routes as training
     from qc.users import routes as users
@@ -231,11 +231,13 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         calls.api,
         browse.pages,
         browse.api,
+        editor_pages.pages,  # before scoring.pages: /scorecards/new is not a scorecard id
         scoring.pages,
         scoring.api,
         scoring.score_api,
         editor_routes.api,
         backtest_routes.api,
+        backtest_routes.pages,
         reviews.pages,
         reviews.api,
         evaluations.pages,

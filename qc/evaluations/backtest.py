@@ -81,14 +81,14 @@ def backtest(
     version = scoring.get_current(session, scorecard_id)
     draft = scoring.with_organisation_names(session, card)
     rerun = changed_items(draft, scoring.scoring_card(session, version))
-    runner = _subset(draft, rerun)
-    reviews = _reviews(session, scorecard_id, since)
+    runner = subset(draft, rerun)
+    reviewed = reviews(session, scorecard_id, since)
     report = BacktestReport(scorecard_id, version.revision)
     before, after = agreement.empty_items(draft), agreement.empty_items(draft)
     changed: defaultdict[str, int] = defaultdict(int)
     changed_calls: set[int] = set()
-    verdicts = _verdicts(session, runner, sorted({call_id for _, call_id, _ in reviews}), report)
-    for evaluation_id, call_id, answers in reviews:
+    verdicts = _verdicts(session, runner, sorted({call_id for _, call_id, _ in reviewed}), report)
+    for evaluation_id, call_id, answers in reviewed:
         if call_id not in verdicts:
             continue
         for item_id, (status, suggested, answer) in answers.items():
@@ -142,7 +142,7 @@ def _rule(item: Item) -> tuple[Any, ...]:
     return (item.check, item.answer, item.not_applicable_when)
 
 
-def _subset(card: Scorecard, item_ids: set[str]) -> Scorecard | None:
+def subset(card: Scorecard, item_ids: set[str]) -> Scorecard | None:
     """`card` with only `item_ids` and the items they refer to; None when nothing is to run."""
     if not item_ids:
         return None
@@ -183,7 +183,7 @@ def _verdicts(
 BATCH = 200  # transcripts read at a time
 
 
-def _reviews(
+def reviews(
     session: Session, scorecard_id: str, since: datetime | None
 ) -> list[tuple[int, int, dict[str, tuple[Status | None, str | None, str]]]]:
     """Each submitted review of the scorecard, newest first: (review, call, per item the

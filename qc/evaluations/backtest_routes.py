@@ -5,15 +5,17 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Form, Path, Query, Request
+from fastapi.responses import RedirectResponse, Response
 
-from qc.evaluations import agreement, backtest
+from qc.evaluations import agreement, backtest, form, suggestions
 from qc.evaluations.schemas import AgreementFigures, BacktestChangeRead, BacktestRead, ItemBacktestRead
-from qc.kit.web import DB
+from qc.kit.web import DB, render
 from qc.scoring.routes import ScorecardId
 from qc.users.web import CurrentUser
 
 api = APIRouter(prefix="/api", tags=["scorecard editor"])
+pages = APIRouter(include_in_schema=False)
 
 
 def _figures(stats: agreement.ItemAgreement) -> AgreementFigures:
@@ -74,3 +76,68 @@ def backtest_draft(
             for c in report.changes
         ],
     )
+
+
+# Pages -------------------------------------------------------------------------------------------
+
+
+@pages.get("/scorecards/{scorecard_id}/backtest", name="evaluations:backtest")
+def backtest_page(
+    request: Request,
+    session: DB,
+    principal: CurrentUser,
+    scorecard_id: ScorecardId,
+    since: Annotated[date | None, Query()] = None,
+) -> Response:
+    """The draft against the reviewed calls, item by item, and the form that publishes it."""
+    start = datetime.combine(since, time.min, tzinfo=UTC) if since else None
+    report = backtest.backtest_draft(session, principal, scorecard_id, since=start)
+    context = {
+        "report": report,
+        "since": since,
+        "answer_label": form.label,
+        "changed_ids": sorted({c.call_id for c in report.changes}),
+    }
+    return render(request, "evaluations/backtest.html", context)
+
+
+ItemId = Annotated[str, Path(pattern=r"^[a-z0-9_]+$", max_length=60)]
+
+
+@pages.get("/scorecards/{scorecard_id}/items/{item_id}/suggestions", name="evaluations:suggestions")
+def suggestions_fragment(
+    request: Request,
+    session: DB,
+    principal: CurrentUser,
+    scorecard_id: ScorecardId,
+    item_id: ItemId,
+    back: Annotated[str, Query(pattern="^(edit|agreement)$")] = "edit",
+) -> Response:
+    """Phrases and exceptions mined from the reviewers' overrides of one item (a fragment
+    the editor and the item's agreement page load)."""
+    found = suggestions.for_item(session, principal, scorecard_id, item_id)
+    context = {"scorecard_id": scorecard_id, "found": found, "back": back}
+    return render(request, "evaluations/_suggestions.html", context)
+
+
+@pages.post("/scorecards/{scorecard_id}/items/{item_id}/suggestions", name="evaluations:suggestion_accept")
+def accept_suggestion(
+    request: Request,
+    session: DB,
+    principal: CurrentUser,
+    scorecard_id: ScorecardId,
+    item_id: ItemId,
+    kind: Annotated[str, Form(max_length=20)],
+    language: Annotated[str, Form(max_length=10)],
+    text: Annotated[str, Form(max_length=200)],
+    back: Annotated[str, Form(pattern="^(edit|agreement)$")] = "edit",
+) -> Response:
+    """Add a suggestion to the draft; the person still publishes it."""
+    suggestions.accept(
+        session, principal, scorecard_id, item_id=item_id, kind=kind, language=language, text=text
+    )
+    if back == "agreement":
+        url = request.url_for("evaluations:agreement_item", scorecard_id=scorecard_id, item_id=item_id)
+        return RedirectResponse(f"{url.path}?added=1", status_code=303)
+    url = request.url_for("scorecards:edit", scorecard_id=scorecard_id)
+    return RedirectResponse(f"{url.path}?saved=1#item-{item_id}", status_code=303)

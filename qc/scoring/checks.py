@@ -125,7 +125,14 @@ def _phrase(item: Item, check: PhraseCheck, call: CallText, done: dict[str, Item
     inside: list[Evidence] = []
     outside: list[Evidence] = []
     denied: list[Evidence] = []
+    exceptions = _matches(call, f"{item.id}:except", speakers) if check.exceptions else []
     for match in _matches(call, item.id, speakers):
+        covering = next((e for e in exceptions if e.start <= match.start and match.end <= e.end), None)
+        if covering is not None:
+            denied.append(
+                _evidence(call, covering, "excepted", f'"{match.phrase}" inside "{covering.phrase}"')
+            )
+            continue
         if check.negation == "respect" and negated(call, match):
             denied.append(_evidence(call, match, "negated", f'"{match.phrase}" negated'))
             continue
@@ -166,7 +173,9 @@ def _said(
             f'"{e.text}" at {format_clock(e.start)}' for e in outside[:3]
         )
     elif denied:
-        summary = "Only said in the negative: " + ", ".join(f'"{e.text}"' for e in denied[:3])
+        summary = "Only said in the negative or as an exception: " + ", ".join(
+            f'"{e.text}"' for e in denied[:3]
+        )
     else:
         needed = f"{check.min_count} times " if check.min_count > 1 else ""
         summary = f"Not said {needed}{where.strip() or 'in the call'}".rstrip()
@@ -201,7 +210,7 @@ def _not_said(
     confidence = call.mean_probability(speakers, bounds.lo, bounds.hi)
     summary = f"None of the phrases was said{where}"
     if denied:
-        summary += "; negated uses ignored: " + ", ".join(f'"{e.text}"' for e in denied[:3])
+        summary += "; negated uses and exceptions ignored: " + ", ".join(f'"{e.text}"' for e in denied[:3])
     return ItemResult(item.id, Status.PASS, _cap_for_mono(call, confidence), summary + notes, denied)
 
 

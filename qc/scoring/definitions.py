@@ -85,6 +85,12 @@ class _Strict(BaseModel):
 Phrases = dict[str, list[str]]
 
 
+def _trimmed(text: str) -> str:
+    """Free text as a form sends it back: no surrounding blank lines, "\n" line ends (a
+    YAML block scalar ends in a newline a browser's text box does not keep)."""
+    return text.replace("\r\n", "\n").strip()
+
+
 def _clean_phrases(value: Phrases) -> Phrases:
     _check_placeholders(value)
     cleaned: Phrases = {}
@@ -119,8 +125,18 @@ class PhraseCheck(_Strict):
     # "lemma": any inflection counts. "exact": the words as written (lower-cased); use it
     # for forbidden lists, where "you should have received" is not "you should have".
     match: Literal["lemma", "exact"] = "lemma"
+    # Longer phrases that contain a phrase but do not count as it ("you should have
+    # received" for a forbidden "you should have"), per language; matched the same way.
+    exceptions: Phrases = Field(default_factory=dict)
 
     _phrases = field_validator("phrases")(_clean_phrases)
+
+    @field_validator("exceptions")
+    @classmethod
+    def _exceptions(cls, value: Phrases) -> Phrases:
+        return _clean_phrases(
+            {lang: phrases for lang, phrases in value.items() if any(p.strip() for p in phrases)}
+        )
 
 
 class QuestionCheck(_Strict):
@@ -175,6 +191,8 @@ class Item(_Strict):
     check: Check | None = None
     not_applicable_when: NotApplicableWhen | None = None
 
+    _guidance = field_validator("guidance")(lambda value: _trimmed(value))
+
     @model_validator(mode="after")
     def _na_needs_an_na_answer(self) -> Item:
         if self.not_applicable_when is not None and self.answer is not AnswerType.YES_NO_NA:
@@ -215,6 +233,7 @@ class Scorecard(_Strict):
     sections: list[Section] = Field(min_length=1)
 
     _source_hash: str = PrivateAttr(default="")
+    _description = field_validator("description")(lambda value: _trimmed(value))
 
     @field_validator("languages")
     @classmethod
@@ -425,7 +444,10 @@ def validate_definition(data: Any, *, source: str) -> Scorecard:
             for e in exc.errors()
         ]
         raise ScorecardFileError(problems) from exc
-    problems = [Problem(source, "", p) for p in _language_gaps(card)]
+    problems = [
+        Problem(source, "", f"item {item_id} > check.{name}: no phrases for {', '.join(missing)}")
+        for item_id, name, missing in language_gaps(card)
+    ]
     if problems:
         raise ScorecardFileError(problems)
     return card
@@ -447,8 +469,9 @@ def _hash(data: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _language_gaps(card: Scorecard) -> list[str]:
-    """Every phrase list must cover every language the scorecard declares."""
+def language_gaps(card: Scorecard) -> list[tuple[str, str, list[str]]]:
+    """Every phrase list must cover every language the scorecard declares: (item, list,
+    missing languages) for each one that does not."""
     gaps = []
     for item in card.items:
         check = item.check
@@ -460,7 +483,7 @@ def _language_gaps(card: Scorecard) -> list[str]:
         for name, phrases in lists.items():
             missing = [lang for lang in card.languages if lang not in phrases]
             if missing:
-                gaps.append(f"item {item.id} > check.{name}: no phrases for {', '.join(missing)}")
+                gaps.append((item.id, name, missing))
     return gaps
 
 

@@ -13,6 +13,7 @@ writes the files).
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from qc.db import utcnow
 from qc.errors import Conflict, InvalidInput, NotFound
-from qc.scoring import access, variables
+from qc.scoring import access, editor_form, variables
 from qc.scoring import repository as repo
 from qc.scoring.definitions import Scorecard, ScorecardFileError, canonical, to_yaml, validate_definition
 from qc.scoring.models import ChangeAction, Origin, ScorecardChange, ScorecardDraft, ScorecardVersion
@@ -91,6 +92,8 @@ class DraftView:
 def create_scorecard(session: Session, principal: Principal, card: Scorecard) -> DraftView:
     """A new scorecard, as a draft to publish; its id must be free."""
     access.require_editor(principal)
+    if card.id in RESERVED_IDS:
+        raise InvalidInput(f"{card.id!r} cannot be a scorecard id: choose another", field="id")
     if repo.revisions(session, card.id) or repo.draft(session, card.id) is not None:
         raise Conflict(
             f"Scorecard {card.id!r} already exists: save your version as its draft "
@@ -115,6 +118,55 @@ def copy_scorecard(
     return create_scorecard(
         session, principal, validated(source | {"id": new_id, "title": title, "version": 1})
     )
+
+
+RESERVED_IDS = frozenset({"new"})  # /scorecards/new is the page that creates one
+
+
+def start_scorecard(
+    session: Session,
+    principal: Principal,
+    *,
+    new_id: str,
+    title: str,
+    languages: list[str],
+    copy_of: str | None = None,
+    file: bytes | None = None,
+) -> DraftView:
+    """The "new scorecard" page: from a file, as a copy of another, or from one section
+    with one item to build on."""
+    access.require_editor(principal)
+    if file:
+        data = _file_data(file)
+        data |= {k: v for k, v in {"id": new_id, "title": title}.items() if v}
+        return create_scorecard(session, principal, validated(data))
+    if not new_id:
+        raise InvalidInput("Give the scorecard an id: lower-case letters, digits, - and _", field="id")
+    if copy_of:
+        return copy_scorecard(session, principal, copy_of, new_id=new_id, title=title or new_id)
+    blank = {
+        "id": new_id,
+        "title": title or new_id,
+        "languages": languages,
+        "sections": [
+            {
+                "id": "opening",
+                "title": "Opening",
+                "items": [{"id": "greeting", "label": "Greets the customer"}],
+            }
+        ],
+    }
+    return create_scorecard(session, principal, validated(blank))
+
+
+def _file_data(file: bytes) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(file.decode("utf-8"))
+    except (UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise InvalidInput(f"The file is not a scorecard file (YAML): {exc}", field="file") from exc
+    if not isinstance(data, dict):
+        raise InvalidInput("A scorecard file is one mapping (id, title, sections...)", field="file")
+    return data
 
 
 def get_draft(session: Session, principal: Principal, scorecard_id: str) -> DraftView:
@@ -155,6 +207,57 @@ def save_draft(
     draft = _store_draft(session, principal, card, draft, base_revision=base)
     _log(session, principal, scorecard_id, ChangeAction.DRAFT_SAVED)
     return DraftView(draft, card, published)
+
+
+@dataclass(frozen=True)
+class Editing:
+    """What the editor opens: the draft if there is one, else the revision in use."""
+
+    scorecard_id: str
+    definition: dict[str, Any]
+    draft: ScorecardDraft | None
+    published: ScorecardVersion | None
+
+
+def editing(session: Session, principal: Principal, scorecard_id: str) -> Editing:
+    access.require_editor(principal)
+    draft, published = repo.draft(session, scorecard_id), repo.current(session, scorecard_id)
+    if draft is None and published is None:
+        raise NotFound(f"No scorecard {scorecard_id!r}")
+    source = draft.definition if draft is not None else published.definition  # type: ignore[union-attr]
+    return Editing(scorecard_id, source, draft, published)
+
+
+def save_form(
+    session: Session,
+    principal: Principal,
+    scorecard_id: str,
+    pairs: list[tuple[str, str]],
+    *,
+    lock: int | None,
+) -> tuple[DraftView | None, editor_form.EditorForm]:
+    """Save the editor page's form as the draft; when it has problems nothing is saved and
+    the form comes back with each problem next to its field."""
+    access.require_editor(principal)
+    data = editor_form.definition_from_form(pairs, scorecard_id=scorecard_id)
+    card, form = editor_form.check_form(data)
+    if card is None:
+        return None, form
+    try:
+        return save_draft(session, principal, scorecard_id, card, lock=lock), form
+    except (InvalidInput, Conflict) as exc:  # a name without a value; someone saved meanwhile
+        for problem in exc.details.get("problems", []) if exc.details else []:
+            form.errors.setdefault("var" if problem["field"].startswith("variables") else "", []).append(
+                problem["message"]
+            )
+        if not form.errors:
+            form.errors[""] = [exc.message]
+        return None, form
+
+
+def drafts(session: Session, principal: Principal) -> list[ScorecardDraft]:
+    """Every scorecard's draft, for the people who may edit them (nobody else sees drafts)."""
+    return repo.drafts(session) if access.can_edit(principal) else []
 
 
 def discard_draft(session: Session, principal: Principal, scorecard_id: str) -> None:
@@ -269,6 +372,64 @@ def export_yaml(session: Session, principal: Principal, scorecard_id: str, revis
             else f"No scorecard {scorecard_id!r}"
         )
     return to_yaml(Scorecard.model_validate(version.definition))
+
+
+@dataclass(frozen=True)
+class DiffRow:
+    """One line of a side-by-side comparison: kind is equal, replace, delete or insert."""
+
+    kind: str
+    left_number: int | None
+    left: str
+    right_number: int | None
+    right: str
+
+
+@dataclass(frozen=True)
+class Comparison:
+    left_label: str
+    right_label: str
+    rows: list[DiffRow]
+
+    @property
+    def changed(self) -> int:
+        return sum(row.kind != "equal" for row in self.rows)
+
+
+DRAFT = 0  # compare(..., right=DRAFT): the draft
+
+
+def compare(session: Session, principal: Principal, scorecard_id: str, left: int, right: int) -> Comparison:
+    """Two revisions (or a revision and the draft) as scorecard files, line by line."""
+
+    def side(number: int) -> tuple[str, list[str]]:
+        if number == DRAFT:
+            access.require_editor(principal)
+            draft = repo.draft(session, scorecard_id)
+            if draft is None:
+                raise NotFound(f"Scorecard {scorecard_id!r} has no draft")
+            return "draft", to_yaml(Scorecard.model_validate(draft.definition)).splitlines()
+        version = repo.revision(session, scorecard_id, number)
+        if version is None:
+            raise NotFound(f"No revision {number} of scorecard {scorecard_id!r}")
+        card = Scorecard.model_validate(version.definition)
+        return f"r{number}" + (" (in use)" if version.is_current else ""), to_yaml(card).splitlines()
+
+    (left_label, a), (right_label, b) = side(left), side(right)
+    rows: list[DiffRow] = []
+    for kind, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
+        for k in range(max(i2 - i1, j2 - j1)):
+            li, rj = i1 + k, j1 + k
+            rows.append(
+                DiffRow(
+                    kind,
+                    li + 1 if li < i2 else None,
+                    a[li] if li < i2 else "",
+                    rj + 1 if rj < j2 else None,
+                    b[rj] if rj < j2 else "",
+                )
+            )
+    return Comparison(left_label, right_label, rows)
 
 
 def history(session: Session, principal: Principal, scorecard_id: str) -> list[ScorecardChange]:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from qc.kit.web import DB, render
-from qc.scoring import describe, editor, service, variables, views
+from qc.scoring import access, describe, editor, service, variables, views
 from qc.scoring.schemas import ChecksRead, ScorecardDetail, ScorecardSummary, ScoreRequest
 from qc.users.models import Role
 from qc.users.web import CurrentUser
@@ -25,7 +25,15 @@ RevisionQuery = Annotated[int | None, Query(ge=1, le=100_000, description="Defau
 @pages.get("/scorecards", name="scorecards:list")
 def scorecards_page(request: Request, session: DB, principal: CurrentUser) -> Response:
     versions = service.list_scorecards(session, principal)
-    return render(request, "scorecards/list.html", {"scorecards": [views.summary_of(v) for v in versions]})
+    drafts = editor.drafts(session, principal)
+    published = {v.scorecard_id for v in versions}
+    context = {
+        "scorecards": [views.summary_of(v) for v in versions],
+        "can_edit": access.can_edit(principal),
+        "drafts": {d.scorecard_id for d in drafts},
+        "unpublished": [d for d in drafts if d.scorecard_id not in published],
+    }
+    return render(request, "scorecards/list.html", context)
 
 
 @pages.get("/scorecards/{scorecard_id}", name="scorecards:detail")
@@ -36,6 +44,8 @@ def scorecard_page(
     scorecard_id: ScorecardId,
     revision: Annotated[int | None, Query(ge=1, le=100_000)] = None,
     queued: Annotated[int | None, Query(ge=0)] = None,
+    published: Annotated[int | None, Query(ge=1)] = None,
+    restored: Annotated[int | None, Query(ge=1)] = None,
 ) -> Response:
     version = service.get_scorecard(session, principal, scorecard_id, revision)
     card = service.definition(version)
@@ -49,6 +59,10 @@ def scorecard_page(
         "describe": describe,
         "can_rescore": principal.role is Role.ADMIN,
         "queued": queued,
+        "published": published,
+        "restored": restored,
+        "can_edit": access.can_edit(principal),
+        "has_draft": any(d.scorecard_id == scorecard_id for d in editor.drafts(session, principal)),
     }
     return render(request, "scorecards/detail.html", context)
 

@@ -12,7 +12,7 @@ from qc.transcription.models import Speaker
 
 class EvidenceRead(BaseModel):
     kind: str = Field(
-        description="match, violation, negated, outside_window, objection, handling, unhandled, "
+        description="match, violation, negated, excepted, outside_window, objection, handling, unhandled, "
         "question or metric"
     )
     speaker: str

@@ -499,3 +499,22 @@ def rewrite_evidence(session: Session, call_id: int, text_for: Callable[[dict[st
         if rewritten != check.evidence:
             check.evidence = rewritten
     return changed
+
+
+def publish(
+    session: Session,
+    principal: Principal,
+    scorecard_id: str,
+    *,
+    note: str | None = None,
+    rescore_call_ids: list[int] | None = None,
+) -> tuple[ScorecardVersion, int]:
+    """Publish the draft and, in the same transaction, re-score the chosen calls (those the
+    backtest showed would change) with it; the new revision and how many calls were queued."""
+    version = editor.publish(session, principal, scorecard_id, note=note)
+    queued = (
+        rescore(session, principal, scorecard_id=scorecard_id, call_ids=rescore_call_ids)
+        if rescore_call_ids
+        else 0
+    )
+    return version, queued

@@ -248,8 +248,10 @@ def phrase_index(card: Scorecard, language: str) -> PhraseIndex:
         check = item.check
         if isinstance(check, PhraseCheck):
             groups[item.id] = tuple(check.phrases.get(language, ()))
+            if check.exceptions.get(language):
+                groups[f"{item.id}:except"] = tuple(check.exceptions[language])
             if check.match == "exact":
-                exact.add(item.id)
+                exact |= {item.id, f"{item.id}:except"}
         elif isinstance(check, ObjectionCheck):
             groups[f"{item.id}:objection"] = tuple(check.objections.get(language, ()))
             groups[f"{item.id}:handling"] = tuple(check.handling.get(language, ()))

@@ -41,7 +41,7 @@ def resolve(card: Scorecard, organisation: Values) -> Scorecard:
         for section in data["sections"]:
             for item in section["items"]:
                 check = item.get("check") or {}
-                for key in ("phrases", "objections", "handling", "openers"):
+                for key in ("phrases", "exceptions", "objections", "handling", "openers"):
                     if language in (check.get(key) or {}):
                         check[key][language] = _expand(check[key][language], names)
         if language in data["hotwords"]:
@@ -112,7 +112,7 @@ def _texts(card: Scorecard) -> Iterable[str]:
         check: Any = item.check
         lists: list[Mapping[str, list[str]]] = []
         if isinstance(check, PhraseCheck):
-            lists = [check.phrases]
+            lists = [check.phrases, check.exceptions]
         elif isinstance(check, ObjectionCheck):
             lists = [check.objections, check.handling]
         elif isinstance(check, QuestionCheck):

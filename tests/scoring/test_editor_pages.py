@@ -1,0 +1,180 @@
+"""The scorecard editor in the browser: every shipped scorecard survives the form, problems
+show next to their fields, and the pages around it (new, test bench, compare, restore,
+publish, organisation names) do what they say."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from bs4 import BeautifulSoup, Tag
+from sqlalchemy import select
+
+from qc.config import get_settings
+from qc.scoring.definitions import canonical, parse_scorecard
+from qc.scoring.models import ScorecardDraft
+
+SHIPPED = sorted(get_settings().scorecards_dir.glob("*.yaml"))
+
+pytestmark = pytest.mark.usefixtures("scorecard_revisions_restored")
+
+
+def form_fields(
+    page: BeautifulSoup, form_id: str, *, submit: tuple[str, str] | None = None
+) -> list[tuple[str, str]]:
+    """What a browser sends for the form: its fields in document order, blocks kept in
+    <template> (copied by the page's script) left out."""
+    form = page.find(id=form_id)
+    assert isinstance(form, Tag), form_id
+    pairs: list[tuple[str, str]] = []
+    for field in form.find_all(["input", "textarea", "select"]):
+        if field.find_parent("template") is not None or not field.get("name"):
+            continue
+        name = str(field["name"])
+        if field.name == "textarea":
+            pairs.append((name, field.text.removeprefix("\n")))
+        elif field.name == "select":
+            chosen = field.find("option", selected=True) or field.find("option")
+            pairs.append((name, str(chosen.get("value", chosen.text)) if chosen else ""))
+        elif field.get("type") in ("checkbox", "radio"):
+            if field.has_attr("checked"):
+                pairs.append((name, str(field.get("value", "on"))))
+        elif field.get("type") not in ("submit", "button", "file"):
+            pairs.append((name, str(field.get("value", ""))))
+    if submit:
+        pairs.append(submit)
+    return pairs
+
+
+def post_form(browser: Any, url: str, pairs: list[tuple[str, str]]) -> Any:
+    """Post fields in their order, as a browser does (a list of pairs, names repeating)."""
+    return browser.post(
+        url, content=urlencode(pairs), headers={"content-type": "application/x-www-form-urlencoded"}
+    )
+
+
+def replace(pairs: list[tuple[str, str]], name: str, value: str) -> list[tuple[str, str]]:
+    assert any(n == name for n, _ in pairs), name
+    return [(n, value if n == name else v) for n, v in pairs]
+
+
+@pytest.fixture
+def lead(browser: Any, org: Any) -> Any:
+    return browser.login_as(org.qc_lead)
+
+
+def draft_of(db: Any, scorecard_id: str) -> dict[str, Any] | None:
+    db.expire_all()
+    draft = db.scalar(select(ScorecardDraft).where(ScorecardDraft.scorecard_id == scorecard_id))
+    return draft.definition if draft else None
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)
+def test_every_shipped_scorecard_round_trips_through_the_editor_form(lead: Any, db: Any, path: Path) -> None:
+    card = parse_scorecard(path.read_text(), source=path.name)
+    page = lead.page(f"/scorecards/{card.id}/edit")
+    response = post_form(lead, f"/scorecards/{card.id}/edit", form_fields(page, "scorecard-editor"))
+    assert response.status_code == 303, BeautifulSoup(response.text, "html.parser").select(".notice.error")
+    assert draft_of(db, card.id) == canonical(card)
+
+
+def test_every_problem_is_shown_next_to_its_field(lead: Any, db: Any) -> None:
+    page = lead.page("/scorecards/outbound-sales/edit")
+    pairs = form_fields(page, "scorecard-editor")
+    pairs = replace(pairs, "s.0.i.0.weight", "heavy")
+    pairs = replace(pairs, "s.0.i.1.label", "")
+    pairs = replace(pairs, "s.0.i.0.c.phrases.ru", "")  # Russian left without phrases
+    pairs = replace(pairs, "s.0.i.1.id", str(dict(pairs)["s.0.i.0.id"]))  # two items, one id
+    response = post_form(lead, "/scorecards/outbound-sales/edit", pairs)
+    assert response.status_code == 422
+    page = BeautifulSoup(response.text, "html.parser")
+    for name in ("s.0.i.0.weight", "s.0.i.1.label", "s.0.i.0.c.phrases.ru"):
+        field = page.find(id=f"f-{name}")
+        assert field is not None and field.get("aria-invalid") == "true", name
+        assert page.find(id=f"e-{name}") is not None, name
+    assert page.find(id="e-s.0.i.1.id") is not None  # the repeated id, on the second item too
+    summary = page.find(id="problems")
+    assert summary is not None and "not saved" in summary.text
+    assert len(summary.find_all("li")) >= 4
+    # What was typed is kept, and nothing was saved.
+    assert page.find(id="f-s.0.i.0.weight")["value"] == "heavy"
+    assert draft_of(db, "outbound-sales") is None
+
+
+def test_a_lead_adds_a_phrase_and_an_item_and_the_draft_keeps_both(lead: Any, db: Any) -> None:
+    page = lead.page("/scorecards/inbound-support/edit")
+    pairs = form_fields(page, "scorecard-editor")
+    ru = dict(pairs)["s.0.i.0.c.phrases.ru"]
+    pairs = replace(pairs, "s.0.i.0.c.phrases.ru", ru + "\nрад вас слышать")
+    # A new item at the end of the first section, with a fresh key as the page's script makes.
+    last = max(i for i, (n, _) in enumerate(pairs) if n.startswith("s.0.i."))
+    new_item = [
+        ("s.0.i.nx1.id", "thanks_for_waiting"),
+        ("s.0.i.nx1.label", "Thanks the customer for waiting"),
+        ("s.0.i.nx1.weight", "0.5"),
+        ("s.0.i.nx1.answer", "yes_no"),
+        ("s.0.i.nx1.check", ""),
+    ]
+    pairs = pairs[: last + 1] + new_item + pairs[last + 1 :]
+    response = post_form(lead, "/scorecards/inbound-support/edit", pairs)
+    assert response.status_code == 303
+    draft = draft_of(db, "inbound-support")
+    assert draft is not None
+    first = draft["sections"][0]
+    assert "рад вас слышать" in first["items"][0]["check"]["phrases"]["ru"]
+    assert first["items"][-1] == first["items"][-1] | {
+        "id": "thanks_for_waiting",
+        "weight": 0.5,
+        "check": None,
+    }
+    # The page opens the draft next time, with its lock.
+    again = lead.page("/scorecards/inbound-support/edit")
+    assert again.find("input", attrs={"name": "lock"})["value"] == "1"
+
+
+def test_a_save_over_someone_elses_newer_draft_is_refused(lead: Any, db: Any) -> None:
+    page = lead.page("/scorecards/inbound-support/edit")
+    pairs = form_fields(page, "scorecard-editor")
+    assert post_form(lead, "/scorecards/inbound-support/edit", pairs).status_code == 303
+    stale = replace(
+        form_fields(lead.page("/scorecards/inbound-support/edit"), "scorecard-editor"), "lock", "1"
+    )
+    assert post_form(lead, "/scorecards/inbound-support/edit", stale).status_code == 303  # lock 1 -> 2
+    response = post_form(lead, "/scorecards/inbound-support/edit", replace(stale, "title", "Mine"))
+    assert response.status_code == 422
+    assert "saved again" in response.text
+
+
+def test_new_scorecard_blank_copy_and_file(lead: Any, db: Any) -> None:
+    page = lead.page("/scorecards/new")
+    assert page.find("input", attrs={"value": "copy:outbound-sales"}) is not None
+    blank = lead.post(
+        "/scorecards/new",
+        data={"id": "retention", "title": "Retention", "languages": "en, ru", "start": "blank"},
+    )
+    assert blank.status_code == 303 and blank.headers["location"] == "/scorecards/retention/edit"
+    assert draft_of(db, "retention")["languages"] == ["en", "ru"]
+    copied = lead.post(
+        "/scorecards/new", data={"id": "outbound-b", "title": "B", "start": "copy:outbound-sales"}
+    )
+    assert copied.status_code == 303
+    outbound = canonical(
+        parse_scorecard((get_settings().scorecards_dir / "outbound_sales.yaml").read_text(), source="x")
+    )
+    assert draft_of(db, "outbound-b")["sections"] == outbound["sections"]
+    text = (get_settings().scorecards_dir / "inbound_support.yaml").read_text()
+    imported = lead.post(
+        "/scorecards/new",
+        data={"id": "imported", "title": "", "start": "blank"},
+        files={"file": ("card.yaml", text.encode(), "application/yaml")},
+    )
+    assert imported.status_code == 303
+    assert draft_of(db, "imported")["title"] == canonical(parse_scorecard(text, source="x"))["title"]
+    taken = lead.post("/scorecards/new", data={"id": "retention", "title": "Again", "start": "blank"})
+    assert taken.status_code == 409 and "already exists" in taken.text
+    reserved = lead.post("/scorecards/new", data={"id": "new", "title": "New", "start": "blank"})
+    assert reserved.status_code == 422
+    listed = lead.page("/scorecards")
+    assert "retention" in listed.text and "Not published yet" in listed.text
