@@ -575,6 +575,30 @@ TABLE: list[Row] = [
     ),
     Row("api:scorecard_variables", "GET", expect(200, anonymous=401)),
     Row("api:scorecard_variables_save", "PUT", keepers(200, anonymous=401), body={"json": {"variables": {}}}),
+    # The scorecard editor's pages: QC leads and administrators; everyone reads revisions and names.
+    Row("scorecards:new", "GET", keepers(200, anonymous=303)),
+    Row(
+        "scorecards:create", "POST", keepers(422, anonymous=303), body={"data": {"id": "", "start": "blank"}}
+    ),
+    Row("scorecards:edit", "GET", keepers(200, anonymous=303)),
+    Row("scorecards:save", "POST", keepers(422, anonymous=303), body={"data": {"title": ""}}),
+    Row("scorecards:discard", "POST", keepers(404, anonymous=303)),  # no draft yet
+    Row("scorecards:publish", "POST", keepers(404, anonymous=303), body={"data": {"note": ""}}),
+    Row("scorecards:compare", "GET", expect(200, anonymous=303), body={"params": {"left": 1, "right": 1}}),
+    Row("scorecards:restore", "POST", keepers(409, anonymous=303), path=lambda w: {"revision": 1}),
+    Row("scorecards:changes", "GET", keepers(200, anonymous=303)),
+    Row("scorecards:test", "GET", keepers(200, anonymous=303)),
+    Row("scorecards:test_run", "POST", keepers(422, anonymous=303), body={"data": {"transcript": ""}}),
+    Row("scorecards:variables", "GET", expect(200, anonymous=303)),
+    Row("scorecards:variables_save", "POST", keepers(303, anonymous=303), body={"data": {}}),  # no change
+    Row("evaluations:backtest", "GET", keepers(404, anonymous=303)),  # no draft yet
+    Row("evaluations:suggestions", "GET", keepers(200, anonymous=303)),
+    Row(
+        "evaluations:suggestion_accept",
+        "POST",
+        keepers(422, anonymous=303),
+        body={"data": {"kind": "rule", "language": "en", "text": "x"}},
+    ),
     # The review queue.
     Row("reviews:mine", "GET", reviewers(200, anonymous=303)),
     # Taking the pick: its holder goes (back) to it, other reviewers find it taken.

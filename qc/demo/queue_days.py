@@ -17,6 +17,7 @@ queue's rows, the picks and the reviews are all made by the real builder and ser
 
 from __future__ import annotations
 
+import copy
 import hashlib
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
@@ -62,6 +63,15 @@ OVERRIDE_EVERY = 9
 # Daniel skipped the permission question on a call of each of the last two days: the
 # training rule (2 of the last 5) assigns him its module when the demo's training is seeded.
 HEARD = {("daniel", -1): {"permission"}, ("daniel", -2): {"permission"}}
+# Reps who ask for permission in words the shipped scorecard does not list: the check fails
+# their calls of those days and the reviewers, hearing the question, pass it. The scorecard
+# editor's suggestions find these words in the overrides (language -> (rep, the scripted
+# question, what they say instead, the days)).
+WORDING = {
+    "ru": ("olga", "Вам удобно сейчас говорить?", "Я вас не отвлекаю?", (1, 2, 3)),
+    "en": ("emma", "Do you have two minutes to talk?", "Is this a bad moment to talk?", (1, 3, 4)),
+}
+WORDING_ITEM = "permission"
 
 
 def seed_queue_days(samples_dir: Path, scripted: list[dict[str, Any]], domain: str) -> int:
@@ -72,14 +82,16 @@ def seed_queue_days(samples_dir: Path, scripted: list[dict[str, Any]], domain: s
         today = min(local_today(p, datetime.now(UTC)) for _, p in reviews.team_policies(session, settings))
     days = _days(today)
     templates = _templates(samples_dir, scripted, domain, days[0], today)
+    variants = _wording_templates(samples_dir, scripted, domain, days[0], today)
     made: list[int] = []
+    own_words = set(variants.values())  # calls the reviewers hear the permission asked on
     copies = iter(range(1, 100_000))
     for index, day in enumerate(days):
         back = index - len(days)  # -1 is yesterday
         with session_scope() as session:
-            _calls_of_day(session, domain, templates, day, (index, back), copies)
+            own_words |= _calls_of_day(session, domain, templates, variants, day, (index, back), copies)
         _build(day, at_hour=21)  # after both teams' review hours, before their midnight
-        made += _review_day(day, domain, (index, back), done_before=len(made))
+        made += _review_day(day, domain, (index, back), done_before=len(made), own_words=own_words)
         _build(day + timedelta(days=1), at_hour=0.5, close=day)
     events.dispatch_pending()
     _acknowledge(made, domain, today)
@@ -107,6 +119,23 @@ def _templates(
     return found
 
 
+def _wording_templates(
+    samples_dir: Path, scripted: list[dict[str, Any]], domain: str, first: date, today: date
+) -> dict[str, int]:
+    """Per rep of WORDING, a call of the language's script with the permission question put
+    in the rep's own words, scored by the real checks (demo seeding: it plays the scripted
+    recording)."""
+    by_script = {s["labelled"]: s for s in scripted}
+    found = {}
+    for offset, (language, (rep, scripted_words, own_words, _days)) in enumerate(WORDING.items()):
+        past = PastReview(f"{language}-outbound-model", rep, (today - first).days, {}, (0.0, ""), "released")
+        sample = copy.deepcopy(by_script[past.script])
+        turn = next(t for t in sample["turns"] if scripted_words in t["text"])
+        turn["text"] = turn["text"].replace(scripted_words, own_words)
+        found[rep] = historic_call(samples_dir, sample, past, 310 + offset, domain)
+    return found
+
+
 def _keys(local: str, indexes: tuple[int, int]) -> set[tuple[str, int]]:
     """How the tables above may name a rep's day: from the first (0) or from today (-1)."""
     return {(local, i) for i in indexes}
@@ -122,10 +151,14 @@ def _calls_of_day(
     session: Session,
     domain: str,
     templates: dict[str, int],
+    variants: dict[str, int],
     day: date,
     indexes: tuple[int, int],
     copies: Iterator[int],
-) -> None:
+) -> set[int]:
+    """Copies of the day's calls; returns the ids of those in a rep's own words (WORDING)."""
+    own_words = {(rep, d) for rep, _, _, days in WORDING.values() for d in days}
+    varied: set[int] = set()
     for local, language in REP_LANGUAGE.items():
         rep = users.get_by_email(session, f"{local}@{domain}")
         keys = _keys(local, indexes)
@@ -135,7 +168,11 @@ def _calls_of_day(
             if indexes[0] == 0 and local in LANGUAGES.values() and n == 0:
                 continue  # the template call itself, made at its own hour that morning
             short = n == count - 1 and bool(keys & TOO_SHORT)
-            _copy_call(session, templates[language], rep, started, next(copies), short=short)
+            template = variants[local] if keys & own_words else templates[language]
+            call_id = _copy_call(session, template, rep, started, next(copies), short=short)
+            if keys & own_words:
+                varied.add(call_id)
+    return varied
 
 
 def _columns(row: Base, **changes: Any) -> dict[str, Any]:
@@ -145,7 +182,7 @@ def _columns(row: Base, **changes: Any) -> dict[str, Any]:
 
 def _copy_call(
     session: Session, template_id: int, rep: User, started: datetime, n: int, *, short: bool
-) -> None:
+) -> int:
     """A copy of a scored call (its row, transcript and automatic results) for another rep
     and time; it plays the same recording."""
     template = session.get_one(Call, template_id)
@@ -178,6 +215,7 @@ def _copy_call(
     session.flush()
     checks = session.scalars(select(CheckResult).where(CheckResult.call_score_id == score.id))
     session.add_all(CheckResult(**_columns(c, call_score_id=score_copy.id)) for c in checks)
+    return call.id
 
 
 def _build(day: date, *, at_hour: float, close: date | None = None) -> None:
@@ -190,7 +228,9 @@ def _build(day: date, *, at_hour: float, close: date | None = None) -> None:
         )
 
 
-def _review_day(day: date, domain: str, indexes: tuple[int, int], *, done_before: int) -> list[int]:
+def _review_day(
+    day: date, domain: str, indexes: tuple[int, int], *, done_before: int, own_words: set[int]
+) -> list[int]:
     """The assigned reviewers review the day's picks (all but those left for later)."""
     with session_scope() as session:
         names = {users.get_by_email(session, f"{local}@{domain}").id: local for local in REP_LANGUAGE}
@@ -199,10 +239,10 @@ def _review_day(day: date, domain: str, indexes: tuple[int, int], *, done_before
             .where(Assignment.day == day, Assignment.status == AssignmentStatus.OPEN)
             .order_by(Assignment.rep_id, Assignment.id)
         ).all()
-        work = [(p.id, p.rep_id, p.reviewer_id) for p in picks if p.reviewer_id is not None]
+        work = [(p.id, p.rep_id, p.reviewer_id, p.call_id) for p in picks if p.reviewer_id is not None]
     made: list[int] = []
     seen: set[str] = set()
-    for pick_id, rep_id, reviewer_id in work:
+    for pick_id, rep_id, reviewer_id, call_id in work:
         local = names.get(rep_id, "")
         if local in seen and _keys(local, indexes) & UNREVIEWED:
             continue
@@ -210,11 +250,13 @@ def _review_day(day: date, domain: str, indexes: tuple[int, int], *, done_before
             set().union(*(HEARD.get(k, set()) for k in _keys(local, indexes))) if local not in seen else set()
         )
         seen.add(local)
-        made.append(_review(pick_id, reviewer_id, number=done_before + len(made) + 1, fails=heard))
+        passes = {WORDING_ITEM} if call_id in own_words else set()
+        number = done_before + len(made) + 1
+        made.append(_review(pick_id, reviewer_id, number=number, fails=heard - passes, passes=passes))
     return made
 
 
-def _review(pick_id: int, reviewer_id: int | None, *, number: int, fails: set[str]) -> int:
+def _review(pick_id: int, reviewer_id: int | None, *, number: int, fails: set[str], passes: set[str]) -> int:
     settings = get_settings()
     fails = fails | ({"needs_summary"} if number % MISSED_SUMMARY_EVERY == 0 else set())
     fails |= {"forbidden_phrases"} if number % CRITICAL_EVERY == 0 else set()
@@ -224,7 +266,10 @@ def _review(pick_id: int, reviewer_id: int | None, *, number: int, fails: set[st
         given = {}
         for position, answer in enumerate(draft.answers):
             value = _heard(answer.item_id, answer.auto_answer, fails, number * len(draft.answers) + position)
+            value = "yes" if answer.item_id in passes else value
             reason = "Heard on the call" if answer.auto_answer not in (None, value) else ""
+            if answer.item_id in passes and answer.auto_answer != value:
+                reason = "The rep asked whether it was a good time, in their own words"
             given[answer.item_id] = AnswerInput(value, reason)
         evaluations.submit_review(session, reviewer, pick_id, data=ReviewForm(given), settings=settings)
         return draft.id

@@ -358,9 +358,11 @@ def agreement_item_page(
     principal: CurrentUser,
     scorecard_id: ScorecardId,
     item_id: Annotated[str, Path(pattern=r"^[a-z0-9_]+$", max_length=60)],
+    added: Annotated[int | None, Query(ge=0, le=1)] = None,
 ) -> Response:
     report, item = agreement.one_item(session, principal, scorecard_id, item_id)
-    return render(request, "evaluations/agreement_item.html", {"report": report, "item": item})
+    context = {"report": report, "item": item, "added": added}
+    return render(request, "evaluations/agreement_item.html", context)
 
 
 @api.get("/evaluations/{evaluation_id}", response_model=EvaluationRead, name="api:evaluation")

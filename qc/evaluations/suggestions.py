@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from qc.errors import Forbidden, InvalidInput, NotFound
 from qc.evaluations import agreement, backtest, form
 from qc.reviews import access
+from qc.scoring import access as scoring_access
 from qc.scoring import editor, engine
 from qc.scoring import service as scoring
 from qc.scoring.definitions import Item, PhraseCheck, Scorecard, Status
@@ -40,7 +41,9 @@ from qc.users.schemas import Principal
 MIN_SUPPORT = 2  # overridden calls a phrase must recur in
 MAX_SUGGESTIONS = 5  # per item and language
 SHORTEST, LONGEST = 2, 4  # words in a suggested phrase
+BACKGROUND_SHARE = 0.2  # at most this share of the calls the check passed may hold a phrase
 CONTEXT = 2  # words either side of a forbidden phrase looked at for an exception
+_SENTENCE_END = re.compile(r"[.?!;:,…]$")
 _WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
 
 Kind = Literal["phrase", "exception"]
@@ -113,7 +116,8 @@ def mine(card: Scorecard, item_id: str, cases: Sequence[Case], *, effects: bool 
     if check.mode == "not_said":
         found = _exceptions(item, wrong, right, verdicts)
     else:
-        found = _phrases(item, check, wrong, right)
+        passed = [c for c in relevant if verdicts[c.call_id].status is Status.PASS]
+        found = _phrases(item, check, wrong, right, passed)
     if effects:
         for suggestion in found:
             suggestion.before, suggestion.after = effect(card, suggestion, relevant, verdicts)
@@ -122,8 +126,11 @@ def mine(card: Scorecard, item_id: str, cases: Sequence[Case], *, effects: bool 
 
 
 def _phrases(
-    item: Item, check: PhraseCheck, wrong: Sequence[Case], right: Sequence[Case]
+    item: Item, check: PhraseCheck, wrong: Sequence[Case], right: Sequence[Case], passed: Sequence[Case]
 ) -> list[Suggestion]:
+    """Word sequences common in the overridden calls and rare elsewhere: in the calls the
+    check passed (the script every call shares: a greeting is no permission question) and
+    in those the reviewers failed too (adding it would pass them)."""
     found: list[Suggestion] = []
     for language in sorted({c.language for c in wrong}):
         stop = stop_words(language)
@@ -137,12 +144,24 @@ def _phrases(
         against: Counter[str] = Counter()
         for case in (c for c in right if c.language == language):
             against.update(g for g in _grams(_said(case, check), stop) if g in support)
+        common: Counter[str] = Counter()
+        elsewhere = [c for c in passed if c.language == language]
+        for case in elsewhere:
+            common.update(g for g in _grams(_said(case, check), stop) if g in support)
+        overridden = sum(1 for c in wrong if c.language == language)
+        lift = {
+            gram: count / overridden - common[gram] / max(1, len(elsewhere))
+            for gram, count in support.items()
+        }
         candidates = [
             Suggestion(item.id, language, "phrase", gram, count, against[gram], where[gram])
             for gram, count in support.items()
-            if count >= MIN_SUPPORT and count > 2 * against[gram] and gram not in existing
+            if count >= MIN_SUPPORT
+            and count > 2 * against[gram]
+            and common[gram] <= BACKGROUND_SHARE * len(elsewhere)
+            and gram not in existing
         ]
-        found += _best(candidates)
+        found += _best(candidates, lift)
     return found
 
 
@@ -168,18 +187,23 @@ def _exceptions(
             for text, count in support.items()
             if count >= MIN_SUPPORT and against[text] == 0
         ]
-        found += _best(candidates)
+        found += _best(candidates, {c.text: float(c.support) for c in candidates})
     return found
 
 
-def _best(candidates: list[Suggestion]) -> list[Suggestion]:
+def _best(candidates: list[Suggestion], strength: dict[str, float]) -> list[Suggestion]:
     """The strongest, shortest first; a phrase inside (or around) one already chosen adds
     nothing and is left out."""
     chosen: list[Suggestion] = []
-    ranked = sorted(candidates, key=lambda s: (-(s.support - 2 * s.against), len(s.text.split()), s.text))
-    for candidate in ranked:
-        padded = f" {candidate.text} "
-        if any(f" {c.text} " in padded or padded in f" {c.text} " for c in chosen):
+
+    def key(s: Suggestion) -> tuple[float, int, int, str]:
+        words = s.text.split()
+        return (-round(strength[s.text], 6), words[0] in stop_words(s.language), len(words), s.text)
+
+    for candidate in sorted(candidates, key=key):
+        words = set(candidate.text.split())
+        # A piece of the same words in the same calls ("a bad" next to "bad moment") adds nothing.
+        if any(words & set(c.text.split()) and set(c.calls) == set(candidate.calls) for c in chosen):
             continue
         chosen.append(candidate)
         if len(chosen) == MAX_SUGGESTIONS:
@@ -229,7 +253,8 @@ def _no(item: Item, answer: str) -> bool:
 
 
 def _said(case: Case, check: PhraseCheck) -> list[list[str]]:
-    """The words of the check's speaker in its time window, one list per segment."""
+    """The words of the check's speaker in its time window, one list per sentence (a
+    suggestion never runs from one sentence into the next)."""
     lo, hi = 0.0, float("inf")
     if check.within.first_seconds:
         hi = check.within.first_seconds
@@ -237,16 +262,22 @@ def _said(case: Case, check: PhraseCheck) -> list[list[str]]:
         end = case.duration_s or max((s.end for s in case.segments), default=0.0)
         lo = end - check.within.last_seconds
     wanted = {"agent": {"agent"}, "customer": {"customer"}}.get(check.speaker.value)
-    spoken = []
+    sentences: list[list[str]] = []
     for segment in case.segments:
         if wanted is not None and segment.speaker in {"agent", "customer"} and segment.speaker not in wanted:
             continue
-        if segment.words:
-            words = [w.word for w in segment.words if lo <= w.start <= hi]
-        else:
-            words = segment.text.split() if lo <= segment.start <= hi else []
-        spoken.append(_words(" ".join(words)))
-    return spoken
+        timed = [(w.start, w.word) for w in segment.words] or [
+            (segment.start, w) for w in segment.text.split()
+        ]
+        sentence: list[str] = []
+        for start, word in timed:
+            if lo <= start <= hi:
+                sentence += _words(word)
+            if _SENTENCE_END.search(word) or not lo <= start <= hi:
+                sentences.append(sentence)
+                sentence = []
+        sentences.append(sentence)
+    return [s for s in sentences if s]
 
 
 def _grams(segments: Iterable[list[str]], stop: frozenset[str]) -> set[str]:
@@ -256,7 +287,7 @@ def _grams(segments: Iterable[list[str]], stop: frozenset[str]) -> set[str]:
         for n in range(SHORTEST, LONGEST + 1):
             for start in range(len(words) - n + 1):
                 gram = words[start : start + n]
-                if gram[0] in stop and gram[-1] in stop:
+                if gram[-1] in stop:  # "moment to": the phrase ends before its last word
                     continue
                 if all(w in stop or w.isdigit() for w in gram):
                     continue
@@ -364,6 +395,7 @@ def accept(
 ) -> editor.DraftView:
     """Add a suggested phrase or exception to the scorecard's draft (made from the revision in
     use when there is none). Published only when a person publishes the draft."""
+    scoring_access.require_editor(principal)
     if kind not in ("phrase", "exception"):
         raise InvalidInput("A suggestion is a phrase or an exception", field="kind")
     text = " ".join(text.split())[:200]

@@ -284,12 +284,14 @@ def _gaps(data: dict[str, Any]) -> list[tuple[str, str, str]]:
     gaps = []
     for s, section in enumerate(sections(data)):
         for i, item in enumerate(items_of(section)):
-            check = item.get("check") if isinstance(item.get("check"), dict) else {}
+            raw = item.get("check")
+            check: dict[str, Any] = raw if isinstance(raw, dict) else {}
             lists = {"phrase": ("phrases",), "objection": ("objections", "handling")}.get(
-                check.get("type"), ()
+                str(check.get("type")), ()
             )
             for name in lists:
-                given = check.get(name) if isinstance(check.get(name), dict) else {}
+                listed = check.get(name)
+                given: dict[str, Any] = listed if isinstance(listed, dict) else {}
                 gaps += [(f"s.{s}.i.{i}", name, lang) for lang in languages if lang not in given]
     return gaps
 

@@ -7,6 +7,7 @@ domain's: it needs the reviewers' answers.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
@@ -36,7 +37,7 @@ EditorFields = Annotated[list[tuple[str, str]], Depends(_editor_fields)]
 
 
 def _redirect(
-    request: Request, name: str, query: dict[str, object] | None = None, **params: object
+    request: Request, name: str, query: Mapping[str, object] | None = None, **params: object
 ) -> Response:
     url = request.url_for(name, **params)
     target = url.path + (f"?{url.include_query_params(**query).query}" if query else "")
@@ -255,9 +256,9 @@ def test_run(
             language=language or None,
         )
     except InvalidInput as exc:
-        context = {"opened": opened, "result": None, "values": values, "error": exc}
-        return render(request, "scorecards/test.html", context, status_code=exc.status_code)
-    context = {"opened": opened, "result": result, "values": values, "error": None}
+        failed: dict[str, object] = {"opened": opened, "result": None, "values": values, "error": exc}
+        return render(request, "scorecards/test.html", failed, status_code=exc.status_code)
+    context: dict[str, object] = {"opened": opened, "result": result, "values": values, "error": None}
     return render(request, "scorecards/test.html", context)
 
 

@@ -4,6 +4,7 @@ agreement page counts it, and what the draft's checks would make of the same cal
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any
 
 import pytest
@@ -173,3 +174,40 @@ def test_the_calls_a_backtest_lists_are_rescored_in_one_request(
     # Re-scoring every call stays with administrators.
     everything = client.post("/api/scorecards/outbound-sales/rescore", json={"call_ids": []}, headers=headers)
     assert everything.status_code == 422
+
+
+@pytest.mark.usefixtures("scorecard_revisions_restored")
+def test_the_backtest_page_shows_the_changes_then_publishes_and_rescores_them(
+    client: Any, browser: Any, db: Session, org: Org, settings: Any
+) -> None:
+    arrange(db, org, settings)
+    headers = lead_headers(db, org)
+    save_company_phrases(client, headers, ["this is daniel from"], append=True)
+    lead = browser.login_as(org.qc_lead)
+    page = lead.page("/scorecards/outbound-sales/backtest")
+    assert "3 calls would change" in page.find(id="backtest-summary").text
+    rows = page.find(id="backtest-changes").find_all("tr")[1:]
+    assert len(rows) == 3 and all("now agrees" in r.text for r in rows)
+    rescore = page.find("input", attrs={"name": "rescore"})
+    changed = sorted(int(i) for i in rescore["value"].split(","))
+    assert len(changed) == 3
+    published = lead.post(
+        "/scorecards/outbound-sales/publish", data={"note": "Daniel's opening", "rescore": rescore["value"]}
+    )
+    assert published.status_code == 303
+    found = re.search(r"published=(\d+)&queued=3$", published.headers["location"])
+    assert found is not None, published.headers["location"]
+    revision = int(found.group(1))
+    assert client.get("/api/scorecards/outbound-sales", headers=headers).json()["revision"] == revision
+    detail = lead.page(published.headers["location"])
+    assert f"Revision {revision} is published" in detail.text and "3 calls queued" in detail.text
+    assert "Daniel's opening" in detail.text
+    # The revisions compare side by side; the earlier one can be restored.
+    compare = lead.page(f"/scorecards/outbound-sales/compare?left=1&right={revision}")
+    inserted = [r for r in compare.select("table.diff tr.insert, table.diff tr.replace")]
+    assert any("this is daniel from" in r.text for r in inserted)
+    restored = lead.post("/scorecards/outbound-sales/revisions/1/restore", data={"note": "too loose"})
+    assert restored.headers["location"].endswith("restored=1")
+    assert client.get("/api/scorecards/outbound-sales", headers=headers).json()["revision"] == 1
+    log = lead.page("/scorecards/outbound-sales/changes").text
+    assert "Published" in log and "Restored" in log and "too loose" in log

@@ -178,3 +178,52 @@ def test_new_scorecard_blank_copy_and_file(lead: Any, db: Any) -> None:
     assert reserved.status_code == 422
     listed = lead.page("/scorecards")
     assert "retention" in listed.text and "Not published yet" in listed.text
+
+
+def test_the_test_bench_shows_the_draft_next_to_the_revision_in_use(lead: Any, db: Any) -> None:
+    page = lead.page("/scorecards/outbound-sales/edit")
+    pairs = form_fields(page, "scorecard-editor")
+    pairs = replace(
+        pairs, "s.0.i.3.c.phrases.en", dict(pairs)["s.0.i.3.c.phrases.en"] + "\nis this a bad moment"
+    )
+    assert dict(pairs)["s.0.i.3.id"] == "permission"
+    assert post_form(lead, "/scorecards/outbound-sales/edit", pairs).status_code == 303
+    transcript = (
+        "Agent: Good morning, this is Dan from Acme Telecom. Is this a bad moment to talk?\n"
+        "Customer: No, go ahead."
+    )
+    response = lead.post("/scorecards/outbound-sales/test", data={"transcript": transcript, "language": "en"})
+    assert response.status_code == 200
+    result = BeautifulSoup(response.text, "html.parser").find(id="bench-result")
+    changed = result.select("tr.differs")
+    assert len(changed) == 1 and "Asks whether it is a good time" in changed[0].text
+    cells = [td.text for td in changed[0].find_all("td")]
+    assert "Fail" in cells[1] and "Pass" in cells[2]
+    assert "bad moment" in cells[3]  # the evidence
+    empty = lead.post("/scorecards/outbound-sales/test", data={"transcript": " "})
+    assert empty.status_code == 422 and "Paste a transcript" in empty.text
+
+
+def test_organisation_names_are_edited_on_their_page(
+    lead: Any, db: Any, browser_factory: Any, org: Any
+) -> None:
+    response = post_form(
+        lead,
+        "/scorecard-variables",
+        [
+            ("var.0.name", "company"),
+            ("var.0.lang", ""),
+            ("var.0.values", "Contoso\r\nContoso Mobile"),
+            ("var.1.name", "company"),
+            ("var.1.lang", "ru"),
+            ("var.1.values", "Контосо"),
+        ],
+    )
+    assert response.status_code == 303
+    page = lead.page("/scorecard-variables?saved=1")
+    assert page.find("textarea", attrs={"name": "var.0.values"}).text.strip() == "Contoso\nContoso Mobile"
+    rep = browser_factory().login_as(org.rep)
+    shown = rep.page("/scorecard-variables")
+    assert shown.find("textarea", attrs={"name": "var.0.values"}).has_attr("readonly")
+    assert rep.post("/scorecard-variables", data={}).status_code == 403
+    post_form(lead, "/scorecard-variables", [])  # back to the scorecards' own defaults
