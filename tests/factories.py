@@ -127,12 +127,14 @@ def make_call(
     return call
 
 
-def make_transcript(session: Session, call: Call, turns: list[tuple[str, str]] | None = None) -> Transcript:
+def make_transcript(
+    session: Session, call: Call, turns: list[tuple[str, str]] | None = None, *, language: str = "en"
+) -> Transcript:
     """A transcript with one segment per (speaker, text), two seconds each."""
     turns = turns or [("agent", "Good morning, this is Daniel from Acme."), ("customer", "Hello, go ahead.")]
     transcript = Transcript(
         call_id=call.id,
-        language="en",
+        language=language,
         language_probability=1.0,
         model="tiny.en",
         speakers_separated=True,
@@ -283,10 +285,13 @@ def make_checked_call(
     started_at: datetime | None = None,
     statuses: dict[str, Any] | None = None,
     scorecard: str = "outbound-sales",
+    turns: list[tuple[str, str]] | None = None,
+    language: str = "en",
     **overrides: Any,
 ) -> Call:
-    """A scored call with a transcript and one automatic result per scorecard item
-    (pass unless `statuses` says otherwise), each with a piece of evidence."""
+    """A scored call with a transcript (`turns`, or Daniel's opening) and one automatic
+    result per scorecard item (pass unless `statuses` says otherwise), each with a piece of
+    evidence."""
     from sqlalchemy import select
 
     from qc.scoring import service as scoring
@@ -299,12 +304,14 @@ def make_checked_call(
     make_transcript(
         session,
         call,
-        [
+        turns
+        or [
             ("agent", "Good morning, this is Daniel from Acme Telecom."),
             ("customer", "Hello, yes, go ahead."),
             ("agent", "What matters most to you in a mobile plan?"),
             ("customer", "Mostly the price, to be honest."),
         ],
+        language=language,
     )
     version = session.scalar(
         select(ScorecardVersion).where(
@@ -319,7 +326,7 @@ def make_checked_call(
     score = CallScore(
         call_id=call.id,
         scorecard_version_id=version.id,
-        language="en",
+        language=language,
         score=80.0,
         final_score=80.0,
         checks_total=len(chosen),

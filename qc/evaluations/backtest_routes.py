@@ -97,6 +97,7 @@ def backtest_page(
         "since": since,
         "answer_label": form.label,
         "changed_ids": sorted({c.call_id for c in report.changes}),
+        "labels": {i.after.item_id: i.after.label for i in report.items},
     }
     return render(request, "evaluations/backtest.html", context)
 
