@@ -1,6 +1,6 @@
 """How often the automatic checks agree with a reviewer: per item precision, recall, F1.
 
-    python bench/autoqa_accuracy.py [--audio]
+    python bench/autoqa_accuracy.py [--audio] [--suggestions]
 
 On the labelled transcripts (tests/scoring/labelled): the tuning set (phrase lists were
 adjusted on it) and the hold-out set (written afterwards, never tuned on). With
@@ -11,6 +11,11 @@ share of automatic fails a reviewer agrees with, recall the share of the reviewe
 fails the checks caught ("needs review" counts as not caught). Agreement is the share
 of items with exactly the reviewer's status (pass, fail, n/a); "needs review" is
 reported as hand-offs, not as agreement.
+
+With `--suggestions`, the scorecard editor's suggestions (qc/evaluations/suggestions.py)
+are mined from the tuning set only, its labels standing in for the reviewers' answers;
+every suggestion that raises its item's agreement on the tuning set is accepted, and the
+hold-out set is scored again with the changed scorecards. The hold-out set is never mined.
 """
 
 from __future__ import annotations
@@ -117,6 +122,62 @@ def from_transcripts() -> list[Report]:
     return [reports["tuning"], reports["holdout"], overall]
 
 
+def with_tuning_suggestions() -> list[Report]:
+    """The hold-out figures before and after accepting what the tuning set suggests."""
+    from qc.config import get_settings
+    from qc.evaluations import form, suggestions
+    from qc.scoring.definitions import PhraseCheck, Status, load_folder
+    from qc.scoring.engine import score_transcript
+    from tests.scoring.labelled import all_calls
+
+    cards = {card.id: card for _, card in load_folder(get_settings().scorecards_dir).cards}
+    calls = all_calls()
+    tuning = [c for c in calls if c.set == "tuning"]
+    accepted: list[str] = []
+    for card_id, card in list(cards.items()):
+        cases = [
+            suggestions.Case(
+                number,
+                call.language,
+                call.segments,
+                call.duration_s,
+                {
+                    item: form.suggested(card.item(item), Status(status)) or "na"
+                    for item, status in call.expected.items()
+                    if item in {i.id for i in card.items}
+                },
+            )
+            for number, call in enumerate(tuning)
+            if call.scorecard == card_id
+        ]
+        for item in card.items:
+            if not isinstance(item.check, PhraseCheck):
+                continue
+            found = suggestions.mine(cards[card_id], item.id, cases)
+            for suggestion in found.suggestions:
+                if (
+                    suggestion.after
+                    and suggestion.before
+                    and suggestion.after.agreed > suggestion.before.agreed
+                ):
+                    cards[card_id] = suggestions.with_suggestion(cards[card_id], suggestion)
+                    accepted.append(
+                        f"{card_id} / {item.id}: {suggestion.kind} ({suggestion.language}) "
+                        f"{suggestion.text!r}, tuning agreement {suggestion.before.agreed} -> "
+                        f"{suggestion.after.agreed} of {suggestion.after.decided}"
+                    )
+    print(f"\n### Suggestions mined from the tuning set ({len(tuning)} calls): {len(accepted)} accepted\n")
+    for line in accepted or ["(none: every check agrees with every tuning label, so no override to mine)"]:
+        print(f"- {line}")
+    after = Report("Transcripts, hold-out set, after accepting the tuning set's suggestions")
+    for call in (c for c in calls if c.set == "holdout"):
+        result = score_transcript(
+            cards[call.scorecard], language=call.language, segments=call.segments, duration_s=call.duration_s
+        )
+        after.add(call.scorecard, call.expected, {i.item_id: i.status.value for i in result.items})
+    return [after]
+
+
 def from_audio() -> list[Report]:
     from qc.calls.models import ChannelLayout
     from qc.config import get_settings
@@ -176,8 +237,15 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--audio", action="store_true", help="also run the scripted calls through ASR")
+    parser.add_argument(
+        "--suggestions",
+        action="store_true",
+        help="also score the hold-out set after the tuning set's suggestions",
+    )
     args = parser.parse_args()
     reports = from_transcripts()
+    if args.suggestions:
+        reports += with_tuning_suggestions()
     if args.audio:
         reports += from_audio()
     for report in reports:

@@ -30,8 +30,6 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-# bench/queue.py would shadow the standard library's queue module.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("QC_DATA_DIR", tempfile.mkdtemp(prefix="qc-bench-backtest-"))
 os.environ.setdefault("QC_LOG_LEVEL", "WARNING")

@@ -1,6 +1,6 @@
 """Daily queue build: 1,000 reps x 50 calls, 40 reviewers, on SQLite and PostgreSQL.
 
-    python bench/queue.py [--reps 1000] [--calls 50] [--reviewers 40] [--runs 3] [--pg URL | --no-pg]
+    python bench/review_queue.py [--reps 1000] [--calls 50] [--reviewers 40] [--runs 3] [--pg URL | --no-pg]
 
 For each backend, a fresh database with one day of scored calls is built, then, in the
 same run and interleaved (medians of --runs):
