@@ -55,7 +55,7 @@ class ItemComparison:
 @dataclass
 class BacktestReport:
     scorecard_id: str
-    revision: int  # the revision in use it is compared with
+    revision: int | None  # the revision in use it is compared with (None: never published)
     calls: int = 0  # reviewed calls run again
     skipped: int = 0  # reviewed calls whose transcript is gone (retention)
     items: list[ItemComparison] = field(default_factory=list)
@@ -78,8 +78,12 @@ def backtest(
     if card.id != scorecard_id:
         raise NotFound(f"The draft is of scorecard {card.id!r}, not {scorecard_id!r}")
     started = time.perf_counter()
-    version = scoring.get_current(session, scorecard_id)
     draft = scoring.with_organisation_names(session, card)
+    if not scoring.revisions(session, scorecard_id):  # a new scorecard: no call was reviewed with it
+        empty = agreement.empty_items(draft)
+        items = [ItemComparison(stats, stats, 0) for stats in empty.values()]
+        return BacktestReport(scorecard_id, None, items=items, seconds=time.perf_counter() - started)
+    version = scoring.get_current(session, scorecard_id)
     rerun = changed_items(draft, scoring.scoring_card(session, version))
     runner = subset(draft, rerun)
     reviewed = reviews(session, scorecard_id, since)

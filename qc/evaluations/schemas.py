@@ -151,7 +151,9 @@ class BacktestChangeRead(BaseModel):
 
 class BacktestRead(BaseModel):
     scorecard_id: str
-    revision: int = Field(description="The revision in use the draft is compared with")
+    revision: int | None = Field(
+        description="The revision in use the draft is compared with; null for a scorecard never published"
+    )
     calls: int = Field(description="Reviewed calls run again")
     skipped: int = Field(description="Reviewed calls whose transcript is gone (retention)")
     changed_calls: int

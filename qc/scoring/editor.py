@@ -378,7 +378,7 @@ def export_yaml(session: Session, principal: Principal, scorecard_id: str, revis
 class DiffRow:
     """One line of a side-by-side comparison: kind is equal, replace, delete or insert."""
 
-    kind: str
+    kind: str  # equal, replace, delete, insert; "skip": `left` says how many equal lines are folded
     left_number: int | None
     left: str
     right_number: int | None
@@ -393,7 +393,7 @@ class Comparison:
 
     @property
     def changed(self) -> int:
-        return sum(row.kind != "equal" for row in self.rows)
+        return sum(row.kind not in ("equal", "skip") for row in self.rows)
 
 
 DRAFT = 0  # compare(..., right=DRAFT): the draft
@@ -417,19 +417,36 @@ def compare(session: Session, principal: Principal, scorecard_id: str, left: int
 
     (left_label, a), (right_label, b) = side(left), side(right)
     rows: list[DiffRow] = []
-    for kind, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
-        for k in range(max(i2 - i1, j2 - j1)):
-            li, rj = i1 + k, j1 + k
-            rows.append(
-                DiffRow(
-                    kind,
-                    li + 1 if li < i2 else None,
-                    a[li] if li < i2 else "",
-                    rj + 1 if rj < j2 else None,
-                    b[rj] if rj < j2 else "",
-                )
-            )
+    if a != b:  # the changes with a few lines around; "skip" rows stand for the lines between
+        shown_to = 0
+        for group in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_grouped_opcodes(CONTEXT_LINES):
+            if group[0][1] > shown_to:
+                rows.append(DiffRow("skip", None, "", None, ""))
+            for kind, i1, i2, j1, j2 in group:
+                rows += _side_by_side(a, b, kind, i1, i2, j1, j2)
+            shown_to = group[-1][2]
+        if shown_to < len(a):
+            rows.append(DiffRow("skip", None, "", None, ""))
     return Comparison(left_label, right_label, rows)
+
+
+CONTEXT_LINES = 3
+
+
+def _side_by_side(a: list[str], b: list[str], kind: str, i1: int, i2: int, j1: int, j2: int) -> list[DiffRow]:
+    rows = []
+    for k in range(max(i2 - i1, j2 - j1)):
+        li, rj = i1 + k, j1 + k
+        rows.append(
+            DiffRow(
+                kind,
+                li + 1 if li < i2 else None,
+                a[li] if li < i2 else "",
+                rj + 1 if rj < j2 else None,
+                b[rj] if rj < j2 else "",
+            )
+        )
+    return rows
 
 
 def history(session: Session, principal: Principal, scorecard_id: str) -> list[ScorecardChange]:

@@ -265,8 +265,8 @@ def check_form(data: dict[str, Any]) -> tuple[Scorecard | None, EditorForm]:
         card = Scorecard.model_validate(data)
     except ValidationError as exc:
         for error in exc.errors():
-            message = error["msg"].removeprefix("Value error, ")
-            _attach(form, field_of(tuple(error["loc"])), message)
+            name = field_of(tuple(error["loc"]))
+            _attach(form, name, _plain(error["msg"].removeprefix("Value error, "), name))
         # The whole-card rules run only once every field is valid: repeated ids are told now.
         ids = item_ids(data)
         repeated = sorted({i for i in ids if ids.count(i) > 1})
@@ -294,6 +294,32 @@ def _gaps(data: dict[str, Any]) -> list[tuple[str, str, str]]:
                 given: dict[str, Any] = listed if isinstance(listed, dict) else {}
                 gaps += [(f"s.{s}.i.{i}", name, lang) for lang in languages if lang not in given]
     return gaps
+
+
+_PLAIN = (
+    ("Field required", "Fill this in"),
+    ("String should have at least 1 character", "Fill this in"),
+    ("String should match pattern", "Use lower-case letters, digits and _ only"),
+    ("Input should be a valid number", "Enter a number"),
+    ("Input should be a valid integer", "Enter a whole number"),
+    ("Input should be greater than or equal to", "Enter a larger number: at least"),
+    ("Input should be greater than", "Enter a number above"),
+    ("Input should be less than or equal to", "Enter a smaller number: at most"),
+)
+
+
+def _plain(message: str, name: str) -> str:
+    """A validator's message in the words of the form."""
+    if message.startswith("List should have at least 1 item"):
+        return {
+            "sections": "A scorecard needs at least one section",
+            "languages": "Give at least one language",
+        }.get(name, "A section needs at least one item")
+    for raw, plain in _PLAIN:
+        if message.startswith(raw):
+            number = message.removeprefix(raw).strip()
+            return f"{plain} {number}".strip() if plain.endswith(("least", "above", "most")) else plain
+    return message
 
 
 def _attach(form: EditorForm, name: str, message: str) -> None:

@@ -153,7 +153,9 @@ def save(
 @pages.post("/scorecards/{scorecard_id}/draft/discard", name="scorecards:discard")
 def discard(request: Request, session: DB, principal: CurrentUser, scorecard_id: ScorecardId) -> Response:
     editor.discard_draft(session, principal, scorecard_id)
-    return _redirect(request, "scorecards:detail", scorecard_id=scorecard_id)
+    if not service.revisions(session, scorecard_id):  # never published: no page of its own
+        return _redirect(request, "scorecards:list", {"discarded": 1})
+    return _redirect(request, "scorecards:detail", {"discarded": 1}, scorecard_id=scorecard_id)
 
 
 @pages.post("/scorecards/{scorecard_id}/publish", name="scorecards:publish")
@@ -191,7 +193,7 @@ def compare_page(
         "revisions": service.revisions(session, scorecard_id),
         "left": left,
         "right": right,
-        "can_edit": access.can_edit(principal),
+        "has_draft": any(d.scorecard_id == scorecard_id for d in editor.drafts(session, principal)),
     }
     return render(request, "scorecards/compare.html", context)
 
@@ -229,8 +231,17 @@ def test_page(
     call: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
 ) -> Response:
     opened = editor.editing(session, principal, scorecard_id)
-    result = testbench.run(session, principal, scorecard_id, call_id=call) if call else None
-    context = {"opened": opened, "result": result, "values": {"call": call or ""}, "error": None}
+    context: dict[str, object] = {
+        "opened": opened,
+        "result": None,
+        "values": {"call": call or ""},
+        "error": None,
+    }
+    try:
+        context["result"] = testbench.run(session, principal, scorecard_id, call_id=call) if call else None
+    except InvalidInput as exc:
+        context["error"] = exc
+        return render(request, "scorecards/test.html", context, status_code=exc.status_code)
     return render(request, "scorecards/test.html", context)
 
 
@@ -252,7 +263,7 @@ def test_run(
             principal,
             scorecard_id,
             text=transcript,
-            call_id=parse_id(call, field="call") if call.strip() else None,
+            call_id=testbench.call_number(call),
             language=language or None,
         )
     except InvalidInput as exc:

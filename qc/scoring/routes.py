@@ -32,6 +32,7 @@ def scorecards_page(request: Request, session: DB, principal: CurrentUser) -> Re
         "can_edit": access.can_edit(principal),
         "drafts": {d.scorecard_id for d in drafts},
         "unpublished": [d for d in drafts if d.scorecard_id not in published],
+        "discarded": request.query_params.get("discarded") == "1",
     }
     return render(request, "scorecards/list.html", context)
 
@@ -46,6 +47,7 @@ def scorecard_page(
     queued: Annotated[int | None, Query(ge=0)] = None,
     published: Annotated[int | None, Query(ge=1)] = None,
     restored: Annotated[int | None, Query(ge=1)] = None,
+    discarded: Annotated[int | None, Query(ge=0, le=1)] = None,
 ) -> Response:
     version = service.get_scorecard(session, principal, scorecard_id, revision)
     card = service.definition(version)
@@ -61,6 +63,7 @@ def scorecard_page(
         "queued": queued,
         "published": published,
         "restored": restored,
+        "discarded": discarded,
         "can_edit": access.can_edit(principal),
         "has_draft": any(d.scorecard_id == scorecard_id for d in editor.drafts(session, principal)),
     }

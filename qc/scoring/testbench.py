@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from qc.errors import InvalidInput, NotFound
+from qc.errors import InvalidInput
 from qc.scoring import access, editor, engine
 from qc.scoring import service as scoring
 from qc.scoring.definitions import Item, Scorecard
@@ -126,6 +126,8 @@ def run(
 ) -> BenchResult:
     """Check a pasted transcript, or call `call_id`'s, with the draft and the revision in use."""
     access.require_editor(principal)
+    if call_id is not None and text.strip():
+        raise InvalidInput("Paste a transcript or give a call's number, not both", field="call")
     opened = editor.editing(session, principal, scorecard_id)
     draft = scoring.with_organisation_names(session, Scorecard.model_validate(opened.definition))
     published = scoring.scoring_card(session, opened.published) if opened.published else None
@@ -133,8 +135,10 @@ def run(
     if call_id is not None:
         rows = transcription.transcript_rows(session, [call_id]).get(call_id)
         if rows is None:
-            raise NotFound(
-                f"Call {call_id} has no transcript (not transcribed yet, or deleted)", field="call"
+            raise InvalidInput(
+                f"Call {call_id} has no transcript: it does not exist, is not transcribed yet, or its "
+                "transcript was deleted",
+                field="call",
             )
         segments, duration, language = rows.segments, rows.audio_duration_s, language or rows.language
     else:
@@ -169,3 +173,13 @@ def run(
         published_score=before.score if before else None,
         published_revision=opened.published.revision if opened.published else None,
     )
+
+
+def call_number(text: str) -> int | None:
+    """The call a person typed: its number, as in its address (`/calls/56`); None if empty."""
+    value = text.strip().rstrip("/").rsplit("/", 1)[-1]
+    if not value:
+        return None
+    if not (value.isascii() and value.isdigit()) or not 0 < int(value) < 2**31:
+        raise InvalidInput("Give the call's number, as in its address (/calls/56)", field="call")
+    return int(value)

@@ -227,3 +227,39 @@ def test_organisation_names_are_edited_on_their_page(
     assert shown.find("textarea", attrs={"name": "var.0.values"}).has_attr("readonly")
     assert rep.post("/scorecard-variables", data={}).status_code == 403
     post_form(lead, "/scorecard-variables", [])  # back to the scorecards' own defaults
+
+
+def test_a_new_scorecard_is_backtested_with_nothing_to_compare_and_published(lead: Any, db: Any) -> None:
+    assert (
+        lead.post(
+            "/scorecards/new", data={"id": "retention", "title": "Retention", "start": "blank"}
+        ).status_code
+        == 303
+    )
+    page = lead.page("/scorecards/retention/backtest")
+    assert "never been published" in page.text and page.find(id="backtest-summary") is None
+    published = lead.post("/scorecards/retention/publish", data={"note": "first"})
+    assert published.status_code == 303 and "published=1" in published.headers["location"]
+    assert "Revision 1 is published" in lead.page(published.headers["location"]).text
+
+
+def test_compare_folds_the_lines_that_did_not_change(lead: Any, db: Any) -> None:
+    page = lead.page("/scorecards/outbound-sales/edit")
+    pairs = replace(form_fields(page, "scorecard-editor"), "title", "Outbound sales, 2027")
+    assert post_form(lead, "/scorecards/outbound-sales/edit", pairs).status_code == 303
+    compare = lead.page("/scorecards/outbound-sales/compare?left=1&right=0")
+    rows = compare.select("table.diff tbody tr")
+    changed = [r for r in rows if "replace" in (r.get("class") or [])]
+    assert len(changed) == 1 and "Outbound sales, 2027" in changed[0].text
+    assert len(rows) < 12 and compare.select("tr.skip")  # three lines either side, the rest folded
+    assert "1 line differs" in compare.text
+
+
+def test_the_test_bench_explains_what_it_cannot_check(lead: Any, db: Any) -> None:
+    both = lead.post("/scorecards/outbound-sales/test", data={"transcript": "Agent: hi", "call": "5"})
+    assert both.status_code == 422 and "not both" in both.text
+    word = lead.post("/scorecards/outbound-sales/test", data={"call": "abc"})
+    assert word.status_code == 422 and "/calls/56" in word.text
+    missing = lead.post("/scorecards/outbound-sales/test", data={"call": "/calls/987654"})
+    assert missing.status_code == 422 and "Call 987654 has no transcript" in missing.text
+    assert BeautifulSoup(missing.text, "html.parser").find(id="test-bench") is not None  # the form stays

@@ -49,6 +49,24 @@
     }
   });
 
+  // A suggestion from reviewers goes into its item's box for the language (kept with the
+  // rest of the unsaved edits, saved with the draft).
+  document.addEventListener("click", (event) => {
+    const button = event.target.closest("#scorecard-editor [data-add-suggestion]");
+    if (!button) return;
+    event.preventDefault();
+    const item = button.closest(".item-editor");
+    const list = button.dataset.kind === "phrase" ? "phrases" : "exceptions";
+    const box = item && item.querySelector(`textarea[name$=".c.${list}.${button.dataset.language}"]`);
+    if (!box) return;
+    const lines = box.value.split("\n").map((l) => l.trim()).filter(Boolean);
+    if (!lines.includes(button.dataset.text)) lines.push(button.dataset.text);
+    box.value = lines.join("\n");
+    box.dispatchEvent(new Event("input", { bubbles: true }));
+    button.disabled = true;
+    button.textContent = "Added: save the draft to keep it";
+  });
+
   // The check type decides which fields show (CSS reads data-check).
   document.addEventListener("change", (event) => {
     const select = event.target.closest("#scorecard-editor select[name$='.check']");
