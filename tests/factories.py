@@ -286,7 +286,7 @@ def make_checked_call(
     statuses: dict[str, Any] | None = None,
     scorecard: str = "outbound-sales",
     turns: list[tuple[str, str]] | None = None,
-    language: str = "en",
+    language: str | None = None,
     **overrides: Any,
 ) -> Call:
     """A scored call with a transcript (`turns`, or Daniel's opening) and one automatic
@@ -298,6 +298,8 @@ def make_checked_call(
     from qc.scoring.definitions import Status
     from qc.scoring.models import CallScore, CheckResult, ScorecardVersion
 
+    if language is not None:  # the call's language, and its transcript's
+        overrides["language"] = language
     call = make_call(
         session, rep=rep, started_at=started_at or datetime(2026, 11, 23, 10, tzinfo=UTC), **overrides
     )
@@ -311,7 +313,7 @@ def make_checked_call(
             ("agent", "What matters most to you in a mobile plan?"),
             ("customer", "Mostly the price, to be honest."),
         ],
-        language=language,
+        language=language or "en",
     )
     version = session.scalar(
         select(ScorecardVersion).where(
@@ -326,7 +328,7 @@ def make_checked_call(
     score = CallScore(
         call_id=call.id,
         scorecard_version_id=version.id,
-        language=language,
+        language=language or "en",
         score=80.0,
         final_score=80.0,
         checks_total=len(chosen),

@@ -200,6 +200,8 @@ def _item(values: dict[str, str]) -> dict[str, Any]:
     item: dict[str, Any] = {}
     for name in _ITEM_TEXT:
         _text(item, name, values.get(name))
+    if "label" in item:  # one line, however the box wrapped it
+        item["label"] = " ".join(item["label"].split())
     item["critical"] = values.get("critical") == "on"
     kind = values.get("check", "")
     if kind in CHECK_TYPES:

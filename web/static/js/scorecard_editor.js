@@ -76,7 +76,7 @@
 
   // An item's title follows its label as it is typed.
   document.addEventListener("input", (event) => {
-    const field = event.target.closest("#scorecard-editor input[name$='.label']");
+    const field = event.target.closest("#scorecard-editor [name$='.label']");
     const item = field && field.closest(".item-editor");
     if (!item || field.name.split(".").length !== 5) return;
     const title = item.querySelector(":scope > summary .item-title");
