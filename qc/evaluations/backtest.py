@@ -22,7 +22,7 @@ from qc.errors import Forbidden, NotFound
 from qc.evaluations import agreement, form
 from qc.evaluations import repository as repo
 from qc.reviews import access
-from qc.scoring import editor
+from qc.scoring import editor, prefilter
 from qc.scoring import service as scoring
 from qc.scoring.definitions import Item, Scorecard, Status, canonical, references
 from qc.transcription import service as transcription
@@ -62,6 +62,7 @@ class BacktestReport:
     changes: list[Change] = field(default_factory=list)  # the first CHANGES_LISTED, newest review first
     changed_calls: int = 0
     seconds: float = 0.0
+    unread: int = 0  # of `calls`: read as before without being read again (`read_alike`)
 
 
 def backtest(
@@ -84,14 +85,20 @@ def backtest(
         items = [ItemComparison(stats, stats, 0) for stats in empty.values()]
         return BacktestReport(scorecard_id, None, items=items, seconds=time.perf_counter() - started)
     version = scoring.get_current(session, scorecard_id)
-    rerun = changed_items(draft, scoring.scoring_card(session, version))
+    published = scoring.scoring_card(session, version)
+    rerun = changed_items(draft, published)
     runner = subset(draft, rerun)
     reviewed = reviews(session, scorecard_id, since)
     report = BacktestReport(scorecard_id, version.revision)
     before, after = agreement.empty_items(draft), agreement.empty_items(draft)
     changed: defaultdict[str, int] = defaultdict(int)
     changed_calls: set[int] = set()
-    verdicts = _verdicts(session, runner, sorted({call_id for _, call_id, _ in reviewed}), report)
+    alike = read_alike(session, runner, published, reviewed, version.id)
+    to_run = sorted({call_id for _, call_id, _ in reviewed} - alike)
+    verdicts = _verdicts(session, runner, to_run, report)
+    verdicts |= {call_id: {} for call_id in alike}  # read as before: their verdicts stay
+    report.calls += len(alike)
+    report.unread = len(alike)
     for evaluation_id, call_id, answers in reviewed:
         if call_id not in verdicts:
             continue
@@ -139,6 +146,36 @@ def changed_items(draft: Scorecard, published: Scorecard) -> set[str]:
         changed |= dependants
         grew = bool(dependants)
     return changed
+
+
+def read_alike(
+    session: Session,
+    runner: Scorecard | None,
+    published: Scorecard,
+    reviewed: list[tuple[int, int, dict[str, tuple[Status | None, str | None, str]]]],
+    version_id: int,
+) -> set[int]:
+    """Reviewed calls the draft reads exactly as the revision in use, so their verdicts need
+    not be checked again: when the draft only changes phrase lists, the calls holding none of
+    the words that matters (`prefilter`), among those reviewed with the revision in use."""
+    if runner is None:
+        return set()
+    ids = {item.id for item in runner.items}
+    if not ids <= {item.id for item in published.items}:
+        return set()  # an item the revision in use does not have
+    deltas = prefilter.phrase_delta(runner, subset(published, ids) or published)
+    if deltas is None:
+        return set()
+    with_current = repo.scored_with(session, [evaluation_id for evaluation_id, _, _ in reviewed])
+    older = {
+        call_id for evaluation_id, call_id, _ in reviewed if with_current.get(evaluation_id) != version_id
+    }
+    calls = sorted({call_id for _, call_id, _ in reviewed} - older)
+    return {
+        call_id
+        for call_id, (language, forms) in scoring.word_forms(session, calls).items()
+        if language in deltas and not deltas[language].may_change(forms)
+    }
 
 
 def _rule(item: Item) -> tuple[Any, ...]:

@@ -127,6 +127,19 @@ def answers_against_checks(
     return [tuple(row) for row in session.execute(query)]  # type: ignore[misc]
 
 
+def scored_with(session: Session, evaluation_ids: list[int]) -> dict[int, int | None]:
+    """The scorecard revision each evaluation was pre-filled from."""
+    found: dict[int, int | None] = {}
+    for start in range(0, len(evaluation_ids), 1000):
+        rows = session.execute(
+            select(Evaluation.id, Evaluation.scorecard_version_id).where(
+                Evaluation.id.in_(evaluation_ids[start : start + 1000])
+            )
+        )
+        found |= {evaluation_id: version_id for evaluation_id, version_id in rows}
+    return found
+
+
 def participant_ids(session: Session, session_id: int) -> list[int]:
     return list(
         session.scalars(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from qc.scoring import checks, variables
+from qc.scoring import checks, nlp, variables
 from qc.scoring.definitions import (
     Item,
     ObjectionCheck,
@@ -54,7 +54,18 @@ def score_transcript(
             i.id for i in card.items if i.critical and i.id in results and results[i.id].status is Status.FAIL
         ],
         speakers_separated=call.speakers_separated,
+        word_forms=word_forms(call),
     )
+
+
+def word_forms(call: CallText) -> frozenset[str]:
+    """Every form a token of the call is matched on: its surface, the lemma the language
+    gives it, and what the phrase index made of it (a fuzzy match, a name)."""
+    tools = nlp.tools(call.language)
+    forms: set[str] = set()
+    for token in call.tokens:
+        forms.update((token.surface, token.canonical, tools.canonical(token.text)))
+    return frozenset(forms)
 
 
 def _dependency_order(card: Scorecard) -> list[Item]:

@@ -19,7 +19,10 @@ token Matcher with FUZZY patterns on a 5-minute call (bench/scoring.py).
 
 from __future__ import annotations
 
+import bisect
+import itertools
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from spacy.matcher import PhraseMatcher
@@ -99,18 +102,13 @@ class PhraseIndex:
     def _pattern(self, phrase: str, *, exact: bool) -> tuple[list[str], list[str]]:
         words: list[str] = []
         forms: list[str] = []
-        for number, piece in enumerate(phrase.split(NAME)):
-            if number:
-                words.append("NAME")
-                forms.append(NAME)
-            for token in self.language.tokens(piece.strip()):
-                form = normalise(token) if exact else self.language.canonical(token)
-                words.append(token)
-                forms.append(form)
-                if not exact:
-                    self.known.add(form)
-                    if token[:1].isupper():
-                        self.proper.add(form)
+        for token, form in phrase_tokens(self.language, phrase, exact=exact):
+            words.append(token)
+            forms.append(form)
+            if not exact and form != NAME:
+                self.known.add(form)
+                if token[:1].isupper():
+                    self.proper.add(form)
         return words, forms
 
     # Transcript side ---------------------------------------------------------------------
@@ -183,6 +181,35 @@ class PhraseIndex:
                 fuzzy = any(i in fuzzy_tokens for i in range(start, end))
                 found.append(PhraseMatch(group, self._phrases[key], start, end, fuzzy))
         return _longest_per_group(found)
+
+
+def phrase_tokens(language: LanguageTools, phrase: str, *, exact: bool) -> list[tuple[str, str]]:
+    """(token, the form it is matched on) of a phrase; `{name}` is ("NAME", NAME)."""
+    found: list[tuple[str, str]] = []
+    for number, piece in enumerate(phrase.split(NAME)):
+        if number:
+            found.append(("NAME", NAME))
+        for token in language.tokens(piece.strip()):
+            found.append((token, normalise(token) if exact else language.canonical(token)))
+    return found
+
+
+def could_be_fuzzy(word: str, sorted_forms: Sequence[str]) -> bool:
+    """Whether a transcript form (of `sorted_forms`, in sorted order) is close enough to the
+    phrase word `word` for the index to read it as `word`: the test `PhraseIndex._search`
+    makes, without its other conditions, so a superset of what it may map."""
+    if len(word) < MIN_FUZZY_LENGTH or not word.isalpha():
+        return False
+    allowed = 1 if len(word) <= SHORT_WORD else -1
+    first = word[0]
+    start = bisect.bisect_left(sorted_forms, first)
+    for form in itertools.islice(sorted_forms, start, None):
+        if not form.startswith(first):
+            return False
+        near = len(form) >= MIN_FUZZY_LENGTH and abs(len(form) - len(word)) <= 3
+        if near and levenshtein_compare(form, word, allowed):
+            return True
+    return False
 
 
 def _longest_per_group(matches: list[PhraseMatch]) -> list[PhraseMatch]:

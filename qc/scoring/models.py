@@ -121,6 +121,10 @@ class CallScore(Base):
     checks_decided: Mapped[int] = mapped_column(default=0)  # pass or fail: what the score rests on
     checks_needs_review: Mapped[int] = mapped_column(default=0)  # left to a person
     note: Mapped[str | None] = mapped_column(String(500))
+    # The transcript's word forms as the checks read them (surface and lemma, sorted): a draft
+    # that only changes phrase lists is run again only on calls holding its words. None when
+    # unknown (scored before this was kept, or the transcript was rewritten since).
+    word_forms: Mapped[list[str] | None] = mapped_column(JSON, deferred=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     scorecard_version: Mapped[ScorecardVersion | None] = relationship(lazy="raise")

@@ -6,6 +6,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from qc.scoring.models import (
+    CallScore,
     ChangeAction,
     Origin,
     ScorecardChange,
@@ -127,3 +128,13 @@ def current_versions(session: Session) -> list[ScorecardVersion]:
             .order_by(ScorecardVersion.scorecard_id)
         )
     )
+
+
+def word_forms(session: Session, call_ids: list[int]) -> dict[int, tuple[str | None, list[str]]]:
+    """(scoring language, word forms) of the calls whose forms are known."""
+    rows = session.execute(
+        select(CallScore.call_id, CallScore.language, CallScore.word_forms).where(
+            CallScore.call_id.in_(call_ids), CallScore.word_forms.is_not(None)
+        )
+    )
+    return {call_id: (language, forms) for call_id, language, forms in rows if forms is not None}

@@ -60,6 +60,7 @@ class ScoreResult:
     score: float | None
     critical_failed: list[str]
     speakers_separated: bool
+    word_forms: frozenset[str] = frozenset()  # the transcript's surface and lemma forms
 
     @property
     def final_score(self) -> float | None:

@@ -340,6 +340,7 @@ def store_score(session: Session, call: Call, output: ScoringOutput) -> CallScor
         checks_decided=sum(i.status in (Status.PASS, Status.FAIL) for i in result.items) if result else 0,
         checks_needs_review=sum(i.status is Status.NEEDS_REVIEW for i in result.items) if result else 0,
         note=output.note,
+        word_forms=sorted(result.word_forms) if result else None,
     )
     session.add(score)
     session.flush()
@@ -485,6 +486,14 @@ def revisions(session: Session, scorecard_id: str) -> list[ScorecardVersion]:
     return repo.revisions(session, scorecard_id)
 
 
+def word_forms(session: Session, call_ids: list[int]) -> dict[int, tuple[str | None, list[str]]]:
+    """(scoring language, sorted word forms) of the calls whose transcript's forms are known."""
+    found: dict[int, tuple[str | None, list[str]]] = {}
+    for start in range(0, len(call_ids), 1000):
+        found |= repo.word_forms(session, call_ids[start : start + 1000])
+    return found
+
+
 def rewrite_evidence(session: Session, call_id: int, text_for: Callable[[dict[str, Any]], str]) -> int:
     """Replace the quoted text of each piece of evidence of the call's automatic results
     with `text_for(evidence)` (personal data masked after scoring, or deleted under the
@@ -493,6 +502,8 @@ def rewrite_evidence(session: Session, call_id: int, text_for: Callable[[dict[st
         select(CallScore).where(CallScore.call_id == call_id).options(selectinload(CallScore.checks))
     )
     changed = 0
+    if score is not None:
+        score.word_forms = None  # the transcript was rewritten: its forms are not known any more
     for check in score.checks if score else []:
         rewritten = [{**e, "text": text_for(e)} for e in check.evidence]
         changed += sum(new["text"] != e.get("text") for new, e in zip(rewritten, check.evidence, strict=True))

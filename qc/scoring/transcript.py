@@ -242,6 +242,15 @@ def phrase_index(card: Scorecard, language: str) -> PhraseIndex:
         return known[1]
     if len(_indexes) > 64:
         _indexes.clear()
+    groups, exact = phrase_groups(card, language)
+    index = _phrase_index(card.content_hash(), language, tuple(sorted(groups.items())), frozenset(exact))
+    _indexes[(id(card), language)] = (card, index)
+    return index
+
+
+def phrase_groups(card: Scorecard, language: str) -> tuple[dict[str, tuple[str, ...]], set[str]]:
+    """The phrase lists of `card` in `language` as the index groups them, and the groups
+    matched on the words as written."""
     groups: dict[str, tuple[str, ...]] = {}
     exact: set[str] = set()
     for item in card.items:
@@ -258,9 +267,7 @@ def phrase_index(card: Scorecard, language: str) -> PhraseIndex:
         elif isinstance(check, QuestionCheck):
             openers = (*lexicon.question_openers(language), *check.openers.get(language, ()))
             groups[f"{item.id}:opener"] = openers
-    index = _phrase_index(card.content_hash(), language, tuple(sorted(groups.items())), frozenset(exact))
-    _indexes[(id(card), language)] = (card, index)
-    return index
+    return groups, exact
 
 
 # Per scorecard object (kept alive here, so its id is not reused): no hashing per call.

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
+from qc.config import get_settings
 from qc.evaluations import agreement
 from qc.users.service import principal_for
 from tests.evaluations.test_agreement_and_calibration import review
@@ -211,3 +212,80 @@ def test_the_backtest_page_shows_the_changes_then_publishes_and_rescores_them(
     assert client.get("/api/scorecards/outbound-sales", headers=headers).json()["revision"] == 1
     log = lead.page("/scorecards/outbound-sales/changes").text
     assert "Published" in log and "Restored" in log and "too loose" in log
+
+
+def scored_call(db: Session, org: Org, opening: str) -> int:
+    """A call scored by the real checks (its word forms kept), reviewed: permission heard."""
+    from qc.calls.models import CallStatus
+    from qc.evaluations import service
+    from qc.evaluations.form import AnswerInput
+    from qc.evaluations.service import ReviewForm
+    from qc.scoring import service as scoring
+    from tests.factories import make_call, make_transcript
+
+    call = make_call(db, rep=org.rep, status=CallStatus.TRANSCRIBED)
+    make_transcript(
+        db,
+        call,
+        [("agent", f"Good morning, this is Dan from Acme Telecom. {opening}"), ("customer", "Go on.")],
+    )
+    call.status = CallStatus.TRANSCRIBED
+    db.commit()
+    scoring.store_score(db, call, scoring.score_call(call.id))
+    call.status = CallStatus.SCORED
+    db.commit()
+    reviewer = principal_for(db, org.reviewer)
+    draft = service.review_call(db, reviewer, call.id, settings=get_settings())
+    given = {a.item_id: AnswerInput(a.answer or "yes") for a in draft.answers}
+    given["permission"] = AnswerInput("yes", "heard")
+    service.submit_review(db, reviewer, draft.assignment_id, data=ReviewForm(given), settings=get_settings())
+    db.commit()
+    return call.id
+
+
+def report_figures(report: Any) -> tuple[Any, ...]:
+    return (
+        report.calls,
+        report.changed_calls,
+        sorted((c.call_id, c.item_id, c.before, c.after) for c in report.changes),
+        [(figures(i.before), figures(i.after), i.changed) for i in report.items],
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "moves"),
+    [
+        pytest.param(lambda phrases: [*phrases, "bad moment"], "own words", id="a phrase added"),
+        pytest.param(
+            lambda phrases: [p for p in phrases if p != "do you have a minute"],
+            "asked",
+            id="a phrase removed",
+        ),
+    ],
+)
+def test_calls_without_the_changed_words_keep_their_verdicts_unread_and_the_figures_are_the_same(
+    db: Session, org: Org, change: Any, moves: str
+) -> None:
+    from sqlalchemy import update
+
+    from qc.evaluations import backtest
+    from qc.scoring import editor
+    from qc.scoring.definitions import Scorecard
+    from qc.scoring.models import CallScore
+
+    own_words = [scored_call(db, org, "Is this a bad moment to talk?") for _ in range(2)]
+    asked = [scored_call(db, org, "Do you have a minute?") for _ in range(2)]
+    _other = [scored_call(db, org, "Can you talk now?") for _ in range(2)]
+    lead = principal_for(db, org.qc_lead)
+    card = copy.deepcopy(editor.editing(db, lead, "outbound-sales").definition)
+    item = next(i for s in card["sections"] for i in s["items"] if i["id"] == "permission")
+    item["check"]["phrases"]["en"] = change(item["check"]["phrases"]["en"])
+    draft = Scorecard.model_validate(card)
+
+    fast = backtest.backtest(db, lead, "outbound-sales", draft)
+    db.execute(update(CallScore).values(word_forms=None))
+    slow = backtest.backtest(db, lead, "outbound-sales", draft)
+    # Four calls hold none of the words that matter ("bad"; "do you have a minute"): unread.
+    assert slow.unread == 0 and fast.unread == 4
+    assert report_figures(fast) == report_figures(slow)
+    assert {c.call_id for c in slow.changes} == set(own_words if moves == "own words" else asked)
