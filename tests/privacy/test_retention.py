@@ -112,6 +112,9 @@ def test_retention_deletes_by_age_keeps_evaluations_and_spares_calls_in_use(
     db: Session, org: Any, settings: Any, calls: dict[str, Call]
 ) -> None:
     _policy(db, org, settings, original=30, masked=365)
+    old_score = db.scalars(select(CallScore).where(CallScore.call_id == calls["old"].id)).one()
+    old_score.word_forms = ["good", "morning"]  # the transcript's words, kept for backtests
+    db.commit()
     report = _run(db, settings)
     assert sorted(report.originals_deleted) == sorted([calls["old"].id, calls["middle"].id])
     assert report.redacted_deleted == [calls["old"].id]
@@ -128,6 +131,8 @@ def test_retention_deletes_by_age_keeps_evaluations_and_spares_calls_in_use(
         for e in c.evidence
     ]
     assert quotes and set(quotes) == {""}
+    db.expire_all()
+    assert db.scalars(select(CallScore.word_forms).where(CallScore.call_id == calls["old"].id)).one() is None
     old = db.get_one(Call, calls["old"].id)
     assert old.original_deleted_at is not None and old.redacted_deleted_at is not None
     run = db.scalar(select(RetentionRun).where(RetentionRun.id == report.run_id))
