@@ -60,12 +60,19 @@ def score_transcript(
 
 def word_forms(call: CallText) -> frozenset[str]:
     """Every form a token of the call is matched on: its surface, the lemma the language
-    gives it, and what the phrase index made of it (a fuzzy match, a name)."""
+    gives it, what the phrase index made of it (a fuzzy match, a name), and "^" + the lemma
+    of each capitalised word (the index may read it as a name)."""
     tools = nlp.tools(call.language)
     forms: set[str] = set()
     for token in call.tokens:
-        forms.update((token.surface, token.canonical, tools.canonical(token.text)))
+        plain = tools.canonical(token.text)
+        forms.update((token.surface, token.canonical, plain))
+        if token.text[:1].isupper():  # may be read as a name: marked "^form"
+            forms.add(CAPITALISED + plain)
     return frozenset(forms)
+
+
+CAPITALISED = "^"
 
 
 def _dependency_order(card: Scorecard) -> list[Item]:

@@ -4,7 +4,8 @@ A draft that only adds or removes phrases (or exceptions) of phrase checks chang
 phrase index matches in two ways: an added or removed phrase matches where its words are,
 and a word new to (or gone from) the index's vocabulary changes what the transcript's
 words are read as where a word equals it or is close enough to be a misspelling of it (the
-index's fuzzy reading). A call holding none of that (its `call_score.word_forms`, kept at
+index's fuzzy reading; a word too short for that only matters where it is capitalised and may
+be read as a name). A call holding none of that (its `call_score.word_forms`, kept at
 scoring time) is read exactly as before, so the backtest keeps its verdicts without
 reading or checking it again.
 
@@ -21,7 +22,8 @@ from dataclasses import dataclass
 
 from qc.scoring import nlp
 from qc.scoring.definitions import PhraseCheck, Scorecard
-from qc.scoring.matching import NAME, could_be_fuzzy, phrase_tokens
+from qc.scoring.engine import CAPITALISED
+from qc.scoring.matching import MIN_FUZZY_LENGTH, NAME, could_be_fuzzy, phrase_tokens
 from qc.scoring.transcript import phrase_groups
 
 
@@ -40,8 +42,12 @@ class PhraseDelta:
         def readable(form: str) -> bool:
             return present(form) or could_be_fuzzy(form, sorted_forms)
 
-        if any(readable(word) for word in self.vocabulary):
-            return True
+        for word in self.vocabulary:
+            if present(CAPITALISED + word):  # a capitalised word the index may read as a name
+                return True
+            # A lower-case word shorter than a fuzzy match needs is read as itself either way.
+            if len(word) >= MIN_FUZZY_LENGTH and word.isalpha() and readable(word):
+                return True
         return any(all(present(f) if exact else readable(f) for f in forms) for forms, exact in self.phrases)
 
 
