@@ -61,14 +61,19 @@ def score_transcript(
 def word_forms(call: CallText) -> frozenset[str]:
     """Every form a token of the call is matched on: its surface, the lemma the language
     gives it, what the phrase index made of it (a fuzzy match, a name), and "^" + the lemma
-    of each capitalised word (the index may read it as a name)."""
+    of each capitalised word the index may read as a name."""
     tools = nlp.tools(call.language)
     forms: set[str] = set()
+    previous = None
     for token in call.tokens:
         plain = tools.canonical(token.text)
         forms.update((token.surface, token.canonical, plain))
-        if token.text[:1].isupper():  # may be read as a name: marked "^form"
+        # A capitalised word the index may read as a name (as `PhraseIndex._canonical` does: not
+        # at a sentence's start, or there only if it looks like one): marked "^form".
+        starts = previous is None or previous.segment != token.segment or previous.text in {".", "?", "!"}
+        if token.text[:1].isupper() and (not starts or tools.looks_like_name(token.text)):
             forms.add(CAPITALISED + plain)
+        previous = token
     return frozenset(forms)
 
 
