@@ -37,6 +37,11 @@ class Transcript(Base):
     mean_word_probability: Mapped[float | None]
     # When personal data was masked in the segments (qc.privacy); until then nobody reads them.
     redacted_at: Mapped[datetime | None]
+    # What transcription found about a stereo call's channels (qc.transcription.channels):
+    # {"identical": bool, "similarity": float, "echo_words": int, ...}; None for mono uploads.
+    channel_report: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Which channel says the agent's script (qc.scoring.sides), written when the call is scored.
+    side_check: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     segments: Mapped[list[TranscriptSegment]] = relationship(

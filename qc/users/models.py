@@ -3,7 +3,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Column, ForeignKey, Index, String, Table, UniqueConstraint
+from sqlalchemy import Column, ForeignKey, Index, String, Table, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from qc.db import Base, str_enum, utcnow
@@ -38,6 +38,9 @@ class Team(Base):
     # Blind review: reviewers see an alias for the team's reps (set on the team's review policy;
     # kept here because who may know whom is decided where a person is signed in).
     blind_review: Mapped[bool] = mapped_column(default=False)
+    # Calls whose declared agent channel says the customer's part get their sides swapped by
+    # the platform (qc.scoring.sides); otherwise they are only flagged.
+    swap_sides: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     members: Mapped[list[User]] = relationship(
