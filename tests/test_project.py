@@ -87,6 +87,32 @@ def test_migrations_downgrade_to_nothing(tmp_path: Path) -> None:
     assert inspect(engine).get_table_names() == ["alembic_version"]
 
 
+def test_the_latest_migration_upgrades_a_database_that_holds_teams_and_users(tmp_path: Path) -> None:
+    """On SQLite with foreign keys enforced (as qc runs it), adding a column to a table others
+    refer to must not copy the table: dropping the old copy would break their references."""
+    from sqlalchemy import text
+
+    from qc.db import build_engine
+    from qc.migrations import current_revision, upgrade
+
+    engine = build_engine(f"sqlite:///{tmp_path / 'old.sqlite3'}")
+    upgrade(engine, "0017")
+    with engine.begin() as connection:
+        connection.execute(
+            text("INSERT INTO team (id, name, blind_review, created_at) VALUES (1, 'North', 0, '2026-01-01')")
+        )
+        connection.execute(
+            text(
+                "INSERT INTO user (id, email, name, role, team_id, is_active, created_at) "
+                "VALUES (1, 'rep@x.qc', 'Rep', 'rep', 1, 1, '2026-01-01')"
+            )
+        )
+    upgrade(engine)
+    assert current_revision(engine) is not None
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT swap_sides FROM team")).scalar_one() in (0, False)
+
+
 def _routes_modules() -> list[Path]:
     return sorted((ROOT / "qc").glob("*/*routes.py"))
 

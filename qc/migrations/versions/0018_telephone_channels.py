@@ -24,8 +24,10 @@ def upgrade() -> None:
     with op.batch_alter_table("transcript") as batch:
         batch.add_column(sa.Column("channel_report", sa.JSON(), nullable=True))
         batch.add_column(sa.Column("side_check", sa.JSON(), nullable=True))
+    # A constant default ("0", not sa.false()): SQLite then adds the column in place rather
+    # than copying the table, which its foreign keys (users of the team) would refuse.
     with op.batch_alter_table("team") as batch:
-        batch.add_column(sa.Column("swap_sides", sa.Boolean(), nullable=False, server_default=sa.false()))
+        batch.add_column(sa.Column("swap_sides", sa.Boolean(), nullable=False, server_default="0"))
 
 
 def downgrade() -> None:
