@@ -163,18 +163,22 @@ def read_alike(
     ids = {item.id for item in runner.items}
     if not ids <= {item.id for item in published.items}:
         return set()  # an item the revision in use does not have
-    deltas = prefilter.phrase_delta(runner, subset(published, ids) or published)
-    if deltas is None:
-        return set()
+    base = subset(published, ids) or published
+    if prefilter.phrase_delta(runner, base, languages=()) is None:
+        return set()  # more than phrase lists changed
     with_current = repo.scored_with(session, [evaluation_id for evaluation_id, _, _ in reviewed])
     older = {
         call_id for evaluation_id, call_id, _ in reviewed if with_current.get(evaluation_id) != version_id
     }
     calls = sorted({call_id for _, call_id, _ in reviewed} - older)
+    forms = scoring.word_forms(session, calls)
+    deltas = prefilter.phrase_delta(runner, base, languages={language for language, _ in forms.values()})
+    if deltas is None:
+        return set()
     return {
         call_id
-        for call_id, (language, forms) in scoring.word_forms(session, calls).items()
-        if language in deltas and not deltas[language].may_change(forms)
+        for call_id, (language, words) in forms.items()
+        if language in deltas and not deltas[language].may_change(words)
     }
 
 

@@ -17,7 +17,7 @@ somewhere in the call, not in order. A call it lets through is checked as usual.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from qc.scoring import nlp
@@ -51,13 +51,18 @@ class PhraseDelta:
         return any(all(present(f) if exact else readable(f) for f in forms) for forms, exact in self.phrases)
 
 
-def phrase_delta(draft: Scorecard, published: Scorecard) -> dict[str, PhraseDelta] | None:
-    """Per language, what the change from `published` to `draft` (two cards of the same
-    items: the backtest's runners) depends on; None when it changes more than phrase lists."""
+def phrase_delta(
+    draft: Scorecard, published: Scorecard, *, languages: Iterable[str | None] | None = None
+) -> dict[str, PhraseDelta] | None:
+    """Per language (of `languages`, default all the card's), what the change from
+    `published` to `draft` (two cards of the same items: the backtest's runners) depends on;
+    None when it changes more than phrase lists. Only the languages asked for are looked at,
+    so a backtest over English calls does not load the other languages' tools."""
     if draft.languages != published.languages or _rules(draft) != _rules(published):
         return None
+    wanted = set(draft.languages if languages is None else languages)
     deltas = {}
-    for language in draft.languages:
+    for language in [language for language in draft.languages if language in wanted]:
         tools = nlp.tools(language)
         (new_groups, new_exact), (old_groups, old_exact) = (
             phrase_groups(draft, language),

@@ -289,3 +289,28 @@ def test_calls_without_the_changed_words_keep_their_verdicts_unread_and_the_figu
     assert slow.unread == 0 and fast.unread == 4
     assert report_figures(fast) == report_figures(slow)
     assert {c.call_id for c in slow.changes} == set(own_words if moves == "own words" else asked)
+
+
+def test_only_the_languages_of_the_reviewed_calls_are_loaded_for_the_prefilter(
+    db: Session, org: Org, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The outbound card has five languages; these calls are English. Loading the other four
+    # languages' tools cost a first backtest about 10 s.
+    from qc.evaluations import backtest
+    from qc.scoring import editor, nlp
+    from qc.scoring.definitions import Scorecard
+
+    for _ in range(2):
+        scored_call(db, org, "Do you have a minute?")
+    lead = principal_for(db, org.qc_lead)
+    card = copy.deepcopy(editor.editing(db, lead, "outbound-sales").definition)
+    item = next(i for s in card["sections"] for i in s["items"] if i["id"] == "permission")
+    item["check"]["phrases"]["en"].append("bad moment")
+    loaded: list[str] = []
+    tools = nlp.tools
+    monkeypatch.setattr(nlp, "tools", lambda code: loaded.append(code) or tools(code))
+
+    report = backtest.backtest(db, lead, "outbound-sales", Scorecard.model_validate(card))
+
+    assert report.unread == 2
+    assert set(loaded) == {"en"}
