@@ -137,8 +137,19 @@ def worker(
     stop_with_stdin: Annotated[
         bool, typer.Option(hidden=True, help="Stop when stdin closes (the parent `qc serve` is gone)")
     ] = False,
+    ready_file: Annotated[
+        Path | None,
+        typer.Option(
+            help="Create this file once the worker is ready (models loaded, consumers started) and "
+            "remove it when it stops: a container health check tests for it"
+        ),
+    ] = None,
 ) -> None:
-    """Run a job worker for the chosen lanes until stopped."""
+    """Run a job worker for the chosen lanes until stopped.
+
+    A pipeline worker loads its speech models and language tools first (QC_WARM_UP) and
+    takes no call before they are loaded."""
+    import gc
     import os
     import signal
     import threading
@@ -166,9 +177,20 @@ def worker(
 
         watch_stdin(stop.set)
     handle.start()
-    typer.echo(f"qc worker serving {', '.join(lanes)}; stop with Ctrl-C")
-    stop.wait()
-    handle.stop()
+    # What is alive now (models, language tables, modules) lives as long as the worker: keep
+    # the collector from rescanning it, as faster-whisper's decoding collects on every call.
+    gc.freeze()
+    ready = f"; ready: {handle.readiness.describe()}" if handle.readiness is not None else ""
+    typer.echo(f"qc worker serving {', '.join(lanes)}{ready}; stop with Ctrl-C")
+    if ready_file is not None:
+        ready_file.parent.mkdir(parents=True, exist_ok=True)
+        ready_file.write_text(f"{os.getpid()}\n")
+    try:
+        stop.wait()
+    finally:
+        if ready_file is not None:
+            ready_file.unlink(missing_ok=True)
+        handle.stop()
 
 
 @app.command()

@@ -90,12 +90,23 @@ class Settings(BaseSettings):
     stage_timeout_per_audio_second: float = Field(default=3.0, ge=0)
 
     # Speech recognition.
+    # A pipeline worker loads the speech models and language tools its calls need before it
+    # takes the first one (qc.wiring.warm_up); off only where nothing is transcribed (tests).
+    warm_up: bool = True
     asr_model: str = "auto"
+    # Per language, a model name or CTranslate2 folder that replaces asr_model for calls in
+    # that language: QC_ASR_MODELS='{"ru": "/models/faster-whisper-small"}'.
+    asr_models: dict[str, str] = Field(default_factory=dict)
     asr_device: Literal["auto", "cpu", "cuda"] = "auto"
     asr_compute_type: str = "auto"
     asr_cpu_threads: int = Field(default=0, ge=0)
     asr_beam_size: int = Field(default=5, ge=1)
-    asr_batch_size: int = Field(default=0, ge=0)
+    # None: batched clips of both channels on a GPU (8 at a time), channels one after the
+    # other on a CPU; 0 forces the latter, >0 the former with that batch size.
+    asr_batch_size: int | None = Field(default=None, ge=0)
+    # Where the scorecard's hotwords are given to the model (qc.transcription.engine.HotwordsRule).
+    asr_hotwords: Literal["off", "all", "agent", "opening"] = "opening"
+    asr_hotwords_window_s: float = Field(default=60.0, gt=0)
     language: str | None = None
 
     # Daily review queue: defaults for teams and reviewers without their own settings.

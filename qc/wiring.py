@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -29,13 +31,16 @@ from qc.notifications import delivery as webhook_delivery
 from qc.notifications import handlers as inbox
 from qc.notifications import training as training_inbox
 from qc.notifications import webhooks
+from qc.privacy import detect as privacy_detect
 from qc.privacy import jobs as privacy
 from qc.privacy import retention
 from qc.reviews import builder
+from qc.scoring import languages as scoring_languages
 from qc.scoring import service as scoring
 from qc.scoring.jobs import SCORING
 from qc.training import rulebook as training_rules
 from qc.training import service as training
+from qc.transcription import service as transcription
 from qc.transcription.jobs import transcription_stage
 
 log = logging.getLogger(__name__)
@@ -240,6 +245,39 @@ def on_worker_start() -> None:
     queue.enqueue(events.DISPATCH_TASK)
 
 
+@dataclass(frozen=True)
+class Readiness:
+    """What a pipeline worker loaded before taking its first call."""
+
+    models: list[str]
+    languages: list[str]
+    seconds: float
+
+    def describe(self) -> str:
+        models = ", ".join(self.models) or "none"
+        languages = ", ".join(self.languages) or "none"
+        return f"speech models {models}; language tools {languages}; loaded in {self.seconds:.1f} s"
+
+
+def warm_up() -> Readiness:
+    """Load the speech models, language tools and personal-data analyser the pipeline's calls
+    need, for the languages they can be in, so that no call pays for a cold start. A model
+    that cannot be loaded is logged and left to fail the calls that need it, with the reason
+    on the call, rather than keep the worker from serving the others."""
+    started = time.perf_counter()
+    settings = get_settings()
+    with session_scope() as session:
+        languages = scoring_languages.in_use(session, default=settings.language)
+    models: list[str] = []
+    try:
+        models = transcription.warm_up(settings, languages)
+    except Exception:
+        log.exception("worker warm-up: a speech model could not be loaded; calls that need it will fail")
+    tools = scoring_languages.load_tools(languages)
+    privacy_detect.analyzer()
+    return Readiness(models, tools, time.perf_counter() - started)
+
+
 class EmbeddedJobs:
     """The job worker `qc serve` runs: the quick lane in threads of the calling process, the
     pipeline lane in a supervised child process (`QC_PIPELINE_IN=process`) or in threads
@@ -286,4 +324,11 @@ def worker(
         quick_workers=settings.quick_workers,
         periodic=periodic,
         on_start=on_worker_start,
+        warm_up=_warm_up_and_log if settings.warm_up else None,
     )
+
+
+def _warm_up_and_log() -> Readiness:
+    readiness = warm_up()
+    log.info("pipeline worker ready: %s", readiness.describe())
+    return readiness

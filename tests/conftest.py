@@ -55,6 +55,8 @@ os.environ.update(
         "QC_STORAGE_URL": f"file://{_TMP / 'audio'}",
         "QC_LOG_LEVEL": "WARNING",
         "QC_ASR_BEAM_SIZE": "5",
+        # Workers the tests start load nothing up front; tests/jobs/test_warm_up.py turns it on.
+        "QC_WARM_UP": "false",
     }
 )
 for _name in list(os.environ):

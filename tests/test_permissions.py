@@ -307,6 +307,13 @@ def fresh_pick(db: Session, world: World) -> dict[str, Any]:
     return {"assignment_id": draft.assignment_id}
 
 
+def fresh_call(db: Session, world: World) -> dict[str, Any]:
+    """Another scored stereo call of the rep, for the cell that swaps its sides (and re-scores it)."""
+    call = make_checked_call(db, rep=world.org.rep)
+    db.commit()
+    return {"call_id": call.id}
+
+
 def fresh_comment(db: Session, world: World) -> dict[str, Any]:
     """A new comment of the reviewer on the submitted review, for the cell that deletes it."""
     reviewer = principal_for(db, world.org.reviewer)
@@ -519,6 +526,15 @@ TABLE: list[Row] = [
         "calls:retry",
         "POST",
         expect(409, rep=403, other_rep=404, outsider_manager=404, reviewer=403, anonymous=303),
+    ),
+    # Swapping which channel is the agent's re-scores the call: QC leads and administrators, as for
+    # re-scoring chosen calls; those who see the call are refused, the other team told it does not exist.
+    Row(
+        "calls:swap_sides",
+        "POST",
+        expect(403, qc_lead=303, admin=303, other_rep=404, outsider_manager=404, anonymous=303),
+        body={"data": {"layout": "agent-left"}},
+        fresh=fresh_call,
     ),
     Row("calls:audio", "GET", sees_call(200, anonymous=303)),
     Row("calls:peaks", "GET", sees_call(200, anonymous=303)),

@@ -54,6 +54,13 @@ def test_compose_describes_the_scale_out_deployment() -> None:
     assert (ROOT / "Dockerfile").exists()
 
 
+def test_a_pipeline_worker_is_healthy_once_its_ready_file_exists() -> None:
+    worker = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]["worker"]
+    command = worker["command"]
+    ready = command[command.index("--ready-file") + 1]
+    assert worker["healthcheck"]["test"] == ["CMD", "test", "-f", ready]
+
+
 def test_gpu_override_targets_the_worker() -> None:
     gpu = yaml.safe_load((ROOT / "docker-compose.gpu.yml").read_text())
     assert gpu["services"]["worker"]["environment"]["QC_ASR_DEVICE"] == "cuda"

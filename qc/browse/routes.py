@@ -20,6 +20,7 @@ from qc.kit.pagination import PageRequest
 from qc.kit.timeutil import Day
 from qc.kit.web import DB, Id, PageNumber, SettingsDep, is_htmx_fragment, render
 from qc.privacy import access as privacy
+from qc.scoring import access as scoring_access
 from qc.scoring import views as scoring_views
 from qc.transcription import export
 from qc.users import access
@@ -102,6 +103,7 @@ def calls_page(
         "page": result.page,
         "scores": result.scores,
         "reviews": result.reviews,
+        "swapped_sides": result.swapped_sides,
         "rep_names": result.rep_labels,
         "filters": filters,
         "query": {k: v for k, v in filters.items() if v},
@@ -132,6 +134,8 @@ def call_page(
         "critical": scoring_views.critical_failures(score) if score else [],
         "highlights": scoring_views.highlighted_words(score, transcript.segments if transcript else []),
         "can_open_original": privacy.may_open_originals(session, principal, now=utcnow()),
+        "sides": scoring_views.side_view(transcript),
+        "can_swap_sides": scoring_access.can_swap_sides(principal),
     }
     if is_htmx_fragment(request):
         # The status panel polls while the call is in the pipeline; once it is done,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy.orm import Session
@@ -64,6 +64,7 @@ class CallsPage:
     scores: dict[int, CallScore]
     rep_labels: dict[int, str]
     reviews: dict[int, Evaluation]  # submitted QC reviews `principal` may read, by call
+    swapped_sides: set[int] = field(default_factory=set)  # calls whose agent channel looks swapped
 
 
 def list_calls(
@@ -88,4 +89,5 @@ def list_calls(
         scoring.scores_for(session, ids),
         reading.rep_labels(session, principal, result.items, settings=settings),
         evaluations.readable_reviews_by_call(session, principal, list(result.items)),
+        transcription.calls_with_swapped_sides(session, ids),
     )

@@ -20,8 +20,6 @@ from qc.calls import containers
 from qc.errors import AudioError, QCError, UnsupportedMedia
 from qc.kit.timeutil import format_clock
 
-# Channels closer than this (peak of L-R, full scale 1.0) carry the same signal.
-IDENTICAL_CHANNELS_TOLERANCE = 1e-3
 # Decoding may fall short of the declared length by encoder padding, never by more.
 SHORTFALL_TOLERANCE_S = 0.25
 SHORTFALL_TOLERANCE_RATIO = 0.005
@@ -41,7 +39,6 @@ class AudioInfo:
     sample_rate: int
     channels: int
     peak_dbfs: float
-    channels_identical: bool
 
 
 @dataclass
@@ -51,7 +48,6 @@ class _Scan:
     rate: int
     channels: int
     peak: float = 0.0
-    diff_peak: float = 0.0
     samples: int = 0
     next_pts: int | None = None
     last_packet_head: bytes = b""  # the first bytes of the last packet, and its size
@@ -152,7 +148,6 @@ def probe_audio(path: Path, *, max_duration_s: float, timeout_s: float = 300) ->
         sample_rate=scan.rate,
         channels=scan.channels,
         peak_dbfs=_dbfs(scan.peak),
-        channels_identical=scan.channels >= 2 and scan.diff_peak <= IDENTICAL_CHANNELS_TOLERANCE,
     )
 
 
@@ -227,8 +222,6 @@ def _take(scan: _Scan, frame: av.AudioFrame, *, max_duration_s: float) -> None:
     scan.channels, scan.rate = data.shape[0], frame.sample_rate
     if data.size:
         scan.peak = max(scan.peak, float(np.max(np.abs(data))))
-        if scan.channels >= 2:
-            scan.diff_peak = max(scan.diff_peak, float(np.max(np.abs(data[0] - data[1]))))
     scan.samples += data.shape[1]
     if scan.rate and scan.seconds > max_duration_s:
         raise AudioError(

@@ -216,12 +216,8 @@ def _check_audio(info: audio.AudioInfo, layout: ChannelLayout, settings: Setting
         raise InvalidInput(
             f"The file has {info.channels} channels; stereo layouts need exactly 2", field="channels"
         )
-    if layout.is_stereo and info.channels_identical:
-        raise InvalidInput(
-            "Channels were declared stereo but both channels carry the same signal "
-            "(a mono recording saved as stereo); upload it with channels=mono",
-            field="channels",
-        )
+    # A mono recording saved as stereo (both channels the same) is accepted: transcription
+    # finds it out and transcribes it once, as mono (qc.transcription.channels).
 
 
 # Reading -----------------------------------------------------------------------

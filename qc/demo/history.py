@@ -12,7 +12,7 @@ import io
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import av
 from sqlalchemy import select, update
@@ -93,7 +93,7 @@ PAST = [
 ]
 
 
-def _copy_recording(path: Path, copy: int) -> bytes:
+def copy_recording(path: Path, copy: int) -> bytes:
     """The recording re-encoded as FLAC and tagged with its copy number: the same speech,
     a file (and sha256) of its own each time."""
     out = io.BytesIO()
@@ -199,10 +199,35 @@ def backdate(evaluation_ids: list[int]) -> None:
             assignment.completed_at = reviewed
 
 
+def ingest_scripted(
+    domain: str, source: BinaryIO, filename: str, meta: CallMeta, sample: dict[str, Any]
+) -> int:
+    """A demo call as every demo call is made: uploaded by the administrator with the
+    sample's scripted transcript (no ASR), masked as the worker masks a stored transcript
+    (so the checks read it masked too) and scored by the real checks; its id."""
+    settings, storage = get_settings(), get_storage()
+    with session_scope() as session:
+        admin = users.principal_for(session, users.get_by_email(session, f"admin@{domain}"))
+        call = calls.ingest_recording(
+            session,
+            principal=admin,
+            source=source,
+            filename=filename,
+            meta=meta,
+            settings=settings,
+            storage=storage,
+        ).call
+        transcription.store_transcript(session, call, scripted_transcript(sample))
+        call.status = CallStatus.TRANSCRIBED
+        call_id = call.id
+    redaction.redact_stored(call_id, storage=storage, settings=settings)
+    pipeline.process_call(call_id, settings=settings)
+    return call_id
+
+
 def historic_call(
     samples_dir: Path, sample: dict[str, Any], past: PastReview, index: int, domain: str
 ) -> int:
-    settings, storage = get_settings(), get_storage()
     started = (datetime.now(UTC) - timedelta(days=past.days_ago)).replace(
         hour=9 + index % 8, minute=15, second=0, microsecond=0
     )
@@ -215,24 +240,13 @@ def historic_call(
         external_id=f"demo-history-{index + 1}",
         metadata={"source": "qc demo", "campaign": "autumn"},
     )
-    with session_scope() as session:
-        admin = users.principal_for(session, users.get_by_email(session, f"admin@{domain}"))
-        result = calls.ingest_recording(
-            session,
-            principal=admin,
-            source=io.BytesIO(_copy_recording(samples_dir / sample["file"], index)),
-            filename=f"history-{index + 1}.flac",
-            meta=meta,
-            settings=settings,
-            storage=storage,
-        )
-        call = result.call
-        transcription.store_transcript(session, call, scripted_transcript(sample))
-        call.status = CallStatus.TRANSCRIBED
-        call_id = call.id
-    # Masked as the worker masks a stored transcript, so the checks read it masked too.
-    redaction.redact_stored(call_id, storage=storage, settings=settings)
-    pipeline.process_call(call_id, settings=settings)  # the real automatic checks
+    call_id = ingest_scripted(
+        domain,
+        io.BytesIO(copy_recording(samples_dir / sample["file"], index)),
+        f"history-{index + 1}.flac",
+        meta,
+        sample,
+    )
     return call_id
 
 

@@ -9,16 +9,12 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from qc.calls import pipeline
-from qc.calls import service as calls
-from qc.calls.models import CallStatus
 from qc.calls.schemas import CallMeta
 from qc.config import get_settings
 from qc.db import session_scope
-from qc.demo.history import scripted_transcript
+from qc.demo.history import ingest_scripted
 from qc.kit.storage import get_storage
-from qc.privacy import originals, redaction, retention
-from qc.transcription import service as transcription
+from qc.privacy import originals, retention
 from qc.users import service as users
 
 AGENT = "laura"  # the sample's agent introduces herself as Laura
@@ -39,22 +35,9 @@ def seed_privacy(samples_dir: Path, domain: str) -> int:
         external_id="demo-privacy-1",
         metadata={"source": "qc demo", "campaign": "support"},
     )
-    with session_scope() as session, (samples_dir / sample["file"]).open("rb") as source:
-        admin = users.principal_for(session, users.get_by_email(session, f"admin@{domain}"))
-        call = calls.ingest_recording(
-            session,
-            principal=admin,
-            source=source,
-            filename=Path(sample["file"]).name,
-            meta=meta,
-            settings=settings,
-            storage=storage,
-        ).call
-        transcription.store_transcript(session, call, scripted_transcript(sample))
-        call.status = CallStatus.TRANSCRIBED
-        call_id = call.id
-    redaction.redact_stored(call_id, storage=storage, settings=settings)  # as the worker's backlog does
-    pipeline.process_call(call_id, settings=settings)  # the checks read the masked transcript
+    with (samples_dir / sample["file"]).open("rb") as source:
+        # Masked, then checked on the masked transcript.
+        call_id = ingest_scripted(domain, source, Path(sample["file"]).name, meta, sample)
     with session_scope() as session:
         admin = users.principal_for(session, users.get_by_email(session, f"admin@{domain}"))
         lead = users.get_by_email(session, f"lead@{domain}")

@@ -18,6 +18,7 @@ from qc.demo.coaching import seed_coaching
 from qc.demo.history import seed_history
 from qc.demo.privacy import seed_privacy
 from qc.demo.queue_days import seed_queue_days
+from qc.demo.sides import seed_swapped_sides
 from qc.demo.training import seed_training
 from qc.errors import InvalidInput
 from qc.jobs.queue import drain
@@ -218,6 +219,8 @@ def seed_demo(*, process: bool = True, echo: Callable[[str], None] = print) -> D
         echo(f"Reviews in the queue of last week and this week: {seed_queue_days(SAMPLES, scripted, DOMAIN)}")
         echo(f"Training assignments: {seed_training(DOMAIN)}")
         echo(f"A call with personal data, masked and beeped: call {seed_privacy(SAMPLES, DOMAIN)}")
+        swapped = seed_swapped_sides(SAMPLES, scripted, DOMAIN)
+        echo(f"A call uploaded with the agent on the wrong channel, flagged: call {swapped}")
     summary = DemoSummary(logins=[(p[2].label, f"{p[1]}@{DOMAIN}") for p in PEOPLE if p[2] is not Role.REP])
     summary.logins.extend(("Rep", email) for email in REP_EMAILS)
     summary.calls = _upload_samples(echo)

@@ -101,6 +101,7 @@ def workspace_context(
         "answer_label": form.label,
         "evidence_kinds": EVIDENCE_KINDS,
         "turns": export.turns(transcript) if transcript else [],
+        "sides": scoring_views.side_view(transcript),
         "highlights": scoring_views.highlighted_words(space.score, transcript.segments if transcript else [])
         if mode != "calibration"
         else {},

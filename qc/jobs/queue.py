@@ -294,6 +294,7 @@ class WorkerHandle:
         quick_workers: int = 1,
         periodic: bool = True,
         on_start: Callable[[], Any] | None = None,
+        warm_up: Callable[[], Any] | None = None,
     ) -> None:
         lanes = list(lanes)
         self.consumers = [
@@ -308,10 +309,16 @@ class WorkerHandle:
             else []
         )
         self.on_start = on_start
+        # Loads what the pipeline's stages need (models, language tools) before its consumer
+        # takes a call: the first call must not wait for a load.
+        self.warm_up = warm_up if Lane.PIPELINE in lanes else None
+        self.readiness: Any = None
 
     def start(self) -> None:
         if self.on_start is not None:
             self.on_start()  # pick up what a previous process left behind, without waiting a period
+        if self.warm_up is not None:
+            self.readiness = self.warm_up()
         for consumer in self.consumers:
             consumer.start()
         for ticker in self.tickers:

@@ -23,7 +23,8 @@ PAD_S = 0.15
 
 @dataclass(frozen=True)
 class SegmentIn:
-    """A segment as stored: `words` are `{start, end, word, probability}` dicts."""
+    """A segment as stored: `words` are `{start, end, word, probability}` dicts, with
+    `spoken` on a number the transcript writes in digits (the words it was said as)."""
 
     position: int
     speaker: str
@@ -91,6 +92,23 @@ def _words_of(segment: SegmentIn) -> tuple[list[dict[str, Any]], bool]:
     return words, True
 
 
+def _as_said(words: Sequence[dict[str, Any]]) -> tuple[list[str], list[int]]:
+    """The words as they were said, and for each the index of the word it is part of.
+
+    A number the transcript writes in digits ("4111", "8:45") is read as the words it was
+    said as ("four one one one", or Whisper's "4" "1" "1" "1"), so detection sees what the
+    recogniser heard, split as it was heard; a finding on any of them masks the whole word,
+    and with it the spoken words it keeps."""
+    said: list[str] = []
+    owners: list[int] = []
+    for index, word in enumerate(words):
+        spoken = word.get("spoken")
+        pieces = str(spoken).split() if spoken else [str(word.get("word", ""))]
+        said.extend(pieces)
+        owners.extend([index] * len(pieces))
+    return said, owners
+
+
 def _merged(findings: Sequence[WordFinding]) -> list[WordFinding]:
     """Findings sorted, overlapping or touching runs joined (the first one's kind wins)."""
     from qc.privacy.detect import WordFinding
@@ -118,12 +136,15 @@ def mask_segment(segment: SegmentIn, language: str) -> SegmentMask | None:
     """The segment with its personal data masked; None when it has none."""
     # The detector loads its language pipelines on first use: imported here, not by every
     # process that wires the pipeline.
-    from qc.privacy.detect import find_in_words, mask_label
+    from qc.privacy.detect import WordFinding, find_in_words, mask_label
 
     words, made_up = _words_of(segment)
     if not words:
         return None
-    findings = _merged(find_in_words([str(w.get("word", "")) for w in words], language))
+    said, owners = _as_said(words)
+    findings = _merged(
+        [WordFinding(f.kind, owners[f.first], owners[f.last], f.score) for f in find_in_words(said, language)]
+    )
     if not findings:
         return None
     masked: list[dict[str, Any]] = []

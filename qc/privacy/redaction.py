@@ -117,7 +117,9 @@ def _segments_of_result(result: TranscriptionResult) -> list[SegmentIn]:
 def _masked_result(result: TranscriptionResult, masks: Sequence[SegmentMask]) -> TranscriptionResult:
     segments = list(result.segments)
     for mask in masks:
-        words = [WordData(w["start"], w["end"], w["word"], w["probability"]) for w in mask.words]
+        words = [
+            WordData(w["start"], w["end"], w["word"], w["probability"], w.get("spoken")) for w in mask.words
+        ]
         segments[mask.position] = replace(segments[mask.position], text=mask.text, words=words)
     return replace(result, segments=segments)
 

@@ -145,7 +145,8 @@ def policy_page(
     request: Request, session: DB, principal: CurrentUser, settings: SettingsDep, team_id: Id
 ) -> Response:
     team, policy = service.team_settings(session, principal, team_id, settings=settings)
-    return render(request, "reviews/policy.html", _policy_context(team, _policy_form_values(policy), {}))
+    values = _policy_form_values(policy) | {"swap_sides": team.swap_sides}
+    return render(request, "reviews/policy.html", _policy_context(team, values, {}))
 
 
 @pages.post("/queue/teams/{team_id}", name="reviews:policy_save")
@@ -165,6 +166,7 @@ def save_policy(
     low_score: Annotated[str, Form()] = "",
     exclude_own_team: Annotated[bool, Form()] = False,
     blind: Annotated[bool, Form()] = False,
+    swap_sides: Annotated[bool, Form()] = False,
 ) -> Response:
     team, _ = service.team_settings(session, principal, team_id, settings=settings)
     values = {
@@ -178,6 +180,7 @@ def save_policy(
         "low_score": low_score,
         "exclude_own_team": exclude_own_team,
         "blind": blind,
+        "swap_sides": swap_sides,
     }
     try:  # every value is checked before anything is changed
         service.update_policy(session, principal, team_id=team_id, form=_policy_form(values))
@@ -199,6 +202,7 @@ def _policy_form(values: dict[str, Any]) -> service.PolicyForm:
         low_score=parse_number(values["low_score"], field="low_score", low=0, high=100),
         exclude_own_team=values["exclude_own_team"],
         blind=values["blind"],
+        swap_sides=values["swap_sides"],
     )
 
 

@@ -96,6 +96,8 @@ class PolicyForm:
     low_score: float
     exclude_own_team: bool
     blind: bool
+    # Not sampling, but the team's too: swap a call's sides when its agent channel looks swapped.
+    swap_sides: bool = False
 
 
 def update_policy(session: Session, principal: Principal, *, team_id: int, form: PolicyForm) -> Policy:
@@ -131,6 +133,7 @@ def update_policy(session: Session, principal: Principal, *, team_id: int, form:
     row.exclude_own_team = form.exclude_own_team
     # Read when a reviewer signs in or sends a request: it applies at once, on every page.
     team.blind_review = form.blind
+    team.swap_sides = form.swap_sides
     session.add(row)
     session.flush()
     return _policy_from_row(team, row)

@@ -18,3 +18,8 @@ def can_edit(principal: Principal) -> bool:
 def require_editor(principal: Principal) -> None:
     if not can_edit(principal):
         raise Forbidden("Only QC leads and administrators can change scorecards")
+
+
+def can_swap_sides(principal: Principal) -> bool:
+    """Swapping which channel is the agent's re-scores the call: as for re-scoring chosen calls."""
+    return principal.role in EDITORS

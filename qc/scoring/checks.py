@@ -242,14 +242,14 @@ def _questions(item: Item, check: QuestionCheck, call: CallText, done: dict[str,
     # (some integrations) can only be judged by its first words.
     punctuated = any(t.text in {".", "?", "!"} for t in call.tokens)
     questions: list[Evidence] = []
-    for start, end in _sentences(call):
+    for start, end in sentences(call):
         if call.speaker_of(start) not in speakers:
             continue
         first, last = call.tokens[start], call.tokens[end - 1]
         if not bounds.lo <= first.start <= bounds.hi:
             continue
         opened = next((m for m in openers if start <= m.start < start + lexicon.OPENER_WINDOW), None)
-        if opened is not None and _indefinite(call, opened):
+        if opened is not None and indefinite(call, opened):
             opened = None  # "что-нибудь ещё?" asks for nothing in particular
         if opened is not None and (last.text == "?" or not punctuated):
             s, e, text, probability = call.span(start, end)
@@ -289,13 +289,13 @@ def _questions(item: Item, check: QuestionCheck, call: CallText, done: dict[str,
     )
 
 
-def _indefinite(call: CallText, opener: PhraseMatch) -> bool:
+def indefinite(call: CallText, opener: PhraseMatch) -> bool:
     """An interrogative turned indefinite pronoun: что-нибудь, ce-va, qualcosa..."""
     following = call.tokens[opener.end : opener.end + 2]
     return any(t.surface in lexicon.INDEFINITE_MARKERS for t in following)
 
 
-def _sentences(call: CallText) -> list[tuple[int, int]]:
+def sentences(call: CallText) -> list[tuple[int, int]]:
     """Token ranges of sentences: split at . ? ! and at segment boundaries."""
     spans: list[tuple[int, int]] = []
     start = 0

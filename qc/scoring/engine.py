@@ -34,8 +34,24 @@ def score_transcript(
 ) -> ScoreResult:
     """Run every check of `card` on a transcript in `language` ({variables} the caller has
     not filled in take the card's own defaults)."""
+    return score_read_call(
+        card, read_transcript(card, language=language, segments=segments, duration_s=duration_s)
+    )
+
+
+def read_transcript(
+    card: Scorecard, *, language: str, segments: Sequence[Segment], duration_s: float = 0.0
+) -> CallText:
+    """The transcript as `card`'s checks read it (the costly part of scoring: tokens, lemmas,
+    every phrase found): read once, it can be scored, and its sides judged, from this."""
+    return read_call(variables.with_defaults(card), language, list(segments), duration_s)
+
+
+def score_read_call(card: Scorecard, call: CallText, *, forms: frozenset[str] | None = None) -> ScoreResult:
+    """Run every check of `card` on a transcript `read_transcript` read with the same card
+    (`forms`: its word forms, if known already: they do not depend on who spoke)."""
     card = variables.with_defaults(card)
-    call = read_call(card, language, list(segments), duration_s)
+    language = call.language
     results: dict[str, ItemResult] = {}
     for item in _dependency_order(card):
         if item.check is None:
@@ -54,7 +70,7 @@ def score_transcript(
             i.id for i in card.items if i.critical and i.id in results and results[i.id].status is Status.FAIL
         ],
         speakers_separated=call.speakers_separated,
-        word_forms=word_forms(call),
+        word_forms=word_forms(call) if forms is None else forms,
     )
 
 

@@ -17,6 +17,8 @@ import spacy
 from spacy.language import Language as SpacyLanguage
 from spacy.tokens import Doc
 
+from qc.transcription.spoken_numbers import Part, fold, morphemes
+
 _PYMORPHY = {"ru", "uk"}
 
 
@@ -28,6 +30,7 @@ class LanguageTools:
     _split: Callable[[str], tuple[str, ...]]
     _known: Callable[[str], bool]
     _name: Callable[[str], bool]
+    _number: Callable[[str], str]
 
     def is_known(self, word: str) -> bool:
         """Is `word` (lower-cased) a word of the language, as far as its tables tell?"""
@@ -42,8 +45,11 @@ class LanguageTools:
         return self._split(text)
 
     def canonical(self, token: str) -> str:
-        """The form phrases are compared on: lower-cased, lemmatised."""
-        return self.lemma(normalise(token))
+        """The form phrases are compared on: lower-cased, lemmatised, and a number word in
+        digits ("two", "две", "două" -> "2"), since transcripts write spoken numbers in
+        digits (qc.transcription.numbers) while phrases, and transcripts stored before
+        that, spell them."""
+        return self._number(self.lemma(normalise(token)))
 
     def doc(self, words: list[str], spaces: list[bool]) -> Doc:
         return Doc(self.nlp.vocab, words=words, spaces=spaces)
@@ -175,7 +181,28 @@ def _load(code: str) -> LanguageTools:
     def split(text: str) -> tuple[str, ...]:
         return tuple(t.text for t in nlp.tokenizer(text))
 
-    return LanguageTools(code=code, nlp=nlp, lemma=lemma, _split=split, _known=known, _name=name)
+    return LanguageTools(
+        code=code, nlp=nlp, lemma=lemma, _split=split, _known=known, _name=name, _number=_number_form(code)
+    )
+
+
+_NUMBER_PARTS = {Part.DIGIT, Part.TEEN, Part.TENS, Part.HUNDREDS}
+
+
+def _number_form(code: str) -> Callable[[str], str]:
+    """A word that is one number on its own ("two", "двадцать", "sute" is not) as its
+    digits; any other word as it is."""
+
+    @lru_cache(maxsize=100_000)
+    def number_form(word: str) -> str:
+        if not word.isalpha():
+            return word
+        parts = morphemes(fold(word, code), code)
+        if len(parts) == 1 and parts[0].part in _NUMBER_PARTS:
+            return str(parts[0].value)
+        return word
+
+    return number_form
 
 
 def tools(code: str) -> LanguageTools:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from qc.kit.web import DB, render
-from qc.scoring import access, describe, editor, service, variables, views
+from qc.kit.web import DB, Id, render
+from qc.scoring import access, describe, editor, service, swapping, variables, views
 from qc.scoring.schemas import ChecksRead, ScorecardDetail, ScorecardSummary, ScoreRequest
 from qc.users.models import Role
 from qc.users.web import CurrentUser
@@ -79,6 +79,19 @@ def rescore_page(
         queued=count
     )
     return RedirectResponse(f"{target.path}?{target.query}", status_code=303)
+
+
+@pages.post("/calls/{call_id}/swap-sides", name="calls:swap_sides")
+def swap_sides_page(
+    request: Request,
+    session: DB,
+    principal: CurrentUser,
+    call_id: Id,
+    layout: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    """Exchange which channel is the agent's (or undo a swap); the call is scored again."""
+    swapping.swap_call_sides(session, principal, call_id, layout=layout)
+    return RedirectResponse(request.url_for("calls:detail", call_id=call_id).path, status_code=303)
 
 
 # API -------------------------------------------------------------------------------------------------

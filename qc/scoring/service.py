@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session, selectinload
 
 from qc.calls import pipeline
 from qc.calls.models import Call, CallStatus
-from qc.db import session_scope
+from qc.db import session_scope, utcnow
 from qc.errors import Forbidden, InvalidInput, NotFound
 from qc.jobs.events import emit
-from qc.scoring import access, editor, engine, variables
+from qc.scoring import access, editor, engine, swapping, variables
 from qc.scoring import repository as repo
 from qc.scoring.definitions import Scorecard, Status, load_folder
 from qc.scoring.models import CallScore, ChangeAction, CheckResult, Origin, ScorecardVersion
@@ -289,10 +289,13 @@ class ScoringOutput:
     version_id: int | None
     result: engine.ScoreResult | None
     note: str | None
+    side_check: dict[str, Any] | None = None  # which channel is the agent's (qc.scoring.sides)
+    swap_sides: bool = False  # the platform swaps the call's sides before storing `result`
 
 
 def score_call(call_id: int) -> ScoringOutput:
-    """Score a transcribed call (the pipeline's scoring stage; reads in its own transaction)."""
+    """Score a transcribed call and check its sides (the pipeline's scoring stage; reads in
+    its own transaction)."""
     with session_scope() as session:
         facts = facts_of(session, call_id)
         version = choose_version(session, facts)
@@ -305,9 +308,14 @@ def score_call(call_id: int) -> ScoringOutput:
         if transcript is None:
             raise pipeline.PermanentFailure("The call has no transcript to score")
         card = scoring_card(session, version)
-        run = prepare_check(card, transcript)
+        language = _scorecard_language(transcript.language, card)
+        segments = segments_from(transcript.segments)
+        duration = transcript.audio_duration_s
+        plan = swapping.plan_for(session, call_id, transcript)
         version_id = version.id
-    return ScoringOutput(version_id, run(), None)
+    call = engine.read_transcript(card, language=language, segments=segments, duration_s=duration)
+    outcome = swapping.settle(plan, card, call, engine.score_read_call(card, call), now=utcnow())
+    return ScoringOutput(version_id, outcome.result, None, outcome.side_check, outcome.swap)
 
 
 MAX_NOTE = 500
@@ -323,7 +331,11 @@ def _scorecard_language(language: str, card: Scorecard) -> str:
 
 
 def store_score(session: Session, call: Call, output: ScoringOutput) -> CallScore:
-    """Replace the call's automatic results."""
+    """Replace the call's automatic results (swapping its sides first if the output says so)."""
+    if output.swap_sides:
+        transcription.swap_speakers(session, call)
+    if output.side_check is not None:
+        transcription.set_side_check(session, call.id, output.side_check)
     existing = session.scalar(select(CallScore).where(CallScore.call_id == call.id))
     if existing is not None:
         session.delete(existing)

@@ -4,7 +4,7 @@ ASR confidence, phrase matches and conversation metrics."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property, lru_cache
 from typing import Any
 
@@ -209,6 +209,11 @@ def read_call(card: Scorecard, language: str, segments: list[Segment], duration_
     surface_doc = _doc(tools, tokens, [t.surface for t in tokens]) if index.exact_groups else lemma_doc
     matches = index.find(lemma_doc, surface_doc, fuzzy, [t.segment for t in tokens])
     separated = any(s.speaker in {"agent", "customer"} for s in segments)
+    metrics = _metrics(segments, duration_s)
+    return CallText(segments, tokens, matches, metrics, metrics.turns, separated, language)
+
+
+def _metrics(segments: list[Segment], duration_s: float) -> CallMetrics:
     speech: dict[str, list[tuple[float, float]]] = {}
     word_counts: dict[str, int] = {}
     for segment in segments:
@@ -217,15 +222,27 @@ def read_call(card: Scorecard, language: str, segments: list[Segment], duration_
         word_counts[segment.speaker] = word_counts.get(segment.speaker, 0) + len(
             segment.words or segment.text.split()
         )
-    turns = turns_of([(s.speaker, s.start, s.end) for s in segments])
-    metrics = CallMetrics(
+    return CallMetrics(
         duration_s=max(duration_s, max((s.end for s in segments), default=0.0)),
         speech={speaker: merge(spans) for speaker, spans in speech.items()},
         words=word_counts,
-        turns=turns,
+        turns=turns_of([(s.speaker, s.start, s.end) for s in segments]),
         word_spans=speech,
     )
-    return CallText(segments, tokens, matches, metrics, turns, separated, language)
+
+
+OTHER_SIDE = {"agent": "customer", "customer": "agent"}
+
+
+def exchanged(call: CallText) -> CallText:
+    """The same call with the agent's and the customer's segments swapped. Tokens and phrase
+    matches do not depend on who spoke, so nothing is read again: only who said what, the
+    turns and the per-speaker metrics change."""
+    segments = [replace(s, speaker=OTHER_SIDE.get(s.speaker, s.speaker)) for s in call.segments]
+    metrics = _metrics(segments, call.metrics.duration_s)
+    return CallText(
+        segments, call.tokens, call.matches, metrics, metrics.turns, call.speakers_separated, call.language
+    )
 
 
 @lru_cache(maxsize=64)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from qc.scoring import engine, schemas
+from qc.scoring import engine, schemas, sides, swapping
 from qc.scoring.models import CallScore, CheckResult, ScorecardVersion
 from qc.scoring.service import definition
 
@@ -156,3 +157,50 @@ def grouped_checks(score: CallScore) -> list[SectionChecks]:
     for view in check_views(score):
         groups.setdefault(view.section, []).append(view)
     return [SectionChecks(title, checks) for title, checks in groups.items()]
+
+
+@dataclass(frozen=True)
+class SwapView:
+    by_platform: bool
+    name: str | None  # the person who swapped the sides
+    at: datetime | None
+
+
+@dataclass(frozen=True)
+class SideView:
+    """Which channel is the agent's, as the call page and the review workspace show it."""
+
+    check: sides.SideCheck | None  # None while the call is scored again after a swap
+    swaps: list[SwapView]
+
+    @property
+    def looks_swapped(self) -> bool:
+        return self.check is not None and self.check.verdict is sides.Verdict.SWAPPED
+
+    @property
+    def last_swap(self) -> SwapView | None:
+        return self.swaps[-1] if self.swaps else None
+
+    @property
+    def banner(self) -> bool:
+        """Worth a banner: the sides look swapped, or somebody swapped them."""
+        return self.looks_swapped or bool(self.swaps)
+
+
+def side_view(transcript: Any | None) -> SideView | None:
+    """The transcript's side check and swaps (None for a transcript never checked: mono)."""
+    data = getattr(transcript, "side_check", None)
+    if not data:
+        return None
+    swaps = [
+        SwapView(s.get("by") == swapping.PLATFORM, s.get("name"), _when(s.get("at")))
+        for s in data.get("swaps", [])
+    ]
+    return SideView(sides.from_dict(data), swaps)
+
+
+def _when(value: Any) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None

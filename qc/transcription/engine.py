@@ -8,8 +8,9 @@ calls are transcribed as one stream with speaker `unknown`.
 
 from __future__ import annotations
 
+import enum
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
@@ -19,6 +20,7 @@ import numpy as np
 
 from qc.calls.models import ChannelLayout
 from qc.errors import AudioError, QCError
+from qc.transcription.channels import ChannelPlan, plan_channels
 from qc.transcription.models import Speaker
 from qc.transcription.weights import ModelSpec
 
@@ -35,11 +37,28 @@ class LanguageNotSupported(QCError):
     code = "language_not_supported"
 
 
+class HotwordsRule(enum.StrEnum):
+    """Where the scorecard's hotwords (brand and product names) are given to the model.
+
+    Hotwords are a prompt prefix: every 30-second window decoded with them costs markedly
+    more (1.65x on a real phone call), and most of a call never names the brand. The checks
+    look for the company in the agent's opening, so `opening` pays for them only there
+    (bench/asr.py measures the trade-off).
+    """
+
+    OFF = "off"
+    ALL = "all"  # every channel, the whole call
+    AGENT = "agent"  # the agent's channel (a mono call's only channel), the whole call
+    OPENING = "opening"  # the agent's channel, its first `hotwords_window_s` seconds
+
+
 @dataclass(frozen=True)
 class AsrOptions:
     beam_size: int = 5
     batch_size: int = 0  # 0: transcribe channels one after the other; >0: batch speech clips
     hotwords: str | None = None
+    hotwords_rule: HotwordsRule = HotwordsRule.OPENING
+    hotwords_window_s: float = 60.0
 
 
 @dataclass
@@ -48,14 +67,19 @@ class WordData:
     end: float
     word: str
     probability: float
+    # The words a number was said as, when `word` is its digits (qc.transcription.numbers).
+    spoken: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "start": round(self.start, 3),
             "end": round(self.end, 3),
             "word": self.word,
             "probability": round(self.probability, 4),
         }
+        if self.spoken is not None:
+            out["spoken"] = self.spoken
+        return out
 
 
 @dataclass
@@ -79,6 +103,8 @@ class TranscriptionResult:
     speech_duration_s: float
     processing_s: float
     segments: list[SegmentData]
+    # What was found about a stereo call's channels (qc.transcription.channels); None for mono.
+    channel_report: dict[str, Any] | None = None
 
     @property
     def mean_word_probability(self) -> float | None:
@@ -107,8 +133,11 @@ def transcribe(
     layout: ChannelLayout,
     language: str | None,
     options: AsrOptions,
+    model_for: Callable[[str], tuple[Any, ModelSpec]] | None = None,
 ) -> TranscriptionResult:
-    """Transcribe one recording with speakers from its channel layout."""
+    """Transcribe one recording with speakers from its channel layout. When `language` is
+    not given, `model` identifies it and `model_for(language)` (if given) names the model
+    that transcribes it (QC_ASR_MODELS)."""
     started = time.perf_counter()
     multilingual = bool(model.model.is_multilingual)
     if language and not multilingual and language != "en":
@@ -119,28 +148,35 @@ def transcribe(
     if not multilingual:
         language = "en"
     channels = decode(path, stereo=layout.is_stereo)
+    plan: ChannelPlan | None = None
     if layout.is_stereo:
         agent, customer = channels if layout is ChannelLayout.AGENT_LEFT else channels[::-1]
-        tracks = [(Speaker.AGENT, agent), (Speaker.CUSTOMER, customer)]
+        plan = plan_channels(agent, customer)
+        tracks = plan.tracks
     else:
         tracks = [(Speaker.UNKNOWN, channels[0])]
     probability: float | None = 1.0 if language else None
     if language is None:
         language, probability = detect_language(model, [audio for _, audio in tracks])
+        if model_for is not None:
+            model, spec = model_for(language)
     if options.batch_size > 0:
         segments, speech_s = _transcribe_batched(model, tracks, language, options)
     else:
         segments, speech_s = _transcribe_sequential(model, tracks, language, options)
+    if plan is not None:
+        segments = plan.finish(segments)
     segments.sort(key=lambda s: (s.start, s.end))
     return TranscriptionResult(
         language=language,
         language_probability=probability,
         model=spec.label,
-        speakers_separated=layout.is_stereo,
+        speakers_separated=plan is not None and plan.speakers_separated,
         audio_duration_s=len(tracks[0][1]) / SAMPLE_RATE,
         speech_duration_s=speech_s,
         processing_s=time.perf_counter() - started,
         segments=segments,
+        channel_report=plan.report if plan is not None else None,
     )
 
 
@@ -159,13 +195,56 @@ def detect_language(model: Any, tracks: Sequence[np.ndarray]) -> tuple[str, floa
     return best, totals[best]
 
 
-def _transcribe_kwargs(language: str, options: AsrOptions) -> dict[str, Any]:
+def _transcribe_kwargs(language: str, options: AsrOptions, *, hotwords: str | None) -> dict[str, Any]:
     return {
         "language": language,
         "beam_size": options.beam_size,
         "word_timestamps": True,
-        "hotwords": options.hotwords or None,
+        "hotwords": hotwords or None,
     }
+
+
+def hotwords_span(speaker: Speaker, duration_s: float, options: AsrOptions) -> float:
+    """How many seconds from the start of this speaker's track get the hotwords (0: none)."""
+    if not options.hotwords or options.hotwords_rule is HotwordsRule.OFF:
+        return 0.0
+    if options.hotwords_rule is HotwordsRule.ALL:
+        return duration_s
+    if speaker is Speaker.CUSTOMER:
+        return 0.0
+    if options.hotwords_rule is HotwordsRule.AGENT:
+        return duration_s
+    return min(duration_s, options.hotwords_window_s)
+
+
+def quiet_point(audio: np.ndarray, after_s: float, *, search_s: float = 5.0, frame_s: float = 0.2) -> int:
+    """The sample where the quietest `frame_s` frame within `search_s` after `after_s` starts:
+    a track cut there splits no word (or as few as the speech allows)."""
+    start = int(after_s * SAMPLE_RATE)
+    frame = int(frame_s * SAMPLE_RATE)
+    window = audio[start : start + int(search_s * SAMPLE_RATE)]
+    count = len(window) // frame
+    if count < 2:
+        return start
+    energy = np.square(window[: count * frame].reshape(count, frame)).mean(axis=1)
+    return start + int(np.argmin(energy)) * frame + frame // 2
+
+
+def _pieces(
+    speaker: Speaker, audio: np.ndarray, options: AsrOptions
+) -> list[tuple[float, np.ndarray, str | None]]:
+    """The track as (offset in seconds, audio, hotwords) pieces: the opening with the hotwords
+    and the rest without, so only the span the rule names pays for them."""
+    duration_s = len(audio) / SAMPLE_RATE
+    span = hotwords_span(speaker, duration_s, options)
+    if span <= 0:
+        return [(0.0, audio, None)]
+    if span >= duration_s:
+        return [(0.0, audio, options.hotwords)]
+    cut = quiet_point(audio, span)
+    if cut >= len(audio):
+        return [(0.0, audio, options.hotwords)]
+    return [(0.0, audio[:cut], options.hotwords), (cut / SAMPLE_RATE, audio[cut:], None)]
 
 
 def _transcribe_sequential(
@@ -174,48 +253,53 @@ def _transcribe_sequential(
     segments: list[SegmentData] = []
     speech_s = 0.0
     for speaker, audio in tracks:
-        raw, info = model.transcribe(
-            audio,
-            vad_filter=True,
-            vad_parameters={"min_silence_duration_ms": 500},
-            **_transcribe_kwargs(language, options),
-        )
-        segments.extend(_split_segments(raw, speaker, offset=0.0))
-        speech_s += float(info.duration_after_vad)
+        for offset, piece, hotwords in _pieces(speaker, audio, options):
+            raw, info = model.transcribe(
+                piece,
+                vad_filter=True,
+                vad_parameters={"min_silence_duration_ms": 500},
+                **_transcribe_kwargs(language, options, hotwords=hotwords),
+            )
+            segments.extend(_split_segments(raw, speaker, offset=-offset))
+            speech_s += float(info.duration_after_vad)
     return segments, speech_s
 
 
 def _transcribe_batched(
     model: Any, tracks: Sequence[tuple[Speaker, np.ndarray]], language: str, options: AsrOptions
 ) -> tuple[list[SegmentData], float]:
-    """Both channels' speech clips in one batched pass (pays off on GPUs and long calls)."""
+    """Both channels' speech clips in batched passes (pays off on GPUs and long calls): one
+    pass for the clips the hotwords rule covers, one for the rest."""
     from faster_whisper import BatchedInferencePipeline
 
-    clips: list[dict[str, float]] = []
-    owners: list[tuple[Speaker, float]] = []  # per clip: speaker and the track's offset
+    groups: dict[str | None, tuple[list[dict[str, float]], list[tuple[Speaker, float]]]] = {}
     pieces: list[np.ndarray] = []
     offset = 0.0
     speech_s = 0.0
     for speaker, audio in tracks:
+        span = hotwords_span(speaker, len(audio) / SAMPLE_RATE, options)
         for start, end in _speech_clips(audio):
+            clips, owners = groups.setdefault(options.hotwords if start < span else None, ([], []))
             clips.append({"start": offset + start, "end": offset + end})
             owners.append((speaker, offset))
             speech_s += end - start
         pieces.append(audio)
         offset += len(audio) / SAMPLE_RATE
-    if not clips:
+    if not groups:
         return [], 0.0
     pipeline = BatchedInferencePipeline(model)
-    raw, _ = pipeline.transcribe(
-        np.concatenate(pieces),
-        clip_timestamps=clips,
-        batch_size=options.batch_size,
-        **_transcribe_kwargs(language, options),
-    )
+    joined = np.concatenate(pieces)
     segments: list[SegmentData] = []
-    for segment in raw:
-        speaker, track_offset = _owner_of(segment.start, clips, owners)
-        segments.extend(_split_segments([segment], speaker, offset=track_offset))
+    for hotwords, (clips, owners) in groups.items():
+        raw, _ = pipeline.transcribe(
+            joined,
+            clip_timestamps=clips,
+            batch_size=options.batch_size,
+            **_transcribe_kwargs(language, options, hotwords=hotwords),
+        )
+        for segment in raw:
+            speaker, track_offset = _owner_of(segment.start, clips, owners)
+            segments.extend(_split_segments([segment], speaker, offset=track_offset))
     return segments, speech_s
 
 

@@ -63,7 +63,8 @@ class Turn:
     def words_html(self, highlights: Mapping[tuple[int, int], str]) -> Markup:
         """The turn's words as the transcript shows them: one span per word, for the player
         to follow and seek, marked when the confidence is low or the word is a check's
-        evidence (`highlights`: (segment position, word index) -> what it is evidence of).
+        evidence (`highlights`: (segment position, word index) -> what it is evidence of);
+        a number written in digits says in its title what was said ("four one one one").
 
         Built here rather than in a template loop: a five-minute call has about a thousand
         words, and the loop cost the call and review pages most of their time.
@@ -75,6 +76,8 @@ class Turn:
                 probability = word["probability"]
                 classes = "w low" if probability < 0.5 else "w"
                 title = f"{round(word['start'], 2)} s · confidence {round(probability * 100)}%"
+                if word.get("spoken"):  # a number written in digits: what was said
+                    title = f"said “{escape(word['spoken'])}” · {title}"
                 if mark:
                     classes += " hl"
                     title = f"{escape(mark)} · {title}"

@@ -12,6 +12,9 @@ class WordRead(BaseModel):
     end: float
     word: str
     probability: float
+    # The words as said, where the transcript writes them otherwise ("4111" for "four one one
+    # one", "8:45" for "quarter to nine").
+    spoken: str | None = None
 
 
 class SegmentRead(BaseModel):
@@ -31,6 +34,11 @@ class TranscriptRead(BaseModel):
     speech_duration_s: float
     processing_s: float
     mean_word_probability: float | None
+    # What transcription found about a stereo call's channels: both the same sound
+    # (transcribed once as mono), seconds and words of the other side's echo left out.
+    channel_report: dict[str, Any] | None = None
+    # Which channel says the agent's script, and whether the sides were swapped.
+    side_check: dict[str, Any] | None = None
     segments: list[SegmentRead]
 
 
@@ -44,6 +52,8 @@ def transcript_read(transcript: Any) -> TranscriptRead:
         speech_duration_s=transcript.speech_duration_s,
         processing_s=transcript.processing_s,
         mean_word_probability=transcript.mean_word_probability,
+        channel_report=transcript.channel_report,
+        side_check=transcript.side_check,
         segments=[
             SegmentRead(
                 speaker=s.speaker,

@@ -12,6 +12,7 @@ import hashlib
 import os
 import shutil
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -38,8 +39,14 @@ class ModelSpec:
     path: Path
 
 
-def choose_model_name(configured: str, language: str | None) -> str:
-    """`auto` picks tiny.en for English calls and multilingual base for the rest."""
+def choose_model_name(
+    configured: str, language: str | None, *, per_language: Mapping[str, str] | None = None
+) -> str:
+    """The model for a call in `language`: the one configured for that language if any
+    (QC_ASR_MODELS), else QC_ASR_MODEL, where `auto` picks tiny.en for English calls and
+    multilingual base for the rest."""
+    if language and per_language and language in per_language:
+        configured = per_language[language]
     if configured != AUTO:
         return configured
     return TINY_EN if language == "en" else BASE

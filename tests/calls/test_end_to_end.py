@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from qc.jobs.queue import Lane, drain
@@ -34,7 +36,8 @@ def test_uploaded_call_is_transcribed_with_speakers_and_words(api: Any) -> None:
     assert speakers[:4] == ["agent", "customer", "agent", "customer"]
     first = transcript["segments"][0]
     assert "Acme" in first["text"] or "acme" in first["text"].lower()
-    assert set(first["words"][0]) == {"start", "end", "word", "probability"}
+    assert set(first["words"][0]) == {"start", "end", "word", "probability", "spoken"}
+    assert first["words"][0]["spoken"] is None  # set only where the words as said differ
     assert first["words"][0]["start"] < first["words"][-1]["end"]
 
 
@@ -44,6 +47,26 @@ def test_mono_upload_is_flagged_speakers_not_separated(api: Any) -> None:
     transcript = api.get(f"/api/calls/{created['id']}").json()["transcript"]
     assert transcript["speakers_separated"] is False
     assert {s["speaker"] for s in transcript["segments"]} == {"unknown"}
+
+
+def test_a_mono_recording_saved_as_stereo_is_transcribed_once_and_marked(api: Any, tmp_path: Path) -> None:
+    from faster_whisper.audio import decode_audio
+
+    from tests.audio_helpers import encode
+
+    mono = decode_audio(str(SAMPLES / "inbound_en_mono.flac"), sampling_rate=16_000)
+    path = encode(tmp_path / "dual.wav", np.stack([mono, mono]), rate=16_000)
+    created = upload(api, path).json()
+    drain()
+
+    transcript = api.get(f"/api/calls/{created['id']}").json()["transcript"]
+    assert transcript["speakers_separated"] is False
+    assert transcript["channel_report"]["identical"] is True
+    assert {s["speaker"] for s in transcript["segments"]} == {"unknown"}
+    texts = [s["text"] for s in transcript["segments"]]
+    assert len(texts) == len(set(texts)), "every sentence once, not as agent and as customer"
+    page = api.get(f"/calls/{created['id']}").text
+    assert "Both channels carry the same sound" in page
 
 
 def test_team_language_is_used_when_the_call_has_none(api: Any, db: Any, org: Any) -> None:

@@ -83,6 +83,27 @@ def test_words_with_whisper_leading_spaces_match_phrases_of_several_words() -> N
     assert got["greeting"].evidence[0].text == "Good morning"
 
 
+@pytest.mark.parametrize(
+    ("language", "phrase", "said"),
+    [
+        ("en", "do you have two minutes", "Do you have 2 minutes now"),  # written as digits
+        ("en", "do you have two minutes", "Do you have two minutes now"),  # stored before that
+        ("ru", "у вас есть две минуты", "у вас есть 2 минуты сейчас"),
+        ("ru", "у вас есть две минуты", "у вас есть две минуты сейчас"),
+        ("ro", "aveți două minute", "aveți 2 minute acum"),
+        ("it", "ha due minuti", "ha 2 minuti adesso"),
+        ("sr", "imate li dva minuta", "imate li 2 minuta sada"),
+        ("sr", "imate li dva minuta", "имате ли два минута сада"),
+    ],
+)
+def test_a_phrase_that_spells_a_number_matches_it_in_digits_or_in_words(
+    language: str, phrase: str, said: str
+) -> None:
+    scorecard = card([phrase_item("permission", {language: [phrase]})], [language])
+    got = run(scorecard, talk(("agent", 1, said)), language)
+    assert got["permission"].status is Status.PASS
+
+
 def test_asr_misspellings_match_fuzzily() -> None:
     scorecard = card([phrase_item("company", {"en": ["Acme Telecom"]})])
     got = run(scorecard, talk(("agent", 1, "Hello, calling from Acne Telecom today")))
