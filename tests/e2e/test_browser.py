@@ -132,6 +132,8 @@ def test_manager_uploads_recordings_and_follows_one_to_its_transcript(page: Any,
         "input[type=file]", [str(SAMPLES / "outbound_en_pushy.mp3"), str(SAMPLES / "inbound_en_mono.flac")]
     )
     page.select_option("select[name=channels]", "agent-right")
+    # The page lists the chosen files from script: wait for it (a loaded machine is slow).
+    page.wait_for_function("document.querySelectorAll('#upload-list tbody tr').length === 2")
     assert page.locator("#upload-list tbody tr").count() == 2
     page.click("#upload-button")
     page.wait_for_selector("#upload-list tbody tr:nth-child(2) .result:not(:empty)")
