@@ -21,16 +21,19 @@ Measured interleaved and repeated after a warm-up (median reported), with one mo
             the decoding itself (`decode_audio`), to tell overhead from settings;
 - platform: POST /api/calls -> queue -> worker (decode, VAD, ASR, masking) -> transcript
             stored (scoring after it not counted), with QC_ASR_HOTWORDS off / all / agent /
-            opening. The calls land on the shipped scorecards, whose hotwords name the company; a wrapper on
-            the shared model records how much audio it decodes with hotwords.
+            opening / recheck. The calls land on the shipped scorecards, whose hotwords name
+            the company; a wrapper on the shared model records how much audio it decodes with
+            hotwords.
 
 Printed as Markdown for bench/RESULTS.md: (i) speed, platform with the chosen rule
-(opening) against raw on the same channels, target 1.05x on telephone audio; (ii) the
+(recheck) against raw on the same channels, target 1.05x on telephone audio; (ii) the
 hotwords trade-off: seconds on calls that name the brand and on calls that do not, and
 brand recall; (iii) WER per channel, clean against telephone, and segments a channel
 transcribed while only the other side spoke (leak); (iv) the identical-channel call;
 (v) per call; (vi) how much of each side's speech the Silero VAD keeps. Options:
 
+  --rules off,opening,recheck  the hotwords rules to run (default all five; off and the
+                          chosen one, recheck, are needed)
   --only telephone|clean  one condition (default: both)
   --quick                 a check that it all works: two demo calls, --minutes 0.5, 1 repeat
   --hiss DBFS             the line's hiss (default -62, a quiet digital line: the leak, 20-30
@@ -107,7 +110,15 @@ def write_wav(path: Path, channels: list[np.ndarray], variant: int) -> Path:
     return path
 
 
-def prepare(call: BenchCall, condition: str, *, seed: int, line: Line, identical: bool = False) -> Prepared:
+def prepare(
+    call: BenchCall,
+    condition: str,
+    *,
+    seed: int,
+    line: Line,
+    rules: tuple[str, ...] = RULES,
+    identical: bool = False,
+) -> Prepared:
     from faster_whisper.audio import decode_audio
 
     stem = WORKDIR / f"{condition}-{call.name.replace(' ', '_')}{'-identical' if identical else ''}"
@@ -133,7 +144,7 @@ def prepare(call: BenchCall, condition: str, *, seed: int, line: Line, identical
 
     reference = write(0)
     channels = tuple(decode_audio(str(reference), sampling_rate=RATE, split_stereo=True))
-    cases = ("raw", "off", CHOSEN) if identical else ("decode", "raw", "raw vad", *RULES)
+    cases = ("raw", "off", CHOSEN) if identical else ("decode", "raw", "raw vad", *rules)
     return Prepared(call, condition, write, channels, note=note, cases=cases)
 
 
@@ -352,7 +363,13 @@ def main() -> None:
     parser.add_argument("--legacy", action="store_true")
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--hiss", type=float, default=-62.0, help="line hiss, dBFS (default -62)")
+    parser.add_argument(
+        "--rules", default=",".join(RULES), help=f"hotwords rules to run (default all: {','.join(RULES)})"
+    )
     args = parser.parse_args()
+    rules = tuple(rule for rule in RULES if rule in args.rules.split(","))
+    if not {"off", CHOSEN} <= set(rules):
+        parser.error(f"--rules must include off and {CHOSEN}, the tables' references")
     repeats = args.repeats or (1 if args.quick else 3)
     minutes = args.minutes or (0.5 if args.quick else 2.0)
     conditions = [args.only] if args.only else list(CONDITIONS)
@@ -369,7 +386,9 @@ def main() -> None:
         calls.append(speech)
     line = Line(hiss_dbfs=args.hiss)
     items = [
-        prepare(c, cond, seed=args.seed + n, line=line) for cond in conditions for n, c in enumerate(calls)
+        prepare(c, cond, seed=args.seed + n, line=line, rules=rules)
+        for cond in conditions
+        for n, c in enumerate(calls)
     ]
     if speech is not None:
         twin = BenchCall(

@@ -12,8 +12,8 @@ import numpy as np
 
 from bench.asr_calls import AGENT, CUSTOMER, BenchCall, Scores, Segment, VadCoverage, word_errors
 
-RULES = ("off", "all", "agent", "opening")
-CHOSEN = "opening"
+RULES = ("off", "all", "agent", "opening", "recheck")
+CHOSEN = "recheck"
 CONDITIONS = ("clean", "telephone")
 
 
@@ -45,6 +45,8 @@ class Report:
     def __init__(self, items: list[Prepared], runs: dict[tuple[str, str, str], list[Run]]) -> None:
         self.items = items
         self.runs = runs
+        measured = {case for item in items for case in item.cases}
+        self.rules = tuple(rule for rule in RULES if rule in measured)  # the ones this run measured
 
     def s(self, item: Prepared, case: str, channel: int | None = None) -> float:
         """Median seconds of `case` on `item` (of one raw channel, if given)."""
@@ -139,7 +141,7 @@ def tradeoff_table(report: Report) -> None:
     for condition in report.conditions():
         brand, other = report.of(condition, {"brand"}), report.of(condition, OTHER)
         off_brand, off_other = report.total(brand, "off"), report.total(other, "off")
-        for case in ("raw", *RULES):
+        for case in ("raw", *report.rules):
             b, o = report.total(brand, case), report.total(other, case)
             scores = report.scores(brand + other, case)
             spans = [
@@ -225,13 +227,14 @@ def identical_table(report: Report) -> None:
 
 def per_call_table(report: Report) -> None:
     print("\n(v) Per call: median seconds; brand: mentions spelled right with each rule\n")
-    print(_row("audio", "call", "group", "audio s", "raw", *RULES, "brand (" + "/".join(RULES) + ")", "line"))
+    rules = report.rules
+    print(_row("audio", "call", "group", "audio s", "raw", *rules, "brand (" + "/".join(rules) + ")", "line"))
     print("|---|---|---|" + "---:|" * 6 + "---|---|")
     for item in report.items:
         if item.call.group == "identical":
             continue
-        brand = "/".join(str(report.scores([item], rule).mentions_right) for rule in RULES)
-        seconds = [f"{report.s(item, case):.2f}" for case in ("raw", *RULES)]
+        brand = "/".join(str(report.scores([item], rule).mentions_right) for rule in rules)
+        seconds = [f"{report.s(item, case):.2f}" for case in ("raw", *rules)]
         print(
             _row(
                 item.condition, item.call.name, item.call.group, f"{item.call.duration_s:.0f}", *seconds,

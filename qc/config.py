@@ -105,8 +105,10 @@ class Settings(BaseSettings):
     # other on a CPU; 0 forces the latter, >0 the former with that batch size.
     asr_batch_size: int | None = Field(default=None, ge=0)
     # Where the scorecard's hotwords are given to the model (qc.transcription.engine.HotwordsRule).
-    asr_hotwords: Literal["off", "all", "agent", "opening"] = "opening"
-    asr_hotwords_window_s: float = Field(default=60.0, gt=0)
+    asr_hotwords: Literal["off", "all", "agent", "opening", "recheck"] = "recheck"
+    # Seconds the rule covers: `opening` the call's first 60, `recheck` the agent's first 10
+    # of speech (None: the rule's default).
+    asr_hotwords_window_s: float | None = Field(default=None, gt=0)
     language: str | None = None
 
     # Daily review queue: defaults for teams and reviewers without their own settings.

@@ -20,6 +20,7 @@ import numpy as np
 
 from qc.calls.models import ChannelLayout
 from qc.errors import AudioError, QCError
+from qc.transcription import recheck
 from qc.transcription.channels import ChannelPlan, plan_channels
 from qc.transcription.models import Speaker
 from qc.transcription.weights import ModelSpec
@@ -30,6 +31,7 @@ SAMPLE_RATE = 16_000
 SPLIT_GAP_S = 1.0
 MAX_CLIP_S = 30.0
 MERGE_CLIP_GAP_S = 1.5
+OPENING_S = 60.0  # the `opening` rule's default span
 
 
 class LanguageNotSupported(QCError):
@@ -41,15 +43,25 @@ class HotwordsRule(enum.StrEnum):
     """Where the scorecard's hotwords (brand and product names) are given to the model.
 
     Hotwords are a prompt prefix: every 30-second window decoded with them costs markedly
-    more (1.65x on a real phone call), and most of a call never names the brand. The checks
-    look for the company in the agent's opening, so `opening` pays for them only there
-    (bench/asr.py measures the trade-off).
+    more (1.65x on a real phone call; on telephone audio a prompted window often fails
+    Whisper's quality tests and is decoded again at rising temperatures), and most of a
+    call never names the brand. The checks look for the company in the agent's greeting:
+    `opening` pays for them over the agent's first minute, `recheck` (the default) only
+    for a second look at the greeting when the first pass missed them (bench/asr.py
+    measures the trade-off).
     """
 
     OFF = "off"
     ALL = "all"  # every channel, the whole call
     AGENT = "agent"  # the agent's channel (a mono call's only channel), the whole call
     OPENING = "opening"  # the agent's channel, its first `hotwords_window_s` seconds
+    # No hotwords in the first pass; the agent's greeting (its first `hotwords_window_s`
+    # seconds of speech) decoded again with them when the first pass did not hear them,
+    # correcting only words it was unsure of (qc.transcription.recheck).
+    RECHECK = "recheck"
+
+    def default_window_s(self) -> float:
+        return recheck.GREETING_S if self is HotwordsRule.RECHECK else OPENING_S
 
 
 @dataclass(frozen=True)
@@ -57,8 +69,12 @@ class AsrOptions:
     beam_size: int = 5
     batch_size: int = 0  # 0: transcribe channels one after the other; >0: batch speech clips
     hotwords: str | None = None
-    hotwords_rule: HotwordsRule = HotwordsRule.OPENING
-    hotwords_window_s: float = 60.0
+    hotwords_rule: HotwordsRule = HotwordsRule.RECHECK
+    hotwords_window_s: float | None = None  # None: the rule's default
+
+    @property
+    def window_s(self) -> float:
+        return self.hotwords_window_s or self.hotwords_rule.default_window_s()
 
 
 @dataclass
@@ -206,7 +222,7 @@ def _transcribe_kwargs(language: str, options: AsrOptions, *, hotwords: str | No
 
 def hotwords_span(speaker: Speaker, duration_s: float, options: AsrOptions) -> float:
     """How many seconds from the start of this speaker's track get the hotwords (0: none)."""
-    if not options.hotwords or options.hotwords_rule is HotwordsRule.OFF:
+    if not options.hotwords or options.hotwords_rule in (HotwordsRule.OFF, HotwordsRule.RECHECK):
         return 0.0
     if options.hotwords_rule is HotwordsRule.ALL:
         return duration_s
@@ -214,7 +230,7 @@ def hotwords_span(speaker: Speaker, duration_s: float, options: AsrOptions) -> f
         return 0.0
     if options.hotwords_rule is HotwordsRule.AGENT:
         return duration_s
-    return min(duration_s, options.hotwords_window_s)
+    return min(duration_s, options.window_s)
 
 
 def quiet_point(audio: np.ndarray, after_s: float, *, search_s: float = 5.0, frame_s: float = 0.2) -> int:
@@ -253,6 +269,7 @@ def _transcribe_sequential(
     segments: list[SegmentData] = []
     speech_s = 0.0
     for speaker, audio in tracks:
+        heard: list[SegmentData] = []
         for offset, piece, hotwords in _pieces(speaker, audio, options):
             raw, info = model.transcribe(
                 piece,
@@ -260,8 +277,9 @@ def _transcribe_sequential(
                 vad_parameters={"min_silence_duration_ms": 500},
                 **_transcribe_kwargs(language, options, hotwords=hotwords),
             )
-            segments.extend(_split_segments(raw, speaker, offset=-offset))
+            heard.extend(_split_segments(raw, speaker, offset=-offset))
             speech_s += float(info.duration_after_vad)
+        segments.extend(_recheck_greeting(model, speaker, audio, heard, language, options))
     return segments, speech_s
 
 
@@ -300,7 +318,77 @@ def _transcribe_batched(
         for segment in raw:
             speaker, track_offset = _owner_of(segment.start, clips, owners)
             segments.extend(_split_segments([segment], speaker, offset=track_offset))
+    if options.hotwords_rule is HotwordsRule.RECHECK:
+        segments.sort(key=lambda s: s.start)
+        for speaker, audio in tracks:
+            own = [s for s in segments if s.speaker is speaker]
+            others = [s for s in segments if s.speaker is not speaker]
+            segments = others + _recheck_greeting(model, speaker, audio, own, language, options)
     return segments, speech_s
+
+
+def _recheck_greeting(
+    model: Any,
+    speaker: Speaker,
+    audio: np.ndarray,
+    segments: list[SegmentData],
+    language: str,
+    options: AsrOptions,
+) -> list[SegmentData]:
+    """The track's segments, with the words a second, hotwords-prompted look at the greeting
+    corrected (the `recheck` rule; unchanged under the others)."""
+    if (
+        options.hotwords_rule is not HotwordsRule.RECHECK
+        or not options.hotwords
+        or not recheck.speaker_gets_recheck(speaker)
+    ):
+        return segments
+    phrases = recheck.terms(options.hotwords)
+    words = [w for s in segments for w in s.words]
+    span = recheck.greeting(words, len(audio) / SAMPLE_RATE, length_s=options.window_s)
+    if span is None or not phrases:
+        return segments
+    inside = [w for w in words if span.start <= w.start < span.end]
+    if recheck.heard(inside, phrases):
+        return segments
+    second = recheck.second_words(model, audio, span, language, options.beam_size, options.hotwords)
+    changes = recheck.replacements(inside, second, phrases)
+    return _splice(segments, inside, changes) if changes else segments
+
+
+def _splice(
+    segments: list[SegmentData], words: list[WordData], changes: list[recheck.Replacement]
+) -> list[SegmentData]:
+    """`segments` with each change's run of `words` replaced by its new words, which join the
+    segment of the run's first word."""
+    instead: dict[int, list[WordData]] = {}
+    dropped: set[int] = set()
+    for change in changes:
+        run = words[change.first : change.last]
+        instead[id(run[0])] = [WordData(w.start, w.end, w.word, w.probability) for w in change.words]
+        dropped.update(id(w) for w in run[1:])
+    result: list[SegmentData] = []
+    for segment in segments:
+        kept: list[WordData] = []
+        for word in segment.words:
+            if id(word) in instead:
+                kept.extend(instead[id(word)])
+            elif id(word) not in dropped:
+                kept.append(word)
+        if not kept:
+            continue
+        if kept != segment.words:
+            segment = SegmentData(
+                speaker=segment.speaker,
+                start=kept[0].start,
+                end=max(w.end for w in kept),
+                text=" ".join(w.word for w in kept),
+                words=kept,
+                avg_logprob=segment.avg_logprob,
+                no_speech_prob=segment.no_speech_prob,
+            )
+        result.append(segment)
+    return result
 
 
 def _speech_clips(audio: np.ndarray) -> list[tuple[float, float]]:

@@ -57,7 +57,7 @@ def test_no_hotwords_no_span_whatever_the_rule() -> None:
 
 
 def test_an_opening_longer_than_the_track_covers_the_track() -> None:
-    options = AsrOptions(hotwords=BRAND, hotwords_window_s=600.0)
+    options = AsrOptions(hotwords=BRAND, hotwords_rule=HotwordsRule.OPENING, hotwords_window_s=600.0)
     assert engine.hotwords_span(Speaker.AGENT, 30.0, options) == 30.0
 
 

@@ -1,0 +1,160 @@
+"""A second look at the agent's greeting, with the hotwords, when the first pass missed them.
+
+Giving the model the scorecard's hotwords (the brand) as a prompt on every window is
+costly: on telephone audio the prompt often makes a window fail Whisper's own quality
+tests, and faster-whisper then decodes it again at rising temperatures (one 37 s call
+took 15 s instead of 2). Yet the brand is said in one place the checks look at: the
+agent's greeting. So the `recheck` rule decodes the whole call without hotwords and, only
+when the greeting's first-pass words do not contain them, decodes the greeting once more
+(about one 30-second window of work, at temperature 0 and a bounded length, so no retry
+can run away) with the hotwords as a prompt.
+
+The second pass may only *correct* the first: the two word sequences are aligned, and a
+run of second-pass words replaces a run of first-pass words only when it brings a hotword
+the first run lacks and the first run holds a word the model was unsure of. Words the
+first pass did not hear at all are never added (a prompt makes Whisper say its hotwords
+into silence), and words both passes agree on never change.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+from typing import Any
+
+import numpy as np
+
+from qc.transcription.models import Speaker
+
+# The length of the greeting, from the agent's first word, that gets the second look.
+GREETING_S = 10.0
+# A first-pass word heard with less probability than this may be replaced.
+UNSURE = 0.5
+# The longest run, in words on either side, one replacement may span.
+MAX_RUN = 6
+# faster-whisper's own quality tests: a window past these is what it would retry.
+MAX_COMPRESSION = 2.4
+MIN_LOGPROB = -1.0
+SAMPLE_RATE = 16_000
+_EDGE_S = 0.3  # audio kept before the greeting's first word and after its last
+
+
+def terms(hotwords: str) -> list[frozenset[str]]:
+    """The hotwords as phrases of comparable words: "Acme support, Acme Cloud" ->
+    [{acme, support}, {acme, cloud}]."""
+    phrases = [
+        frozenset(filter(None, map(comparable, phrase.split()))) for phrase in re.split(r"[,;\n]", hotwords)
+    ]
+    return [phrase for phrase in phrases if phrase]
+
+
+def comparable(word: str) -> str:
+    return re.sub(r"[^\w]", "", word.casefold())
+
+
+@dataclass(frozen=True)
+class Span:
+    """The stretch of a track the second pass decodes, in seconds of the track."""
+
+    start: float
+    end: float
+
+
+def greeting(words: Sequence[Any], duration_s: float, *, length_s: float = GREETING_S) -> Span | None:
+    """From just before the track's first word to just after the last word that starts within
+    `length_s` of it (less silence: less for a prompted decode to fill); None for no words."""
+    if not words:
+        return None
+    first = words[0].start
+    last = 0
+    while last + 1 < len(words) and words[last + 1].start - first < length_s:
+        last += 1
+    end = words[last].end + _EDGE_S
+    if last + 1 < len(words):
+        end = min(end, (words[last].end + words[last + 1].start) / 2)
+    return Span(max(0.0, first - _EDGE_S), min(duration_s, end))
+
+
+def heard(words: Sequence[Any], phrases: Sequence[frozenset[str]]) -> bool:
+    """Whether every word of one of the hotword phrases is among `words`."""
+    said = {comparable(w.word) for w in words}
+    return any(phrase <= said for phrase in phrases)
+
+
+@dataclass(frozen=True)
+class Replacement:
+    """First-pass words [first, last) of the greeting give way to `words`."""
+
+    first: int
+    last: int
+    words: list[Any]
+
+
+def replacements(
+    before: Sequence[Any], after: Sequence[Any], phrases: Sequence[frozenset[str]]
+) -> list[Replacement]:
+    """Where the second pass (`after`) corrects the first (`before`), both word lists of the
+    same stretch in time order (see the module docstring for what counts)."""
+    hot = frozenset().union(*phrases)
+    a = [comparable(w.word) for w in before]
+    b = [comparable(w.word) for w in after]
+    found: list[Replacement] = []
+    for tag, i1, i2, j1, j2 in SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if tag != "replace" or i2 - i1 > MAX_RUN or j2 - j1 > MAX_RUN:
+            continue
+        brings = set(b[j1:j2]) & hot - set(a[i1:i2])
+        if brings and any(w.probability < UNSURE for w in before[i1:i2]):
+            found.append(Replacement(i1, i2, list(after[j1:j2])))
+    return found
+
+
+def passes_quality(segment: Any) -> bool:
+    return bool(segment.compression_ratio <= MAX_COMPRESSION and segment.avg_logprob >= MIN_LOGPROB)
+
+
+def decode_kwargs(language: str, beam_size: int, hotwords: str, span: Span) -> dict[str, Any]:
+    """One decode of the greeting, prompted with the hotwords, at temperature 0 (no retries)
+    and no longer than a few tokens a second (a looping decode stops early)."""
+    return {
+        "language": language,
+        "beam_size": beam_size,
+        "word_timestamps": True,
+        "vad_filter": False,
+        "hotwords": hotwords,
+        "temperature": 0.0,
+        "condition_on_previous_text": False,
+        "max_new_tokens": int(5 * (span.end - span.start)) + 10,
+    }
+
+
+def second_words(
+    model: Any, audio: np.ndarray, span: Span, language: str, beam_size: int, hotwords: str
+) -> list[Any]:
+    """The greeting's words as the hotwords-prompted decode hears them, in track time; none
+    when that decode fails Whisper's quality tests."""
+    piece = audio[int(span.start * SAMPLE_RATE) : int(span.end * SAMPLE_RATE)]
+    raw, _ = model.transcribe(piece, **decode_kwargs(language, beam_size, hotwords, span))
+    segments = list(raw)
+    if not all(passes_quality(s) for s in segments):
+        return []
+    return [
+        _Word(w.start + span.start, w.end + span.start, w.word.strip(), float(w.probability))
+        for s in segments
+        for w in s.words or []
+        if w.word.strip()
+    ]
+
+
+@dataclass
+class _Word:
+    start: float
+    end: float
+    word: str
+    probability: float
+
+
+def speaker_gets_recheck(speaker: Speaker) -> bool:
+    """The agent's channel, or a mono call's only one (where the agent also speaks)."""
+    return speaker is not Speaker.CUSTOMER
