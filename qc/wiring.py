@@ -20,6 +20,7 @@ from qc.coaching import service as coaching
 from qc.config import Settings, get_settings
 from qc.db import session_scope, utcnow
 from qc.digest import delivery as digest_delivery
+from qc.evaluations import rescored
 from qc.feedback import disputes
 from qc.feedback import service as feedback
 from qc.jobs import events, queue
@@ -109,9 +110,15 @@ def wire() -> None:
 
 def _subscribe() -> None:
     """Event handlers, by the domain that reacts."""
+    _subscribe_evaluations()
     _subscribe_feedback()
     _subscribe_training()
     _subscribe_notifications()
+
+
+def _subscribe_evaluations() -> None:
+    """Evaluations: open review drafts follow their call's re-scored checks."""
+    events.subscribe("evaluations.follow_checks", ["call.scored"], rescored.on_call_scored)
 
 
 def _subscribe_feedback() -> None:

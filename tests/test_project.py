@@ -118,6 +118,8 @@ def test_the_latest_migration_upgrades_a_database_that_holds_teams_and_users(tmp
     assert current_revision(engine) is not None
     with engine.connect() as connection:
         assert connection.execute(text("SELECT swap_sides FROM team")).scalar_one() in (0, False)
+        columns = {row[1] for row in connection.execute(text("PRAGMA table_info(evaluation_answer)"))}
+        assert "auto_change" in columns
 
 
 def _routes_modules() -> list[Path]:

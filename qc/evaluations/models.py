@@ -105,6 +105,10 @@ class EvaluationAnswer(Base):
     auto_status: Mapped[Status | None] = mapped_column(str_enum(Status))
     auto_answer: Mapped[str | None] = mapped_column(String(8))  # what the check suggested
     override_reason: Mapped[str | None] = mapped_column(String(500))
+    # How the call's re-scoring reached this answer of a draft (qc.evaluations.rescored):
+    # "updated" (it followed the new check), "kept" (the reviewer's own answer stayed while
+    # the check under it changed); None while the checks have not changed.
+    auto_change: Mapped[str | None] = mapped_column(String(8))
 
     evaluation: Mapped[Evaluation] = relationship(back_populates="answers", lazy="raise")
 

@@ -46,6 +46,26 @@ def get_locked(session: Session, evaluation_id: int) -> Evaluation | None:
     )
 
 
+def open_reviews_of_call(session: Session, call_id: int) -> list[Evaluation]:
+    """The call's review drafts with their rows locked until the transaction ends, read afresh."""
+    ids = list(
+        session.scalars(
+            select(Evaluation.id)
+            .where(
+                Evaluation.call_id == call_id,
+                Evaluation.kind == EvaluationKind.REVIEW,
+                Evaluation.status == EvaluationStatus.DRAFT,
+            )
+            .order_by(Evaluation.id)
+            .with_for_update()
+        )
+    )
+    if not ids:
+        return []
+    query = _full().where(Evaluation.id.in_(ids)).order_by(Evaluation.id)
+    return list(session.scalars(query.execution_options(populate_existing=True)))
+
+
 def get_many(session: Session, evaluation_ids: Iterable[int]) -> dict[int, Evaluation]:
     ids = list(evaluation_ids)
     if not ids:

@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 from qc.errors import InvalidInput
 from qc.evaluations import agreement, comments, form, service
 from qc.evaluations.schemas import EvaluationRead, evaluation_read
-from qc.evaluations.service import FormInvalid, ReviewForm, Workspace
+from qc.evaluations.service import ChecksChanged, FormInvalid, ReviewForm, Workspace
 from qc.kit.web import DB, Id, SettingsDep, render
 from qc.reviews import reading
 from qc.reviews import routes as queue_routes
@@ -28,18 +28,25 @@ MAX_FIELDS = 400
 
 
 async def review_form(request: Request) -> ReviewForm:
-    """The review page's fields: `answer-<item>`, `reason-<item>`, the overall comment and the
-    seconds spent on the page since the last save."""
+    """The review page's fields: `answer-<item>`, `reason-<item>`, the automatic answers the
+    page showed (`auto-<item>`), the overall comment and the seconds spent on the page since
+    the last save."""
     data = await request.form(max_fields=MAX_FIELDS)
     answers: dict[str, form.AnswerInput] = {}
+    shown: dict[str, str | None] = {}
     for key, value in data.multi_items():
         if key.startswith("answer-") and isinstance(value, str):
             item_id = key.removeprefix("answer-")[:60]
             reason = data.get(f"reason-{item_id}")
             answers[item_id] = form.AnswerInput(value, reason if isinstance(reason, str) else "")
+        elif key.startswith("auto-") and isinstance(value, str):
+            shown[key.removeprefix("auto-")[:60]] = value.strip().lower()[:8] or None
     comment = data.get("overall_comment")
     return ReviewForm(
-        answers, comment if isinstance(comment, str) else "", _seconds(data.get("active_seconds"))
+        answers,
+        comment if isinstance(comment, str) else "",
+        _seconds(data.get("active_seconds")),
+        shown_auto=shown or None,
     )
 
 
@@ -85,6 +92,7 @@ def workspace_context(
     comments_url: str | None,
     errors: dict[str, str] | None = None,
     values: dict[str, str] | None = None,
+    refused: str | None = None,
 ) -> dict[str, Any]:
     transcript = space.transcript
     return {
@@ -96,6 +104,7 @@ def workspace_context(
         "comments_url": comments_url,
         "comments": space.evaluation.comments,
         "errors": errors or {},
+        "refused": refused,
         "values": values or {},
         "show_auto": mode != "calibration",
         "answer_label": form.label,
@@ -202,18 +211,36 @@ def submit(
     try:
         evaluation = service.submit_review(session, principal, assignment_id, data=data, settings=settings)
     except FormInvalid as exc:  # the draft keeps what was entered; show it with the errors
-        space = service.workspace(session, principal, assignment_id, settings=settings)
-        context = workspace_context(
-            request,
-            space,
-            mode="review",
-            heading="Review",
-            errors=exc.errors,
-            **_review_urls(request, space, assignment_id),
-        )
-        return render(request, "evaluations/review.html", context, status_code=422)
+        return _review_again(request, session, principal, settings, assignment_id, errors=exc.errors)
+    except ChecksChanged as exc:  # the draft keeps what was entered, up to the new checks
+        return _review_again(request, session, principal, settings, assignment_id, refused=exc.message)
     target = request.url_for("reviews:mine").include_query_params(submitted=evaluation.id)
     return RedirectResponse(f"{target.path}?{target.query}", status_code=303)
+
+
+def _review_again(
+    request: Request,
+    session: DB,
+    principal: CurrentUser,
+    settings: SettingsDep,
+    assignment_id: int,
+    *,
+    errors: dict[str, str] | None = None,
+    refused: str | None = None,
+) -> Response:
+    """The review page once more after a refused submit: 422 with the field errors, or 409
+    when the page was older than the call's checks."""
+    space = service.workspace(session, principal, assignment_id, settings=settings)
+    context = workspace_context(
+        request,
+        space,
+        mode="review",
+        heading="Review",
+        errors=errors,
+        refused=refused,
+        **_review_urls(request, space, assignment_id),
+    )
+    return render(request, "evaluations/review.html", context, status_code=409 if refused else 422)
 
 
 @pages.post("/reviews/{assignment_id}/draft", name="evaluations:draft")
@@ -227,7 +254,12 @@ def save_draft(
 ) -> Response:
     """Autosave: keeps the answers and returns the score they give so far."""
     space = service.save_draft(session, principal, assignment_id, data=data, settings=settings)
-    return render(request, "evaluations/_score.html", {"space": space, "show_auto": True})
+    context = {
+        "space": space,
+        "show_auto": True,
+        "reload_url": str(request.url_for("evaluations:review", assignment_id=assignment_id).path),
+    }
+    return render(request, "evaluations/_score.html", context)
 
 
 # Evaluations --------------------------------------------------------------------------------------

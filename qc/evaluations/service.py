@@ -4,7 +4,7 @@ pinned to moments, corrections after submitting (audited)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -15,7 +15,7 @@ from qc.calls.models import Call
 from qc.config import Settings
 from qc.db import utcnow
 from qc.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound
-from qc.evaluations import access, form
+from qc.evaluations import access, form, rescored
 from qc.evaluations import repository as repo
 from qc.evaluations.models import (
     CalibrationSession,
@@ -47,6 +47,9 @@ class ReviewForm:
     answers: Mapping[str, form.AnswerInput]
     overall_comment: str = ""
     active_seconds: float = 0.0
+    # The automatic answer the page showed for each item ("" or None: none); None when the
+    # form does not say (qc.evaluations.rescored tells a page older than the checks by it).
+    shown_auto: Mapping[str, str | None] | None = None
 
 
 class FormInvalid(InvalidInput):
@@ -58,6 +61,16 @@ class FormInvalid(InvalidInput):
             f"{count} item{'s need' if count > 1 else ' needs'} your attention", details={"errors": errors}
         )
         self.errors = errors
+
+
+class ChecksChanged(Conflict):
+    """The review page was older than the call's automatic checks: nothing was submitted."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Not submitted: the automatic checks changed after you opened this page (the call was "
+            "re-scored). Your answers are saved; look over the updated items and submit again"
+        )
 
 
 # Starting -----------------------------------------------------------------------------------------
@@ -153,8 +166,8 @@ def _version_for(session: Session, call_id: int, score: CallScore | None) -> Sco
     return version
 
 
-def _reload(session: Session, evaluation_id: int) -> Evaluation:
-    evaluation = repo.get(session, evaluation_id)
+def _reload(session: Session, evaluation_id: int, *, locked: bool = False) -> Evaluation:
+    evaluation = repo.get_locked(session, evaluation_id) if locked else repo.get(session, evaluation_id)
     if evaluation is None:
         raise NotFound(f"Evaluation {evaluation_id} does not exist")
     return evaluation
@@ -187,14 +200,30 @@ class Workspace:
     sections: list[SectionView]
     rep_label: str
     assignment: Assignment | None = None
+    stale: bool = False  # the form just saved came from a page older than the checks
 
     @property
     def result(self) -> form.Result:
         return form.score(self.card, {a.item_id: a.answer for a in self.evaluation.answers})
 
+    @property
+    def checks_notice(self) -> rescored.ChecksNotice | None:
+        """How the call's re-scoring changed this draft; None when the checks never changed."""
+        if self.evaluation.status is not EvaluationStatus.DRAFT:
+            return None
+        return rescored.notice(self.card, self.evaluation.answers)
 
-def workspace(session: Session, principal: Principal, assignment_id: int, *, settings: Settings) -> Workspace:
-    """The review page of a pick you hold."""
+
+def workspace(
+    session: Session,
+    principal: Principal,
+    assignment_id: int,
+    *,
+    settings: Settings,
+    for_update: bool = False,
+) -> Workspace:
+    """The review page of a pick you hold. `for_update` (saving) locks the draft, reads it
+    afresh and brings it up to the call's checks if they were re-scored since."""
     assignment = queue.get_assignment(session, assignment_id)
     if assignment.status is AssignmentStatus.DONE:
         evaluation = repo.for_assignment(session, assignment.id)
@@ -206,6 +235,10 @@ def workspace(session: Session, principal: Principal, assignment_id: int, *, set
     evaluation = repo.for_assignment(session, assignment.id)
     if evaluation is None or evaluation.reviewer_id != principal.id:
         raise Forbidden("Start this review from your queue first")
+    if for_update:
+        evaluation = _reload(session, evaluation.id, locked=True)
+        # The `call.scored` handler does this too; a save must not wait for it.
+        rescored.refresh_draft(session, evaluation, scoring.get_call_score(session, evaluation.call_id))
     return build_workspace(session, principal, evaluation, settings=settings, assignment=assignment)
 
 
@@ -246,10 +279,12 @@ def build_workspace(
 def save_draft(
     session: Session, principal: Principal, assignment_id: int, *, data: ReviewForm, settings: Settings
 ) -> Workspace:
-    """Keep the answers so far (no checks: a draft may be incomplete)."""
-    space = workspace(session, principal, assignment_id, settings=settings)
+    """Keep the answers so far (no checks: a draft may be incomplete). A page older than the
+    call's checks keeps what the reviewer set but never writes the old checks back (`stale`)."""
+    space = workspace(session, principal, assignment_id, settings=settings, for_update=True)
+    data, stale = rescored.reconcile(space.evaluation, data)
     apply_form(space.evaluation, data, space.card)
-    return space
+    return replace(space, stale=stale)
 
 
 def submit_review(
@@ -261,10 +296,15 @@ def submit_review(
     settings: Settings,
     now: datetime | None = None,
 ) -> Evaluation:
-    """Check every answer, score the call and finish the pick. FormInvalid lists what to fix."""
+    """Check every answer, score the call and finish the pick. FormInvalid lists what to fix;
+    ChecksChanged refuses a page older than the call's checks (what it held is saved)."""
     now = now or utcnow()
-    space = workspace(session, principal, assignment_id, settings=settings)
+    space = workspace(session, principal, assignment_id, settings=settings, for_update=True)
     evaluation = space.evaluation
+    data, stale = rescored.reconcile(evaluation, data)
+    if stale:
+        apply_form(evaluation, data, space.card)
+        raise ChecksChanged()
     _finish(evaluation, data, space.card, now, keep=True)
     session.add(EvaluationEdit(evaluation_id=evaluation.id, user_id=principal.id, action="submitted"))
     assert space.assignment is not None
