@@ -343,16 +343,16 @@ def _recheck_greeting(
         or not recheck.speaker_gets_recheck(speaker)
     ):
         return segments
-    phrases = recheck.terms(options.hotwords)
+    hot = recheck.names(options.hotwords)
     words = [w for s in segments for w in s.words]
     span = recheck.greeting(words, len(audio) / SAMPLE_RATE, length_s=options.window_s)
-    if span is None or not phrases:
+    if span is None or not hot:
         return segments
     inside = [w for w in words if span.start <= w.start < span.end]
-    if recheck.heard(inside, phrases):
+    if recheck.heard(inside, hot):
         return segments
     second = recheck.second_words(model, audio, span, language, options.beam_size, options.hotwords)
-    changes = recheck.replacements(inside, second, phrases)
+    changes = recheck.replacements(inside, second, hot)
     return _splice(segments, inside, changes) if changes else segments
 
 

@@ -5,13 +5,13 @@ costly: on telephone audio the prompt often makes a window fail Whisper's own qu
 tests, and faster-whisper then decodes it again at rising temperatures (one 37 s call
 took 15 s instead of 2). Yet the brand is said in one place the checks look at: the
 agent's greeting. So the `recheck` rule decodes the whole call without hotwords and, only
-when the greeting's first-pass words do not contain them, decodes the greeting once more
+when the greeting's first-pass words name none of them, decodes the greeting once more
 (about one 30-second window of work, at temperature 0 and a bounded length, so no retry
 can run away) with the hotwords as a prompt.
 
 The second pass may only *correct* the first: the two word sequences are aligned, and a
-run of second-pass words replaces a run of first-pass words only when it brings a hotword
-the first run lacks and the first run holds a word the model was unsure of. Words the
+run of second-pass words replaces a run of first-pass words only when it brings a name of
+the hotwords the first run lacks and the first run holds a word the model was unsure of. Words the
 first pass did not hear at all are never added (a prompt makes Whisper say its hotwords
 into silence), and words both passes agree on never change.
 """
@@ -41,13 +41,13 @@ SAMPLE_RATE = 16_000
 _EDGE_S = 0.3  # audio kept before the greeting's first word and after its last
 
 
-def terms(hotwords: str) -> list[frozenset[str]]:
-    """The hotwords as phrases of comparable words: "Acme support, Acme Cloud" ->
-    [{acme, support}, {acme, cloud}]."""
-    phrases = [
-        frozenset(filter(None, map(comparable, phrase.split()))) for phrase in re.split(r"[,;\n]", hotwords)
-    ]
-    return [phrase for phrase in phrases if phrase]
+def names(hotwords: str) -> frozenset[str]:
+    """The names among the hotwords, comparable: the words written with a capital ("Acme
+    support" -> {acme}; "Acme Telecom, ProPlan" -> {acme, telecom, proplan}), or every word
+    when none is. A greeting that says one of them has named the company."""
+    words = re.split(r"[\s,;]+", hotwords)
+    capitalised = [w for w in words if w[:1].isupper()]
+    return frozenset(filter(None, map(comparable, capitalised or words)))
 
 
 def comparable(word: str) -> str:
@@ -77,10 +77,9 @@ def greeting(words: Sequence[Any], duration_s: float, *, length_s: float = GREET
     return Span(max(0.0, first - _EDGE_S), min(duration_s, end))
 
 
-def heard(words: Sequence[Any], phrases: Sequence[frozenset[str]]) -> bool:
-    """Whether every word of one of the hotword phrases is among `words`."""
-    said = {comparable(w.word) for w in words}
-    return any(phrase <= said for phrase in phrases)
+def heard(words: Sequence[Any], hot: frozenset[str]) -> bool:
+    """Whether one of the names is among `words`."""
+    return any(comparable(w.word) in hot for w in words)
 
 
 @dataclass(frozen=True)
@@ -92,12 +91,9 @@ class Replacement:
     words: list[Any]
 
 
-def replacements(
-    before: Sequence[Any], after: Sequence[Any], phrases: Sequence[frozenset[str]]
-) -> list[Replacement]:
+def replacements(before: Sequence[Any], after: Sequence[Any], hot: frozenset[str]) -> list[Replacement]:
     """Where the second pass (`after`) corrects the first (`before`), both word lists of the
-    same stretch in time order (see the module docstring for what counts)."""
-    hot = frozenset().union(*phrases)
+    same stretch in time order, `hot` the names (see the module docstring for what counts)."""
     a = [comparable(w.word) for w in before]
     b = [comparable(w.word) for w in after]
     found: list[Replacement] = []

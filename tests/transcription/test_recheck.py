@@ -37,12 +37,10 @@ def segment(said: list[WordData], speaker: Speaker = Speaker.AGENT) -> SegmentDa
     return SegmentData(speaker, said[0].start, said[-1].end, " ".join(w.word for w in said), said, -0.3, 0.01)
 
 
-def test_hotwords_become_phrases_of_comparable_words() -> None:
-    assert recheck.terms("Acme support, Acme Cloud;  ") == [
-        frozenset({"acme", "support"}),
-        frozenset({"acme", "cloud"}),
-    ]
-    assert recheck.terms("Акме поддержка") == [frozenset({"акме", "поддержка"})]
+def test_the_names_among_the_hotwords_are_their_capitalised_words() -> None:
+    assert recheck.names("Acme support, Acme Cloud;  ProPlan") == {"acme", "cloud", "proplan"}
+    assert recheck.names("Акме поддержка") == {"акме"}
+    assert recheck.names("acme support") == {"acme", "support"}  # no capitals: every word counts
 
 
 def test_the_greeting_runs_from_the_first_word_to_the_pause_after_its_tenth_second() -> None:
@@ -54,10 +52,11 @@ def test_the_greeting_runs_from_the_first_word_to_the_pause_after_its_tenth_seco
     assert recheck.greeting(said[:1], 4.5).end == 4.5  # never past the track's end
 
 
-def test_the_brand_counts_as_heard_only_when_a_whole_phrase_is() -> None:
-    phrases = recheck.terms(BRAND)
-    assert recheck.heard(words("thank you for calling Acme support."), phrases)
-    assert not recheck.heard(words("thank you for calling me support."), phrases)
+def test_the_brand_counts_as_heard_when_one_of_its_names_is() -> None:
+    hot = recheck.names("Acme Telecom")
+    assert recheck.heard(words("this is Daniel from Acme, Palakom."), hot)
+    assert not recheck.heard(words("this is Daniel from Acne Palakom."), hot)
+    assert not recheck.heard(words("thank you for calling me support."), recheck.names(BRAND))
 
 
 @pytest.mark.parametrize(
@@ -78,7 +77,7 @@ def test_the_brand_counts_as_heard_only_when_a_whole_phrase_is() -> None:
 def test_only_unsure_words_are_replaced_and_only_by_the_brand(
     first: str, unsure: set[str], second: str, expected: list[tuple[int, int, str]]
 ) -> None:
-    found = recheck.replacements(words(first, unsure=frozenset(unsure)), words(second), recheck.terms(BRAND))
+    found = recheck.replacements(words(first, unsure=frozenset(unsure)), words(second), recheck.names(BRAND))
     assert [(r.first, r.last, " ".join(w.word for w in r.words)) for r in found] == expected
 
 
