@@ -29,6 +29,7 @@ from qc.users.models import Role
 from qc.users.web import CurrentUser
 
 TranscriptFormat = Literal["json", "txt", "vtt"]
+SIDES_SWAPPED = "swapped"  # the calls list's filter for calls whose sides look swapped
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api", tags=["calls"])
@@ -62,6 +63,13 @@ def _parse_status(value: str | None) -> CallStatus | None:
         raise InvalidInput(f"status must be one of: {choices}", field="status") from exc
 
 
+def _parse_sides(value: str | None) -> bool:
+    """`sides=swapped`: only calls whose sides look swapped; empty: every call."""
+    if value and value != SIDES_SWAPPED:
+        raise InvalidInput(f"sides must be {SIDES_SWAPPED!r} or empty", field="sides")
+    return bool(value)
+
+
 # Pages -------------------------------------------------------------------------------
 
 
@@ -85,6 +93,7 @@ def calls_page(
     team: str | None = None,
     date: str | None = None,
     status: str | None = None,
+    sides: str | None = None,
     page: PageNumber = 1,
 ) -> Response:
     day, state, team_id = _parse_day(date), _parse_status(status), _parse_team(team)
@@ -96,9 +105,16 @@ def calls_page(
         team_id=team_id,
         day=day,
         status=state,
+        sides_look_swapped=_parse_sides(sides),
         page=PageRequest(page, 25),
     )
-    filters = {"rep": rep or "", "team": team_id or "", "date": date or "", "status": status or ""}
+    filters = {
+        "rep": rep or "",
+        "team": team_id or "",
+        "date": date or "",
+        "status": status or "",
+        "sides": sides or "",
+    }
     context: dict[str, Any] = {
         "page": result.page,
         "scores": result.scores,
@@ -186,6 +202,9 @@ def list_calls_api(
     date: Annotated[Day | None, Query(description="Day the call started (UTC), YYYY-MM-DD")] = None,
     team: Annotated[int | None, Query(description="Team id", ge=1, le=2**31 - 1)] = None,
     status: Annotated[CallStatus | None, Query()] = None,
+    sides: Annotated[
+        Literal["swapped"] | None, Query(description="swapped: only calls whose sides look swapped")
+    ] = None,
     page: PageNumber = 1,
     size: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> CallList:
@@ -197,6 +216,7 @@ def list_calls_api(
         team_id=team,
         day=date,
         status=status,
+        sides_look_swapped=sides == SIDES_SWAPPED,
         page=PageRequest(page, size),
     )
     return CallList(

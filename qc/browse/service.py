@@ -76,12 +76,22 @@ def list_calls(
     team_id: int | None = None,
     day: date | None = None,
     status: CallStatus | None = None,
+    sides_look_swapped: bool = False,
     page: PageRequest,
 ) -> CallsPage:
     """Calls `principal` may see, newest first, with their automatic scores and the names
-    (or blind-review aliases) to show for their reps."""
+    (or blind-review aliases) to show for their reps; `sides_look_swapped`: only the calls
+    flagged for an agent on the other channel than declared."""
     result = calls.list_calls(
-        session, principal, settings=settings, rep=rep, team_id=team_id, day=day, status=status, page=page
+        session,
+        principal,
+        settings=settings,
+        rep=rep,
+        team_id=team_id,
+        day=day,
+        status=status,
+        among=transcription.swapped_sides_query() if sides_look_swapped else None,
+        page=page,
     )
     ids = [call.id for call in result.items]
     return CallsPage(

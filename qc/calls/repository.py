@@ -26,6 +26,9 @@ class CallFilter:
     status: CallStatus | None = None
     visible_team_ids: frozenset[int] | None = None  # None: no team restriction
     only_rep_id: int | None = None  # a rep sees only their own calls
+    # Only calls whose id this query selects: a filter on another domain's data, which the
+    # calls domain does not read itself (the transcripts' flags for swapped sides).
+    among: Select[Any] | None = None
 
 
 def get(session: Session, call_id: int) -> Call | None:
@@ -68,6 +71,8 @@ def _filtered(query: Select[Any], f: CallFilter) -> Select[Any]:
     if f.day is not None:
         start, end = day_bounds(f.day)
         query = query.where(Call.started_at >= start, Call.started_at < end)
+    if f.among is not None:
+        query = query.where(Call.id.in_(f.among))
     return query
 
 

@@ -9,6 +9,7 @@ from datetime import date
 from pathlib import PurePath
 from typing import Any, BinaryIO
 
+from sqlalchemy import Select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -249,10 +250,12 @@ def list_calls(
     team_id: int | None = None,
     day: date | None = None,
     status: CallStatus | None = None,
+    among: Select[Any] | None = None,
     page: PageRequest,
 ) -> Page[Call]:
     """Calls `principal` may see, newest first, filtered; `rep` is an email or external id, or
-    under blind review the alias shown (see `qc.users.identity.match_rep`)."""
+    under blind review the alias shown (see `qc.users.identity.match_rep`); `among` is a query of
+    call ids another domain filters on (the access rules apply all the same)."""
     match = identity.match_rep(session, principal, rep, settings=settings) if rep else None
     is_rep = principal.role is Role.REP
     f = repo.CallFilter(
@@ -265,6 +268,7 @@ def list_calls(
         # A rep sees all of their own calls, including those from a previous team.
         visible_team_ids=None if is_rep else access.visible_team_ids(principal),
         only_rep_id=principal.id if is_rep else None,
+        among=among,
     )
     return repo.list_page(session, f, page)
 

@@ -55,7 +55,8 @@ class Verdict(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return {"as_declared": "As declared", "swapped": "Swapped", "unsure": "Not sure"}[self.value]
+        """What the check found, worded so it never reads as if somebody had swapped the sides."""
+        return {"as_declared": "as declared", "swapped": "look swapped", "unsure": "unsure"}[self.value]
 
 
 @dataclass(frozen=True)

@@ -164,11 +164,20 @@ class SwapView:
     by_platform: bool
     name: str | None  # the person who swapped the sides
     at: datetime | None
+    back: bool = False  # it put the sides back as the upload declared them
+
+    @property
+    def who(self) -> str:
+        return "the platform" if self.by_platform else self.name or "a QC lead"
 
 
 @dataclass(frozen=True)
 class SideView:
-    """Which channel is the agent's, as the call page and the review workspace show it."""
+    """Which channel is the agent's, as the call page and the review workspace show it.
+
+    Each swap exchanges the sides, so after an odd number of them the sides are swapped (the
+    last swap is what the page leads with, and a QC lead may undo it); after an even number
+    they are back as the upload declared them, and the page leads with the current verdict."""
 
     check: sides.SideCheck | None  # None while the call is scored again after a swap
     swaps: list[SwapView]
@@ -176,6 +185,15 @@ class SideView:
     @property
     def looks_swapped(self) -> bool:
         return self.check is not None and self.check.verdict is sides.Verdict.SWAPPED
+
+    @property
+    def swapped(self) -> bool:
+        """The sides are exchanged from what the upload declared."""
+        return len(self.swaps) % 2 == 1
+
+    @property
+    def rescoring(self) -> bool:
+        return self.check is None
 
     @property
     def last_swap(self) -> SwapView | None:
@@ -186,6 +204,16 @@ class SideView:
         """Worth a banner: the sides look swapped, or somebody swapped them."""
         return self.looks_swapped or bool(self.swaps)
 
+    @property
+    def label(self) -> str:
+        """The state in a few words ("look swapped", "swapped by Quinn Lead")."""
+        last = self.last_swap
+        if self.swapped and last is not None:
+            return f"swapped by {last.who}" + ("; they still look swapped" if self.looks_swapped else "")
+        if self.check is None:
+            return "being checked again"
+        return self.check.verdict.label
+
 
 def side_view(transcript: Any | None) -> SideView | None:
     """The transcript's side check and swaps (None for a transcript never checked: mono)."""
@@ -193,8 +221,8 @@ def side_view(transcript: Any | None) -> SideView | None:
     if not data:
         return None
     swaps = [
-        SwapView(s.get("by") == swapping.PLATFORM, s.get("name"), _when(s.get("at")))
-        for s in data.get("swaps", [])
+        SwapView(s.get("by") == swapping.PLATFORM, s.get("name"), _when(s.get("at")), back=n % 2 == 1)
+        for n, s in enumerate(data.get("swaps", []))
     ]
     return SideView(sides.from_dict(data), swaps)
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import Select, delete, select
 from sqlalchemy.orm import Session, selectinload
 
 from qc.calls.models import Call, ChannelLayout
@@ -249,9 +249,9 @@ def calls_with_swapped_sides(session: Session, call_ids: list[int]) -> set[int]:
     """Which of the calls the scoring found with the agent on the other channel than declared."""
     if not call_ids:
         return set()
-    verdict = Transcript.side_check["verdict"].as_string()
-    return set(
-        session.scalars(
-            select(Transcript.call_id).where(Transcript.call_id.in_(call_ids), verdict == "swapped")
-        )
-    )
+    return set(session.scalars(swapped_sides_query().where(Transcript.call_id.in_(call_ids))))
+
+
+def swapped_sides_query() -> Select[int]:
+    """The ids of the calls whose sides look swapped, as a query the calls list filters on."""
+    return select(Transcript.call_id).where(Transcript.side_check["verdict"].as_string() == "swapped")

@@ -132,6 +132,15 @@ def test_a_language_without_script_phrases_is_unsure(outbound: Scorecard) -> Non
     assert "no phrases of the agent's script in 'de'" in result.reason
 
 
+def test_verdict_labels_say_what_was_found_not_what_was_done() -> None:
+    """ "Sides: Swapped" read as if somebody had swapped them already."""
+    assert {v: v.label for v in Verdict} == {
+        Verdict.SWAPPED: "look swapped",
+        Verdict.AS_DECLARED: "as declared",
+        Verdict.UNSURE: "unsure",
+    }
+
+
 def test_the_stored_check_reads_back(outbound: Scorecard) -> None:
     result = check(outbound, SWAPPED_EN)
     assert sides.from_dict(result.as_dict()).as_dict() == result.as_dict()  # type: ignore[union-attr]
@@ -144,10 +153,12 @@ def test_the_stored_check_reads_back(outbound: Scorecard) -> None:
 # The scoring stage ------------------------------------------------------------------------------------
 
 
-def scored(db: Any, org: Any, turns: list[tuple[str, str]], *, swap_sides: bool = False, **call: Any) -> Call:
-    """A call of the rep with `turns` as its transcript, through the real scoring stage."""
+def scored(
+    db: Any, org: Any, turns: list[tuple[str, str]], *, swap_sides: bool = False, rep: Any = None, **call: Any
+) -> Call:
+    """A call of the rep (or `rep`) with `turns` as its transcript, through the real scoring stage."""
     db.get(Team, org.team.id).swap_sides = swap_sides
-    made = make_call(db, rep=org.rep, **call)
+    made = make_call(db, rep=rep or org.rep, **call)
     make_transcript(db, made, turns)
     made.status = CallStatus.TRANSCRIBED
     db.commit()
@@ -271,6 +282,9 @@ def test_the_call_page_shows_the_evidence_and_the_button_to_qc_leads(browser: An
     assert form["action"].endswith(f"/calls/{call.id}/swap-sides")
     assert form.select_one("input[name=layout]")["value"] == "agent-left"
     assert form.select_one("button").get_text(strip=True) == "Swap sides"
+    assert banner["data-state"] == "swapped" and banner.select_one(".side-history") is None
+    assert "swapped by" not in banner.get_text()
+    assert soup.select_one("#side-verdict").get_text(" ", strip=True) == "look swapped"
 
 
 def test_the_calls_list_marks_a_call_whose_sides_look_swapped(browser: Any, db: Any, org: Any) -> None:
@@ -281,16 +295,50 @@ def test_the_calls_list_marks_a_call_whose_sides_look_swapped(browser: Any, db: 
         row.select_one("a")["href"].rsplit("/", 1)[-1]: row
         for row in browser.page("/calls").select("#calls-table tbody tr")
     }
-    assert rows[str(flagged.id)].select_one(".sides-flag") is not None
+    flag = rows[str(flagged.id)].select_one(".sides-flag")
+    assert flag is not None and flag.get_text(strip=True) == "sides look swapped"
+    assert flag.find_parent("td") is rows[str(flagged.id)].select_one("td"), "by the call's link"
     assert rows[str(right.id)].select_one(".sides-flag") is None
 
 
-def test_reps_see_the_flag_but_not_the_button(browser: Any, db: Any, org: Any) -> None:
+def test_the_calls_list_filters_calls_whose_sides_look_swapped(browser: Any, db: Any, org: Any) -> None:
+    flagged = scored(db, org, SWAPPED_EN)
+    scored(db, org, exchange(SWAPPED_EN))
+    swapped_by_the_platform = scored(db, org, SWAPPED_EN, swap_sides=True)
+    elsewhere = scored(db, org, SWAPPED_EN, rep=org.other_rep)
+
+    def listed(user: Any, query: str = "?sides=swapped") -> set[int]:
+        browser.login_as(user)
+        links = browser.page(f"/calls{query}").select("#calls-table tbody tr td:first-child a")
+        return {int(a["href"].rsplit("/", 1)[-1]) for a in links}
+
+    assert listed(org.admin) == {flagged.id, elsewhere.id}, "the platform's swap left it as declared"
+    assert swapped_by_the_platform.id in listed(org.admin, "?sides=")
+    # The filter narrows what each persona may see, never widens it.
+    assert listed(org.manager) == {flagged.id}
+    assert listed(org.rep) == {flagged.id}
+    assert listed(org.outsider_manager) == listed(org.other_rep) == {elsewhere.id}
+    assert listed(org.admin, f"?sides=swapped&team={org.team.id}") == {flagged.id}
+    form = browser.page("/calls").select_one("form.filters select[name=sides]")
+    assert [o.get_text(strip=True) for o in form.select("option")] == ["Any", "Look swapped"]
+    browser.login_as(org.admin)
+    assert "sides" in browser.page("/calls?sides=maybe", status=422).get_text()
+    api = browser.get("/api/calls?sides=swapped")
+    assert {c["id"] for c in api.json()["items"]} == {flagged.id, elsewhere.id}
+
+
+@pytest.mark.parametrize("persona", ["rep", "manager"])
+def test_reps_and_managers_see_the_flag_but_not_the_button(
+    browser: Any, db: Any, org: Any, persona: str
+) -> None:
     call = scored(db, org, SWAPPED_EN)
-    browser.login_as(org.rep)
+    browser.login_as(getattr(org, persona))
     soup = browser.page(f"/calls/{call.id}")
-    assert "look swapped" in soup.select_one("#side-check").get_text()
+    banner = soup.select_one("#side-check")
+    assert "look swapped" in banner.select_one("#side-state").get_text()
     assert soup.select_one("#swap-sides") is None
+    assert "A QC lead or an administrator can swap the sides" in banner.get_text(" ", strip=True)
+    assert banner.select_one("a") is None, "no link to the page they are on"
     assert swap(browser, call).status_code == 403
     db.expire_all()
     assert db.get(Call, call.id).channel_layout is ChannelLayout.AGENT_LEFT
@@ -311,6 +359,14 @@ def test_a_qc_lead_swaps_the_sides_and_the_call_is_scored_again(browser: Any, db
     response = swap(browser, call)
     assert response.status_code == 303 and response.headers["location"] == f"/calls/{call.id}"
     assert swap(browser, call).status_code == 409, "a second click must not swap them back"
+    waiting = browser.page(f"/calls/{call.id}")
+    checks = waiting.select_one("#checks")
+    assert checks.select_one(".rescoring").get_text(" ", strip=True).startswith("Re-scoring…")
+    assert checks.select(".check-list li") == [] and checks.select_one(".score") is None, "no stale results"
+    state = _state(waiting)
+    assert state.startswith("Sides swapped by Quinn Lead on") and "being run again" in state
+    assert waiting.select_one("#swap-sides") is None, "nothing to undo before it is scored"
+    assert waiting.select_one("#side-verdict").get_text(strip=True) == "swapped by Quinn Lead"
     drain()
     db.expire_all()
     call = db.get(Call, call.id)
@@ -320,8 +376,13 @@ def test_a_qc_lead_swaps_the_sides_and_the_call_is_scored_again(browser: Any, db
     assert transcript.side_check["verdict"] == "as_declared"
     assert [(s["by"], s["name"]) for s in transcript.side_check["swaps"]] == [("person", "Quinn Lead")]
     assert statuses(db, call)["own_name"] == "pass"
-    text = browser.page(f"/calls/{call.id}").select_one("#side-check").get_text(" ", strip=True)
-    assert "Quinn Lead swapped the agent and the customer" in text and "look swapped" not in text
+    soup = browser.page(f"/calls/{call.id}")
+    banner = soup.select_one("#side-check")
+    assert _state(banner).startswith("Sides swapped by Quinn Lead on")
+    assert "look swapped" not in banner.get_text() and banner.select_one(".side-history") is None
+    assert banner.select_one("#swap-sides").get_text(strip=True) == "Undo swap"
+    assert soup.select_one("#side-verdict").get_text(strip=True) == "swapped by Quinn Lead"
+    assert soup.select_one("#checks .rescoring") is None and soup.select("#checks .check-list li")
 
 
 def test_undoing_the_platforms_swap_is_not_undone_again(browser: Any, db: Any, org: Any) -> None:
@@ -329,9 +390,13 @@ def test_undoing_the_platforms_swap_is_not_undone_again(browser: Any, db: Any, o
     browser.login_as(org.admin)
     soup = browser.page(f"/calls/{call.id}")
     banner = soup.select_one("#side-check")
-    assert "The platform swapped the agent and the customer" in banner.get_text()
+    assert _state(banner).startswith("Sides swapped by the platform on")
     assert banner.select_one("#swap-sides").get_text(strip=True) == "Undo swap"
+    assert soup.select_one("#side-verdict").get_text(strip=True) == "swapped by the platform"
     assert swap(browser, call, layout="agent-right").status_code == 303
+    waiting = browser.page(f"/calls/{call.id}").select_one("#side-check")
+    assert _state(waiting).startswith("Sides swapped back.")
+    assert _history(waiting) == ["swapped by the platform", "swapped back by Ada Admin"]
     drain()
     db.expire_all()
     call = db.get(Call, call.id)
@@ -339,6 +404,27 @@ def test_undoing_the_platforms_swap_is_not_undone_again(browser: Any, db: Any, o
     assert call.channel_layout is ChannelLayout.AGENT_LEFT and speakers == [s for s, _ in SWAPPED_EN]
     assert transcript.side_check["verdict"] == "swapped", "still flagged..."
     assert [s["by"] for s in transcript.side_check["swaps"]] == ["platform", "person"], "...but left as is"
+    # Swapped back: the current verdict, and the history once; not "look swapped" and "swapped by".
+    soup = browser.page(f"/calls/{call.id}")
+    banner = soup.select_one("#side-check")
+    state = _state(banner)
+    assert state.startswith("The sides look swapped.") and "swapped by" not in state
+    assert len(banner.select(".side-history")) == 1
+    assert _history(banner) == ["swapped by the platform", "swapped back by Ada Admin"]
+    assert banner.select_one("#swap-sides").get_text(strip=True) == "Swap sides"
+    assert soup.select_one("#side-verdict").get_text(strip=True) == "look swapped"
+
+
+def _state(page: Any) -> str:
+    """The banner's lead line: the state the sides are in."""
+    return str(page.select_one("#side-state").get_text(" ", strip=True))
+
+
+def _history(banner: Any) -> list[str]:
+    """The swaps the banner's history line lists, without their times."""
+    text = banner.select_one(".side-history").get_text(" ", strip=True)
+    assert text.startswith("Earlier: ") and text.endswith(".")
+    return [part.split(" on ")[0].strip() for part in text.removeprefix("Earlier: ").rstrip(".").split(";")]
 
 
 def test_a_mono_call_has_no_sides_to_swap(browser: Any, db: Any, org: Any) -> None:
