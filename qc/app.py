@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import json
 import logging
 import os
 import re
@@ -39,9 +40,18 @@ def _wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api") or request.url.path == "/healthz"
 
 
+class _ErrorJSON(JSONResponse):
+    """An error body quotes what the client sent, and JSON lets a lone surrogate in ("\\ud808"),
+    which UTF-8 cannot encode: it is sent as "?" rather than failing the response."""
+
+    def render(self, content: Any) -> bytes:
+        text = json.dumps(content, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":"))
+        return text.encode("utf-8", "replace")
+
+
 def _error_response(request: Request, status_code: int, message: str, body: dict[str, Any]) -> Response:
     if _wants_json(request):
-        return JSONResponse(body, status_code=status_code)
+        return _ErrorJSON(body, status_code=status_code)
     template = "errors/_message.html" if is_htmx_fragment(request) else "errors/error.html"
     return render(
         request, template, {"status_code": status_code, "message": message}, status_code=status_code

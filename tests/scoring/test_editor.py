@@ -4,6 +4,7 @@ the audit log, and the files in scorecards/ never overwriting what was published
 from __future__ import annotations
 
 import copy
+import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -118,6 +119,16 @@ def test_every_problem_of_an_invalid_scorecard_is_named_by_its_field(
     assert f"section {section} > item {first['id']} > weight" in fields
     assert f"section {section} > item {second['id']} > label" in fields
     assert len(fields) == 2
+
+
+def test_a_problem_quoting_a_lone_surrogate_is_still_answered(client: Any, lead: dict[str, str]) -> None:
+    # JSON lets "\ud808" through, which UTF-8 cannot encode: the 422 must not become a 500.
+    card = new_card()
+    card["sections"][0]["items"][0]["id"] = "bad\ud808id"
+    body = json.dumps(card).encode()  # ensure_ascii: the surrogate travels as its escape
+    answer = client.post("/api/scorecards", content=body, headers=lead | {"content-type": "application/json"})
+    assert answer.status_code == 422
+    assert any(p["field"].endswith("item bad?id > id") for p in answer.json()["problems"])
 
 
 def test_a_language_without_phrases_is_a_problem(client: Any, lead: dict[str, str]) -> None:
