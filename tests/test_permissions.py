@@ -553,6 +553,13 @@ TABLE: list[Row] = [
         expect(409, rep=403, other_rep=404, outsider_manager=404, reviewer=403, anonymous=401),
     ),
     Row("api:transcript", "GET", sees_call(200, anonymous=401)),
+    Row(
+        "api:call_swap_sides",
+        "POST",
+        expect(403, qc_lead=202, admin=202, other_rep=404, outsider_manager=404, anonymous=401),
+        body={"json": {"layout": "agent-left"}},
+        fresh=fresh_call,
+    ),
     # Scorecards: everyone signed in reads the script they are scored on; only admins re-score.
     Row("scorecards:list", "GET", expect(200, anonymous=303)),
     Row("scorecards:detail", "GET", expect(200, anonymous=303)),

@@ -9,7 +9,14 @@ from fastapi.responses import RedirectResponse, Response
 
 from qc.kit.web import DB, Id, render
 from qc.scoring import access, describe, editor, service, swapping, variables, views
-from qc.scoring.schemas import ChecksRead, ScorecardDetail, ScorecardSummary, ScoreRequest
+from qc.scoring.schemas import (
+    ChecksRead,
+    ScorecardDetail,
+    ScorecardSummary,
+    ScoreRequest,
+    SidesSwapped,
+    SwapSidesRequest,
+)
 from qc.users.models import Role
 from qc.users.web import CurrentUser
 
@@ -95,6 +102,22 @@ def swap_sides_page(
 
 
 # API -------------------------------------------------------------------------------------------------
+
+
+@api.post(
+    "/calls/{call_id}/swap-sides",
+    response_model=SidesSwapped,
+    status_code=202,
+    name="api:call_swap_sides",
+    tags=["calls"],
+)
+def swap_sides_api(
+    session: DB, principal: CurrentUser, call_id: Id, body: SwapSidesRequest | None = None
+) -> SidesSwapped:
+    """Exchange which channel is the agent's (QC leads and administrators); the call is scored
+    again, and a second swap puts the sides back as declared."""
+    call = swapping.swap_call_sides(session, principal, call_id, layout=(body.layout or "") if body else "")
+    return swapping.swapped(session, call)
 
 
 @api.get("/scorecards", response_model=list[ScorecardSummary], name="api:scorecards")

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
@@ -176,3 +176,22 @@ class RescoreRead(BaseModel):
     queued: int = Field(
         description="Calls sent back through scoring; others were not scored with this scorecard"
     )
+
+
+class SwapSidesRequest(BaseModel):
+    """POST /api/calls/{id}/swap-sides."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    layout: Literal["agent-left", "agent-right"] | None = Field(
+        default=None,
+        description="The channel layout you last saw; if the sides were swapped since, nothing changes "
+        "and the answer is 409 (so a retried request does not swap them back)",
+    )
+
+
+class SidesSwapped(BaseModel):
+    call_id: int
+    channel_layout: str = Field(description="agent-left or agent-right, after the swap")
+    status: str = Field(description="The call's status: it is being scored again")
+    swaps: int = Field(description="How many times the call's sides have been swapped, this one included")

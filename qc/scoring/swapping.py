@@ -9,7 +9,9 @@ call once: after any swap, by the platform or by a person, only a person swaps i
 
 QC leads and administrators swap a call's sides by hand (or undo the platform's swap) from
 the call page; the call is then scored again. Each swap is recorded in the transcript's
-`side_check` as `swaps`: who (the platform or a person), when.
+`side_check` as `swaps`: who (the platform or a person), when. A person who puts the sides
+back as declared has decided them: the call is no longer flagged (`decided`), whatever the
+check keeps reading.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from qc.errors import Conflict, Forbidden
 from qc.scoring import access, sides
 from qc.scoring.definitions import Scorecard
 from qc.scoring.results import ScoreResult
+from qc.scoring.schemas import SidesSwapped
 from qc.scoring.transcript import CallText
 from qc.transcription import service as transcription
 from qc.transcription.models import Transcript
@@ -80,7 +83,18 @@ def settle(
         after = sides.compare(card, judged.exchanged, judged.exchanged_result, declared)
         record = {"by": PLATFORM, "at": now.isoformat(), "reason": judged.check.reason}
         return SidesOutcome(judged.exchanged_result, {**after.as_dict(), **checked, "swaps": [record]}, True)
+    if decided_as_declared(plan.swaps):
+        checked["decided"] = DECIDED_AS_DECLARED
     return SidesOutcome(declared, {**judged.check.as_dict(), **checked, "swaps": plan.swaps}, False)
+
+
+DECIDED_AS_DECLARED = "as_declared"
+
+
+def decided_as_declared(swaps: list[dict[str, Any]]) -> bool:
+    """A person put the sides back as the upload declared them (the last of an even number of
+    swaps): their decision stands over the check's."""
+    return bool(swaps) and len(swaps) % 2 == 0 and swaps[-1].get("by") == PERSON
 
 
 def swap_call_sides(session: Session, principal: Principal, call_id: int, *, layout: str = "") -> Call:
@@ -107,6 +121,17 @@ def swap_call_sides(session: Session, principal: Principal, call_id: int, *, lay
     transcription.swap_speakers(session, call)
     transcription.set_side_check(session, call.id, {"swaps": swaps})  # checked again when scored
     return call
+
+
+def swapped(session: Session, call: Call) -> SidesSwapped:
+    """What a swap left: the call's layout, its status (queued for scoring), the swaps so far."""
+    session.flush()
+    session.refresh(call, ["status", "channel_layout"])
+    transcript = transcription.get_transcript(session, call.id)
+    swaps = len((transcript.side_check or {}).get("swaps", [])) if transcript is not None else 0
+    return SidesSwapped(
+        call_id=call.id, channel_layout=call.channel_layout.value, status=call.status.value, swaps=swaps
+    )
 
 
 def _person(principal: Principal) -> dict[str, Any]:

@@ -181,10 +181,12 @@ class SideView:
 
     check: sides.SideCheck | None  # None while the call is scored again after a swap
     swaps: list[SwapView]
+    decided: bool = False  # a person put the sides back as declared: no longer flagged
 
     @property
     def looks_swapped(self) -> bool:
-        return self.check is not None and self.check.verdict is sides.Verdict.SWAPPED
+        """The check reads the sides as swapped (and nobody decided otherwise)."""
+        return self.check is not None and self.check.verdict is sides.Verdict.SWAPPED and not self.decided
 
     @property
     def swapped(self) -> bool:
@@ -212,6 +214,8 @@ class SideView:
             return f"swapped by {last.who}" + ("; they still look swapped" if self.looks_swapped else "")
         if self.check is None:
             return "being checked again"
+        if self.decided and last is not None:
+            return f"as declared, decided by {last.who}"
         return self.check.verdict.label
 
 
@@ -224,7 +228,7 @@ def side_view(transcript: Any | None) -> SideView | None:
         SwapView(s.get("by") == swapping.PLATFORM, s.get("name"), _when(s.get("at")), back=n % 2 == 1)
         for n, s in enumerate(data.get("swaps", []))
     ]
-    return SideView(sides.from_dict(data), swaps)
+    return SideView(sides.from_dict(data), swaps, decided=data.get("decided") == swapping.DECIDED_AS_DECLARED)
 
 
 def _when(value: Any) -> datetime | None:

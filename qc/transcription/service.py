@@ -109,7 +109,10 @@ def transcribe_recording(
 
 
 def store_transcript(session: Session, call: Call, result: engine.TranscriptionResult) -> Transcript:
-    """Replace the call's transcript with `result` (so a re-run leaves exactly one)."""
+    """Replace the call's transcript with `result` (so a re-run leaves exactly one). The
+    record of the call's side swaps stays: the call keeps the layout they left."""
+    previous = session.scalar(select(Transcript.side_check).where(Transcript.call_id == call.id))
+    swaps = (previous or {}).get("swaps")
     session.execute(delete(Transcript).where(Transcript.call_id == call.id))
     transcript = Transcript(
         call_id=call.id,
@@ -122,6 +125,7 @@ def store_transcript(session: Session, call: Call, result: engine.TranscriptionR
         processing_s=result.processing_s,
         mean_word_probability=result.mean_word_probability,
         channel_report=result.channel_report,
+        side_check={"swaps": swaps} if swaps else None,
     )
     session.add(transcript)
     session.flush()
@@ -253,5 +257,9 @@ def calls_with_swapped_sides(session: Session, call_ids: list[int]) -> set[int]:
 
 
 def swapped_sides_query() -> Select[int]:
-    """The ids of the calls whose sides look swapped, as a query the calls list filters on."""
-    return select(Transcript.call_id).where(Transcript.side_check["verdict"].as_string() == "swapped")
+    """The ids of the calls whose sides look swapped, as a query the calls list filters on; a
+    call whose sides a person decided (qc.scoring.swapping) is not among them."""
+    return select(Transcript.call_id).where(
+        Transcript.side_check["verdict"].as_string() == "swapped",
+        Transcript.side_check["decided"].as_string().is_(None),
+    )

@@ -21,7 +21,7 @@ from qc.scoring.sides import Verdict
 from qc.scoring.transcript import Segment, Word
 from qc.transcription.models import Transcript, TranscriptSegment
 from qc.users.models import Team
-from tests.factories import make_call, make_transcript
+from tests.factories import api_token, bearer, make_call, make_transcript
 
 # An outbound call whose customer channel says the agent's script: as the upload declared
 # the agent on the wrong channel.
@@ -259,6 +259,20 @@ def test_re_scoring_a_swapped_call_keeps_the_record_and_does_not_swap_back(db: A
     assert [s["by"] for s in transcript.side_check["swaps"]] == ["platform"]
 
 
+def test_transcribing_a_swapped_call_again_keeps_the_record_of_its_swaps(db: Any, org: Any) -> None:
+    from qc.transcription import engine
+    from qc.transcription import service as transcription
+
+    call = scored(db, org, SWAPPED_EN, swap_sides=True)
+    again = engine.TranscriptionResult("en", 1.0, "tiny.en", True, 10.0, 8.0, 1.0, segments=[])
+    with session_scope() as session:
+        transcription.store_transcript(session, session.get(Call, call.id), again)
+    db.expire_all()
+    transcript, _ = transcript_of(db, call)
+    assert [s["by"] for s in transcript.side_check["swaps"]] == ["platform"], "the platform won't swap again"
+    assert "verdict" not in transcript.side_check, "checked again when scored"
+
+
 # The call page and the Swap sides button ------------------------------------------------------------------
 
 
@@ -402,17 +416,46 @@ def test_undoing_the_platforms_swap_is_not_undone_again(browser: Any, db: Any, o
     call = db.get(Call, call.id)
     transcript, speakers = transcript_of(db, call)
     assert call.channel_layout is ChannelLayout.AGENT_LEFT and speakers == [s for s, _ in SWAPPED_EN]
-    assert transcript.side_check["verdict"] == "swapped", "still flagged..."
-    assert [s["by"] for s in transcript.side_check["swaps"]] == ["platform", "person"], "...but left as is"
-    # Swapped back: the current verdict, and the history once; not "look swapped" and "swapped by".
+    assert transcript.side_check["verdict"] == "swapped", "the check still reads them swapped..."
+    assert [s["by"] for s in transcript.side_check["swaps"]] == ["platform", "person"], "...left as is"
+    assert transcript.side_check["decided"] == "as_declared", "...because a person decided"
+    # A person's decision, and the history once: no amber flag, no "look swapped" and "swapped by".
     soup = browser.page(f"/calls/{call.id}")
     banner = soup.select_one("#side-check")
     state = _state(banner)
-    assert state.startswith("The sides look swapped.") and "swapped by" not in state
+    assert state.startswith("The sides are as declared: Ada Admin decided so.")
+    assert "no longer flagged" in state
+    assert "swapped" not in banner["class"] and banner.select_one("details[open]") is None
     assert len(banner.select(".side-history")) == 1
     assert _history(banner) == ["swapped by the platform", "swapped back by Ada Admin"]
     assert banner.select_one("#swap-sides").get_text(strip=True) == "Swap sides"
-    assert soup.select_one("#side-verdict").get_text(strip=True) == "look swapped"
+    assert soup.select_one("#side-verdict").get_text(strip=True) == "as declared, decided by Ada Admin"
+    listed = browser.page("/calls?sides=swapped")
+    assert listed.select_one(f"a[href='/calls/{call.id}']") is None, "a decided call is not flagged"
+
+
+def test_the_api_swaps_the_sides_for_qc_leads(client: Any, db: Any, org: Any) -> None:
+    call = scored(db, org, SWAPPED_EN)
+    lead, rep = bearer(api_token(db, org.qc_lead)), bearer(api_token(db, org.rep))
+    db.commit()
+    url = f"/api/calls/{call.id}/swap-sides"
+    assert client.post(url, json={"layout": "agent-left"}, headers=rep).status_code == 403
+    answer = client.post(url, json={"layout": "agent-left"}, headers=lead)
+    assert answer.status_code == 202, answer.text
+    assert answer.json() == {
+        "call_id": call.id,
+        "channel_layout": "agent-right",
+        "status": "transcribed",
+        "swaps": 1,
+    }
+    again = client.post(url, json={"layout": "agent-left"}, headers=lead)
+    assert again.status_code == 409, "a retry never swaps them back"
+    assert "swapped meanwhile" in again.json()["detail"]
+    assert client.post(url, json={"layout": "sideways"}, headers=lead).status_code == 422
+    drain()
+    db.expire_all()
+    assert db.get(Call, call.id).channel_layout is ChannelLayout.AGENT_RIGHT
+    assert statuses(db, call)["own_name"] == "pass"
 
 
 def _state(page: Any) -> str:
