@@ -237,6 +237,8 @@ def workspace(
         raise Forbidden("Start this review from your queue first")
     if for_update:
         evaluation = _reload(session, evaluation.id, locked=True)
+        if evaluation.status is not EvaluationStatus.DRAFT:  # submitted while this waited for the lock
+            raise Conflict("This call has been reviewed", details={"evaluation_id": evaluation.id})
         # The `call.scored` handler does this too; a save must not wait for it.
         rescored.refresh_draft(session, evaluation, scoring.get_call_score(session, evaluation.call_id))
     return build_workspace(session, principal, evaluation, settings=settings, assignment=assignment)

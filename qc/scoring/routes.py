@@ -111,12 +111,10 @@ def swap_sides_page(
     name="api:call_swap_sides",
     tags=["calls"],
 )
-def swap_sides_api(
-    session: DB, principal: CurrentUser, call_id: Id, body: SwapSidesRequest | None = None
-) -> SidesSwapped:
+def swap_sides_api(session: DB, principal: CurrentUser, call_id: Id, body: SwapSidesRequest) -> SidesSwapped:
     """Exchange which channel is the agent's (QC leads and administrators); the call is scored
     again, and a second swap puts the sides back as declared."""
-    call = swapping.swap_call_sides(session, principal, call_id, layout=(body.layout or "") if body else "")
+    call = swapping.swap_call_sides(session, principal, call_id, layout=body.layout)
     return swapping.swapped(session, call)
 
 

@@ -183,10 +183,9 @@ class SwapSidesRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    layout: Literal["agent-left", "agent-right"] | None = Field(
-        default=None,
-        description="The channel layout you last saw; if the sides were swapped since, nothing changes "
-        "and the answer is 409 (so a retried request does not swap them back)",
+    layout: Literal["agent-left", "agent-right"] = Field(
+        description="The channel layout you last saw (`channels` of GET /api/calls/{id}); if the sides "
+        "were swapped since, nothing changes and the answer is 409, so a retry never swaps them back",
     )
 
 

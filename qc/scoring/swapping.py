@@ -147,6 +147,7 @@ def _send_back_to_scoring(session: Session, call: Call) -> None:
         .execution_options(synchronize_session=False)
     )
     if not moved.rowcount:  # type: ignore[attr-defined]
+        session.refresh(call, ["status"])  # what it is now, not what this request read
         raise Conflict(
             f"The call is {call.status.value} now: swap its sides once it is scored (reload the page)"
         )

@@ -11,13 +11,15 @@ can run away) with the hotwords as a prompt.
 
 The second pass may only *correct* the first: the two word sequences are aligned, and a
 run of second-pass words replaces a run of first-pass words only when it brings a name of
-the hotwords the first run lacks and the first run holds a word the model was unsure of. Words the
-first pass did not hear at all are never added (a prompt makes Whisper say its hotwords
-into silence), and words both passes agree on never change.
+the hotwords the first run lacks, the first run holds a word the model was unsure of, and
+the new words lie within the time of the old ones and are at most one more. Words the first
+pass did not hear at all are never added (a prompt makes Whisper say its hotwords into
+silence, or before the first word), and words both passes agree on never change.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,12 +30,21 @@ import numpy as np
 
 from qc.transcription.models import Speaker
 
+log = logging.getLogger(__name__)
+
 # The length of the greeting, from the agent's first word, that gets the second look.
 GREETING_S = 10.0
 # A first-pass word heard with less probability than this may be replaced.
 UNSURE = 0.5
-# The longest run, in words on either side, one replacement may span.
+# The longest run, in words on either side, one replacement may span; and how many more
+# words than it replaces it may bring ("me the board" -> "Acme support" brings fewer).
 MAX_RUN = 6
+MAX_EXTRA_WORDS = 1
+# How far a new word may reach past the time of the words it replaces.
+SLACK_S = 0.5
+# The longest greeting decoded again: one window, so the prompt and the token limit stay
+# within Whisper's 448 tokens whatever QC_ASR_HOTWORDS_WINDOW_S says.
+MAX_GREETING_S = 30.0
 # faster-whisper's own quality tests: a window past these is what it would retry.
 MAX_COMPRESSION = 2.4
 MIN_LOGPROB = -1.0
@@ -67,6 +78,7 @@ def greeting(words: Sequence[Any], duration_s: float, *, length_s: float = GREET
     `length_s` of it (less silence: less for a prompted decode to fill); None for no words."""
     if not words:
         return None
+    length_s = min(length_s, MAX_GREETING_S - 2 * _EDGE_S)
     first = words[0].start
     last = 0
     while last + 1 < len(words) and words[last + 1].start - first < length_s:
@@ -98,11 +110,14 @@ def replacements(before: Sequence[Any], after: Sequence[Any], hot: frozenset[str
     b = [comparable(w.word) for w in after]
     found: list[Replacement] = []
     for tag, i1, i2, j1, j2 in SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
-        if tag != "replace" or i2 - i1 > MAX_RUN or j2 - j1 > MAX_RUN:
+        if tag != "replace" or i2 - i1 > MAX_RUN or j2 - j1 > i2 - i1 + MAX_EXTRA_WORDS:
             continue
+        old, new = before[i1:i2], after[j1:j2]
+        lo, hi = old[0].start - SLACK_S, old[-1].end + SLACK_S
+        heard_there = all(lo <= w.start and w.end <= hi for w in new)  # not said into silence
         brings = set(b[j1:j2]) & hot - set(a[i1:i2])
-        if brings and any(w.probability < UNSURE for w in before[i1:i2]):
-            found.append(Replacement(i1, i2, list(after[j1:j2])))
+        if brings and heard_there and any(w.probability < UNSURE for w in old):
+            found.append(Replacement(i1, i2, list(new)))
     return found
 
 
@@ -131,8 +146,12 @@ def second_words(
     """The greeting's words as the hotwords-prompted decode hears them, in track time; none
     when that decode fails Whisper's quality tests."""
     piece = audio[int(span.start * SAMPLE_RATE) : int(span.end * SAMPLE_RATE)]
-    raw, _ = model.transcribe(piece, **decode_kwargs(language, beam_size, hotwords, span))
-    segments = list(raw)
+    try:
+        raw, _ = model.transcribe(piece, **decode_kwargs(language, beam_size, hotwords, span))
+        segments = list(raw)
+    except ValueError as exc:  # e.g. hotwords so long that prompt + token limit pass 448
+        log.warning("second look at the greeting skipped: %s", exc)
+        return []
     if not all(passes_quality(s) for s in segments):
         return []
     return [

@@ -326,3 +326,18 @@ def test_forms_that_do_not_say_which_checks_they_saw_are_taken_as_they_are(
     assert done.status is EvaluationStatus.SUBMITTED
     assert _answers(done)["price"].answer == "yes"
     assert db.scalar(select(Evaluation.status).where(Evaluation.id == draft.id)) is EvaluationStatus.SUBMITTED
+
+
+def test_a_save_that_waited_for_a_submit_does_not_change_the_submitted_review(
+    browser: Any, db: Session, org: Org, draft: Evaluation
+) -> None:
+    # An autosave reads the assignment (still in review), then waits for the draft's lock while
+    # the submit commits: it finds the evaluation submitted and must leave it as it is.
+    url = f"/reviews/{draft.assignment_id}"
+    browser.login_as(org.reviewer)
+    fields = _fields(browser.page(url))
+    db.get(Evaluation, draft.id).status = EvaluationStatus.SUBMITTED  # the submit, committed first
+    db.commit()
+    saved = browser.post(f"{url}/draft", data={**fields, "overall_comment": "Changed after submitting"})
+    assert saved.status_code == 409
+    assert _reload(db, draft.id).overall_comment != "Changed after submitting"

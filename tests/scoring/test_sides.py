@@ -296,7 +296,7 @@ def test_the_call_page_shows_the_evidence_and_the_button_to_qc_leads(browser: An
     assert form["action"].endswith(f"/calls/{call.id}/swap-sides")
     assert form.select_one("input[name=layout]")["value"] == "agent-left"
     assert form.select_one("button").get_text(strip=True) == "Swap sides"
-    assert banner["data-state"] == "swapped" and banner.select_one(".side-history") is None
+    assert banner["data-state"] == "look_swapped" and banner.select_one(".side-history") is None
     assert "swapped by" not in banner.get_text()
     assert soup.select_one("#side-verdict").get_text(" ", strip=True) == "look swapped"
 
@@ -426,6 +426,7 @@ def test_undoing_the_platforms_swap_is_not_undone_again(browser: Any, db: Any, o
     assert state.startswith("The sides are as declared: Ada Admin decided so.")
     assert "no longer flagged" in state
     assert "swapped" not in banner["class"] and banner.select_one("details[open]") is None
+    assert banner["data-state"] == "decided"
     assert len(banner.select(".side-history")) == 1
     assert _history(banner) == ["swapped by the platform", "swapped back by Ada Admin"]
     assert banner.select_one("#swap-sides").get_text(strip=True) == "Swap sides"
@@ -452,6 +453,7 @@ def test_the_api_swaps_the_sides_for_qc_leads(client: Any, db: Any, org: Any) ->
     assert again.status_code == 409, "a retry never swaps them back"
     assert "swapped meanwhile" in again.json()["detail"]
     assert client.post(url, json={"layout": "sideways"}, headers=lead).status_code == 422
+    assert client.post(url, json={}, headers=lead).status_code == 422, "the layout seen is required"
     drain()
     db.expire_all()
     assert db.get(Call, call.id).channel_layout is ChannelLayout.AGENT_RIGHT

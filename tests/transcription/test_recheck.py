@@ -72,6 +72,9 @@ def test_the_brand_counts_as_heard_when_one_of_its_names_is() -> None:
         ("calling me the board. My", {"me"}, "calling him the board. My", []),
         # Nor does a long rewrite, which is a different decode rather than a correction.
         ("a b c d e f g h", {"c"}, "Acme support i j k l m n", []),
+        # Nor a prompt said before the first word, in place of one unsure word.
+        ("uh hi this is John", {"uh"}, "Thank you for calling Acme hi this is John", []),
+        ("we want it", {"it"}, "we want Acme support Acme", []),
     ],
 )
 def test_only_unsure_words_are_replaced_and_only_by_the_brand(
@@ -79,6 +82,20 @@ def test_only_unsure_words_are_replaced_and_only_by_the_brand(
 ) -> None:
     found = recheck.replacements(words(first, unsure=frozenset(unsure)), words(second), recheck.names(BRAND))
     assert [(r.first, r.last, " ".join(w.word for w in r.words)) for r in found] == expected
+
+
+def test_a_replacement_stays_within_the_time_of_the_words_it_replaces() -> None:
+    first = words("calling me later", unsure=frozenset({"me"}))  # "me" at 1.5-1.9 s
+    drifted = words("calling Acme later", step=2.0)  # "Acme" at 3.0-4.6 s: not where "me" was
+    assert recheck.replacements(first, drifted, recheck.names(BRAND)) == []
+    close = words("calling Acme later", step=0.6)  # "Acme" at 1.6-2.08 s
+    assert [r.first for r in recheck.replacements(first, close, recheck.names(BRAND))] == [1]
+
+
+def test_the_greeting_is_one_window_whatever_the_setting() -> None:
+    said = words("word " * 200, step=0.5)  # 100 s of speech
+    span = recheck.greeting(said, 120.0, length_s=90.0)
+    assert span is not None and span.end - span.start <= recheck.MAX_GREETING_S
 
 
 class GreetingModel:
