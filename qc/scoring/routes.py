@@ -96,9 +96,15 @@ def swap_sides_page(
     call_id: Id,
     layout: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
-    """Exchange which channel is the agent's (or undo a swap); the call is scored again."""
-    swapping.swap_call_sides(session, principal, call_id, layout=layout)
-    return RedirectResponse(request.url_for("calls:detail", call_id=call_id).path, status_code=303)
+    """Exchange which channel is the agent's (or undo a swap); the call is scored again. A
+    click from a page older than the call (swapped or re-scoring meanwhile) changes nothing
+    and comes back to the call's page, which says so."""
+    target = request.url_for("calls:detail", call_id=call_id).path
+    try:
+        swapping.swap_call_sides(session, principal, call_id, layout=layout)
+    except swapping.SidesChanged:
+        return RedirectResponse(f"{target}?swap=refused#side-check", status_code=303)
+    return RedirectResponse(target, status_code=303)
 
 
 # API -------------------------------------------------------------------------------------------------

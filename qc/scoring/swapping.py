@@ -38,6 +38,11 @@ from qc.transcription.models import Transcript
 from qc.users.models import Team
 from qc.users.schemas import Principal
 
+
+class SidesChanged(Conflict):
+    """The call changed since the asker saw it (swapped, or being scored): nothing was swapped."""
+
+
 PLATFORM = "platform"
 PERSON = "person"
 
@@ -108,7 +113,7 @@ def swap_call_sides(session: Session, principal: Principal, call_id: int, *, lay
             "This is a mono recording: both speakers share one channel, so there are no sides to swap"
         )
     if layout and layout != call.channel_layout.value:
-        raise Conflict(
+        raise SidesChanged(
             f"The sides were swapped meanwhile ({call.channel_layout.label.lower()} now); reload the page"
         )
     transcript = transcription.get_transcript(session, call.id)
@@ -148,7 +153,7 @@ def _send_back_to_scoring(session: Session, call: Call) -> None:
     )
     if not moved.rowcount:  # type: ignore[attr-defined]
         session.refresh(call, ["status"])  # what it is now, not what this request read
-        raise Conflict(
+        raise SidesChanged(
             f"The call is {call.status.value} now: swap its sides once it is scored (reload the page)"
         )
     session.refresh(call, ["status"])

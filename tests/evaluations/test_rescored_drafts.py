@@ -224,7 +224,7 @@ def test_the_review_page_says_what_the_rescore_changed(
     text = " ".join(notice.get_text(" ", strip=True).split())
     assert "The automatic checks changed since you started (the call was re-scored)" in text
     assert "2 answers were updated" in text
-    assert "1 answer you set differs from the new checks" in text
+    assert "where the check changed, 1 answer you set differs from it" in text
     assert [s.get_text() for s in notice.select(".differing-item")] == [NEEDS_SUMMARY]
     price = page.select_one('fieldset[data-item="price"]')
     assert price.select_one("input[checked]")["value"] == "yes"

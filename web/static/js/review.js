@@ -298,11 +298,15 @@
     const broken = document.querySelector("#review-form fieldset.has-error");
     const open = broken || firstOpenItem();
     if (open) open.classList.add("current");
+    const refused = document.getElementById("submit-refused");
     if (broken) {
       document.querySelector(".review-side").scrollIntoView({ block: "start" });
       broken.scrollIntoView({ block: "center" });
       const field = broken.querySelector(".override-reason:not([hidden]) input") || broken.querySelector("input");
       if (field) field.focus({ preventScroll: true });
+    } else if (refused) {
+      // Not submitted because the checks changed: on a phone the form sits below the transcript.
+      refused.scrollIntoView({ block: "start" });
     }
     buildWave();
     showTime();
