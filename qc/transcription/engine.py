@@ -351,7 +351,9 @@ def _recheck_greeting(
     inside = [w for w in words if span.start <= w.start < span.end]
     if recheck.heard(inside, hot):
         return segments
-    second = recheck.second_words(model, audio, span, language, options.beam_size, options.hotwords)
+    piece = audio[int(span.start * SAMPLE_RATE) : int(span.end * SAMPLE_RATE)]
+    looked = recheck.second_look(model, piece, span, language, options.beam_size, options.hotwords)
+    second = [w for s in _split_segments(looked, speaker, offset=-span.start) for w in s.words]
     changes = recheck.replacements(inside, second, hot)
     return _splice(segments, inside, changes) if changes else segments
 
@@ -365,7 +367,7 @@ def _splice(
     dropped: set[int] = set()
     for change in changes:
         run = words[change.first : change.last]
-        instead[id(run[0])] = [WordData(w.start, w.end, w.word, w.probability) for w in change.words]
+        instead[id(run[0])] = change.words
         dropped.update(id(w) for w in run[1:])
     result: list[SegmentData] = []
     for segment in segments:

@@ -48,7 +48,6 @@ MAX_GREETING_S = 30.0
 # faster-whisper's own quality tests: a window past these is what it would retry.
 MAX_COMPRESSION = 2.4
 MIN_LOGPROB = -1.0
-SAMPLE_RATE = 16_000
 _EDGE_S = 0.3  # audio kept before the greeting's first word and after its last
 
 
@@ -140,34 +139,19 @@ def decode_kwargs(language: str, beam_size: int, hotwords: str, span: Span) -> d
     }
 
 
-def second_words(
-    model: Any, audio: np.ndarray, span: Span, language: str, beam_size: int, hotwords: str
+def second_look(
+    model: Any, piece: np.ndarray, span: Span, language: str, beam_size: int, hotwords: str
 ) -> list[Any]:
-    """The greeting's words as the hotwords-prompted decode hears them, in track time; none
-    when that decode fails Whisper's quality tests."""
-    piece = audio[int(span.start * SAMPLE_RATE) : int(span.end * SAMPLE_RATE)]
+    """faster-whisper's segments of the greeting (`piece`, the track's audio over `span`) as
+    the hotwords-prompted decode hears them; none when that decode fails Whisper's quality
+    tests."""
     try:
         raw, _ = model.transcribe(piece, **decode_kwargs(language, beam_size, hotwords, span))
         segments = list(raw)
     except ValueError as exc:  # e.g. hotwords so long that prompt + token limit pass 448
         log.warning("second look at the greeting skipped: %s", exc)
         return []
-    if not all(passes_quality(s) for s in segments):
-        return []
-    return [
-        _Word(w.start + span.start, w.end + span.start, w.word.strip(), float(w.probability))
-        for s in segments
-        for w in s.words or []
-        if w.word.strip()
-    ]
-
-
-@dataclass
-class _Word:
-    start: float
-    end: float
-    word: str
-    probability: float
+    return segments if all(passes_quality(s) for s in segments) else []
 
 
 def speaker_gets_recheck(speaker: Speaker) -> bool:

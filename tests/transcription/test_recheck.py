@@ -114,7 +114,11 @@ class GreetingModel:
             for w in self.said
         ]
         compression, logprob = self.quality
-        return [SimpleNamespace(words=raw, compression_ratio=compression, avg_logprob=logprob)], None
+        return [
+            SimpleNamespace(
+                words=raw, compression_ratio=compression, avg_logprob=logprob, no_speech_prob=0.01
+            )
+        ], None
 
 
 AUDIO = np.zeros(60 * SAMPLE_RATE, dtype=np.float32)
